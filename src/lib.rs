@@ -1,17 +1,64 @@
 //! gloo-istio: the Istio integration of the Gloo Edge gateway proxy, rendered offline.
+//!
+//! The flow runs one way: [`values`] loads the values files with positions and merges them as
+//! Helm does, [`validate`] checks them, [`render`] turns the typed model into manifests through
+//! the templates, and the CLI writes the result only when all of that succeeded.
 
+pub mod cli;
+pub mod diag;
 pub mod render;
+pub mod validate;
+pub mod values;
 pub mod yaml;
 
-/// Why a command could not produce its result. STUB: becomes the structured diagnostics type.
-#[derive(Debug)]
+use diag::{Diagnostic, code};
+
+/// What kind of failure stopped a command; it decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The values are invalid (exit 1).
+    Invalid,
+    /// A file cannot be read or written (exit 2).
+    Io,
+    /// The command line is wrong (exit 2).
+    Usage,
+    /// gloo-istio produced something it cannot vouch for: a bug (exit 2).
+    Internal,
+}
+
+/// Why a command could not produce its result, with every diagnostic found.
+#[derive(Debug, Clone)]
 pub struct Failure {
-    pub message: String,
+    pub kind: FailureKind,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Failure {
+    pub fn invalid(diagnostics: Vec<Diagnostic>) -> Failure {
+        Failure { kind: FailureKind::Invalid, diagnostics }
+    }
+
+    pub fn io(message: impl Into<String>) -> Failure {
+        Failure { kind: FailureKind::Io, diagnostics: vec![Diagnostic::error(code::UNREADABLE, message)] }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure { kind: FailureKind::Usage, diagnostics: vec![Diagnostic::error(code::UNREADABLE, message)] }
+    }
+
+    /// The process exit code for this failure.
+    pub fn exit_code(&self) -> u8 {
+        match self.kind {
+            FailureKind::Invalid => 1,
+            FailureKind::Io | FailureKind::Usage | FailureKind::Internal => 2,
+        }
+    }
 }
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
+        let lines: Vec<String> = self.diagnostics.iter().map(Diagnostic::short).collect();
+        f.write_str(&lines.join("\n"))
     }
 }
 

@@ -1,3 +1,7 @@
-fn main() {
-    println!("Hello, world!");
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    gloo_istio::cli::run(gloo_istio::cli::Cli::parse())
 }

@@ -1,23 +1,47 @@
-//! Rendering: the validated model through the Tera templates into manifests.
-//!
-//! STUB: the public API below is the contract other parts are written against.
+//! Rendering: the validated model through the Tera templates into manifests, each checked
+//! against its Kubernetes type before anything is printed.
+
+pub mod check;
+pub mod engine;
+pub mod image;
+pub mod names;
+pub mod security;
+pub mod view;
 
 use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+use tera::Tera;
+
+use crate::diag::{Diagnostic, SourceFile, code};
+use crate::values::layers::{Layer, LoadedValues, parse_set_args};
+use crate::values::{Model, build_model};
+use crate::{Failure, FailureKind};
 
 /// What the user asked to render.
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
-    /// Values files, later ones override earlier ones.
+    /// Values files, later ones override earlier ones (`-` is standard input).
     pub values_files: Vec<PathBuf>,
     /// `--set path=value` overrides, applied after the files, in order.
     pub set: Vec<String>,
     /// The release namespace (`gloo-system` by default).
     pub namespace: String,
+    /// The Gloo version of the default image tags.
+    pub gloo_version: String,
+    /// Templates to use instead of the embedded ones.
+    pub templates: Option<PathBuf>,
 }
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        RenderOptions { values_files: Vec::new(), set: Vec::new(), namespace: "gloo-system".into() }
+        RenderOptions {
+            values_files: Vec::new(),
+            set: Vec::new(),
+            namespace: "gloo-system".into(),
+            gloo_version: crate::values::layers::CHART_DEFAULT_VERSION.into(),
+            templates: None,
+        }
     }
 }
 
@@ -51,6 +75,8 @@ pub struct Manifest {
     pub text: String,
     /// For the gateway-proxy ConfigMaps: the `envoy.yaml` bootstrap they carry.
     pub envoy_bootstrap: Option<String>,
+    /// The template it came from.
+    pub template: &'static str,
 }
 
 impl Manifest {
@@ -60,13 +86,163 @@ impl Manifest {
     }
 }
 
-/// A successful render.
+/// A successful render, with the findings that did not stop it.
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub manifests: Vec<Manifest>,
+    pub findings: Vec<Diagnostic>,
 }
 
-/// Renders the values files of `opts`.
-pub fn render_files(_opts: &RenderOptions) -> Result<Rendered, crate::Failure> {
-    todo!("render")
+impl Rendered {
+    /// The multi-document YAML stream `render` prints.
+    pub fn to_stream(&self) -> String {
+        let mut out = String::new();
+        for manifest in &self.manifests {
+            out.push_str("---\n");
+            out.push_str(&format!("# Source: gloo-istio/templates/{}\n", manifest.template));
+            out.push_str(&manifest.text);
+        }
+        out
+    }
+}
+
+/// Reads one values file (`-` for standard input) into a layer.
+pub fn read_layer(path: &std::path::Path) -> Result<Layer, Failure> {
+    let (name, bytes) = if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+            .map_err(|e| Failure::io(format!("cannot read standard input: {e}")))?;
+        ("<stdin>".to_string(), buf)
+    } else {
+        let bytes = std::fs::read(path).map_err(|e| Failure::io(format!("cannot read {}: {e}", path.display())))?;
+        (path.display().to_string(), bytes)
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => {
+            // Keep the valid prefix, so that the error can point at the first bad byte.
+            let valid = err.utf8_error().valid_up_to();
+            let bytes = err.into_bytes();
+            let prefix = String::from_utf8_lossy(&bytes[..valid]).into_owned();
+            let source = SourceFile::new(name, prefix);
+            let node_err = crate::yaml::load_document(&bytes, crate::yaml::Limits::default()).err();
+            let diag = match node_err {
+                Some(e) => Diagnostic::error(code::YAML_SYNTAX, e.message)
+                    .at(Some(crate::diag::Location { source, span: e.span }))
+                    .help("save the file as UTF-8"),
+                None => Diagnostic::error(code::YAML_SYNTAX, "the file is not valid UTF-8").help("save the file as UTF-8"),
+            };
+            return Err(Failure::invalid(vec![diag]));
+        }
+    };
+    Layer::parse(SourceFile::new(name, text)).map_err(|d| Failure::invalid(vec![d]))
+}
+
+/// Loads, validates and renders the values of `opts`.
+pub fn render_files(opts: &RenderOptions) -> Result<Rendered, Failure> {
+    let mut layers = Vec::new();
+    let mut errors = Vec::new();
+    for path in &opts.values_files {
+        match read_layer(path) {
+            Ok(layer) => layers.push(layer),
+            Err(failure) if failure.kind == FailureKind::Io => return Err(failure),
+            Err(failure) => errors.extend(failure.diagnostics),
+        }
+    }
+    match parse_set_args(&opts.set) {
+        Ok(Some(layer)) => layers.push(layer),
+        Ok(None) => {}
+        Err(diag) => errors.push(diag),
+    }
+    if !errors.is_empty() {
+        return Err(Failure::invalid(errors));
+    }
+    let loaded = LoadedValues::new(layers, &opts.gloo_version);
+    let (model, findings) = build_model(&loaded, &opts.namespace).map_err(Failure::invalid)?;
+    let custom;
+    let tera = match &opts.templates {
+        None => engine::embedded(),
+        Some(dir) => {
+            custom = engine::engine(Some(dir)).map_err(|msg| Failure::usage(format!("--templates: {msg}")))?;
+            &custom
+        }
+    };
+    let manifests = render_model(&model, tera)?;
+    Ok(Rendered { manifests, findings })
+}
+
+fn internal(message: String) -> Failure {
+    Failure {
+        kind: FailureKind::Internal,
+        diagnostics: vec![
+            Diagnostic::error(code::INTERNAL, message)
+                .help("this is a bug in gloo-istio (or in the --templates given); please report it with the values used"),
+        ],
+    }
+}
+
+fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Renders every resource of the model: per proxy (in key order) the workload and its
+/// ConfigMap, then the Upstreams. Pure: no I/O.
+pub fn render_model(model: &Model, tera: &Tera) -> Result<Vec<Manifest>, Failure> {
+    let mut manifests = Vec::new();
+    let istio_files = view::istio_files_mode(model);
+    for proxy in &model.proxies {
+        let custom_bootstrap = proxy.values.config_map.as_ref().and_then(|c| c.data.as_ref()).is_some_and(|d| !d.is_empty());
+        let bootstrap_text = if custom_bootstrap {
+            None
+        } else {
+            let bootstrap = view::bootstrap(model, proxy);
+            let text = engine::render(tera, "envoy-bootstrap.yaml", "b", &bootstrap).map_err(internal)?;
+            check::bootstrap(&text).map_err(|e| internal(format!("proxy {}: the rendered envoy bootstrap {e}", proxy.key)))?;
+            Some(text)
+        };
+        let cm_view = view::config_map(model, proxy, bootstrap_text.as_deref());
+        let cm_text = engine::render(tera, "configmap.yaml", "c", &cm_view).map_err(internal)?;
+        let cm_override = proxy.values.config_map.as_ref().and_then(|c| c.kube_resource_override.as_ref());
+        let cm_text = check::finish(ManifestKind::ConfigMap, &cm_text, cm_override)
+            .map_err(|e| internal(format!("ConfigMap {}: {e}", cm_view.name)))?;
+        // The checksum changes exactly when the ConfigMap text changes (Istio spec §3.4).
+        let checksum = sha256_hex(&cm_text);
+
+        let workload = view::workload(model, proxy, &checksum, istio_files);
+        let kind = if workload.kind == "Deployment" { ManifestKind::Deployment } else { ManifestKind::DaemonSet };
+        let text = engine::render(tera, "workload.yaml", "w", &workload).map_err(internal)?;
+        let text = check::finish(kind, &text, proxy.values.kube_resource_override.as_ref())
+            .map_err(|e| internal(format!("{} {}: {e}", kind.as_str(), workload.name)))?;
+        manifests.push(Manifest {
+            kind,
+            name: workload.name.clone(),
+            namespace: workload.namespace.clone(),
+            text,
+            envoy_bootstrap: None,
+            template: "workload.yaml",
+        });
+        manifests.push(Manifest {
+            kind: ManifestKind::ConfigMap,
+            name: cm_view.name.clone(),
+            namespace: cm_view.namespace.clone(),
+            envoy_bootstrap: check::config_map_bootstrap(&cm_text),
+            text: cm_text,
+            template: "configmap.yaml",
+        });
+    }
+    for upstream in &model.values.upstreams {
+        let upstream_view = view::upstream(model, upstream);
+        let text = engine::render(tera, "upstream.yaml", "u", &upstream_view).map_err(internal)?;
+        let text = check::finish(ManifestKind::Upstream, &text, None)
+            .map_err(|e| internal(format!("Upstream {}: {e}", upstream_view.name)))?;
+        manifests.push(Manifest {
+            kind: ManifestKind::Upstream,
+            name: upstream_view.name,
+            namespace: upstream_view.namespace,
+            text,
+            envoy_bootstrap: None,
+            template: "upstream.yaml",
+        });
+    }
+    Ok(manifests)
 }

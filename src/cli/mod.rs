@@ -1,0 +1,150 @@
+//! The command line: what the user typed (`clap`), resolved into library calls. The library
+//! never sees the parser.
+
+mod output;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::diag::{Diagnostic, Level};
+use crate::render::{RenderOptions, render_files};
+use crate::values::layers::CHART_DEFAULT_VERSION;
+
+/// Renders the Istio integration of the Gloo Edge gateway proxy offline: the gateway-proxy
+/// Deployment with its sds and istio-proxy sidecars, its envoy bootstrap ConfigMap, and Gloo
+/// Upstreams with Istio mTLS.
+#[derive(Debug, Parser)]
+#[command(name = "gloo-istio", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// When to colour diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render the gateway-proxy workloads, their envoy ConfigMaps and the Upstreams.
+    Render(RenderArgs),
+    /// Print the JSON Schema (draft-07) of the values gloo-istio reads.
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct ValuesArgs {
+    /// A values file (`-` for standard input); later files override earlier ones.
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+    /// Set a value, as Helm's --set does (`a.b=c`, `list[0].x=y`); applied after the files.
+    #[arg(long, value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// The release namespace.
+    #[arg(short, long, default_value = "gloo-system")]
+    pub namespace: String,
+    /// The Gloo version used for the default image tags.
+    #[arg(long, value_name = "VERSION", default_value = CHART_DEFAULT_VERSION)]
+    pub gloo_version: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Write one file per resource into DIR (all files or none) instead of printing a stream.
+    #[arg(short, long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Use the templates in DIR instead of the embedded ones.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Do not print info findings (such as keys that are not rendered).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl ValuesArgs {
+    fn options(&self) -> RenderOptions {
+        RenderOptions {
+            values_files: self.values.clone(),
+            set: self.set.clone(),
+            namespace: self.namespace.clone(),
+            gloo_version: self.gloo_version.clone(),
+            templates: None,
+        }
+    }
+}
+
+fn use_color(choice: Color) -> bool {
+    match choice {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+/// Prints findings to standard error: errors and warnings with their source line, infos on one
+/// line each.
+fn report(diagnostics: &[Diagnostic], color: bool, quiet: bool) {
+    let mut text = String::new();
+    for diag in diagnostics {
+        if quiet && diag.level == Level::Info {
+            continue;
+        }
+        if diag.level == Level::Info {
+            text.push_str(&diag.short());
+        } else {
+            text.push_str(&diag.render_human(color));
+        }
+        text.push('\n');
+    }
+    output::write_stderr(&text);
+}
+
+/// Runs a parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let color = use_color(cli.color);
+    match cli.command {
+        Command::Render(args) => {
+            let mut opts = args.values.options();
+            opts.templates = args.templates.clone();
+            match render_files(&opts) {
+                Ok(rendered) => {
+                    report(&rendered.findings, color, args.quiet);
+                    let written = match &args.output_dir {
+                        Some(dir) => output::write_dir(dir, &rendered.manifests),
+                        None => output::write_stdout(&rendered.to_stream()),
+                    };
+                    match written {
+                        Ok(()) => ExitCode::SUCCESS,
+                        Err(failure) => {
+                            report(&failure.diagnostics, color, false);
+                            ExitCode::from(failure.exit_code())
+                        }
+                    }
+                }
+                Err(failure) => {
+                    report(&failure.diagnostics, color, false);
+                    ExitCode::from(failure.exit_code())
+                }
+            }
+        }
+        Command::Schema => {
+            let schema = crate::validate::schema::values_schema(true);
+            let text = serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n";
+            match output::write_stdout(&text) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(failure) => ExitCode::from(failure.exit_code()),
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The typed output check: every rendered workload and ConfigMap must parse into its
+//! `k8s-openapi` type and serialise back to the same tree (so no field is unknown, misspelt or
+//! of the wrong type), and every bootstrap must be a YAML mapping. A failure is our bug.
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
+use k8s_openapi::api::core::v1::ConfigMap;
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Map, Value};
+
+use super::ManifestKind;
+use crate::values::proxy::strip_nulls;
+use crate::yaml;
+
+/// Parses one rendered YAML document.
+pub fn parse(text: &str) -> Result<Value, String> {
+    match yaml::load_document(text.as_bytes(), yaml::Limits::default()) {
+        Ok(Some(node)) => Ok(node.to_json()),
+        Ok(None) => Err("is empty".into()),
+        Err(err) => Err(format!(
+            "is not valid YAML ({} at line {}, column {})",
+            err.message, err.span.start.line, err.span.start.col
+        )),
+    }
+}
+
+/// The first place where `a` and `b` differ, as a JSON pointer.
+pub fn first_difference(a: &Value, b: &Value, pointer: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for key in x.keys().chain(y.keys()) {
+                let child = format!("{pointer}/{key}");
+                match (x.get(key), y.get(key)) {
+                    (Some(u), Some(v)) => {
+                        if let Some(diff) = first_difference(u, v, &child) {
+                            return Some(diff);
+                        }
+                    }
+                    _ => return Some(child),
+                }
+            }
+            None
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            if x.len() != y.len() {
+                return Some(pointer.to_string());
+            }
+            x.iter().zip(y).enumerate().find_map(|(i, (u, v))| first_difference(u, v, &format!("{pointer}/{i}")))
+        }
+        (Value::Number(x), Value::Number(y)) if x.as_f64() == y.as_f64() => None,
+        _ if a == b => None,
+        _ => Some(pointer.to_string()),
+    }
+}
+
+fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(), String> {
+    let typed: T = serde_json::from_value(value.clone()).map_err(|e| format!("does not parse as its Kubernetes type: {e}"))?;
+    let mut back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+    strip_nulls(&mut back);
+    let mut original = value.clone();
+    strip_nulls(&mut original);
+    match first_difference(&original, &back, "") {
+        None => Ok(()),
+        Some(at) => Err(format!("has a field its Kubernetes type does not know or reads differently, at {at}")),
+    }
+}
+
+fn typed_check(kind: ManifestKind, value: &Value) -> Result<(), String> {
+    match kind {
+        ManifestKind::Deployment => round_trip::<Deployment>(value),
+        ManifestKind::DaemonSet => round_trip::<DaemonSet>(value),
+        ManifestKind::ConfigMap => round_trip::<ConfigMap>(value),
+        ManifestKind::Upstream => match value.get("spec") {
+            Some(Value::Object(_)) => Ok(()),
+            _ => Err("has no spec".into()),
+        },
+    }
+}
+
+/// Kubernetes' strategic merge as the chart's `kubeResourceOverride` does it: maps recurse,
+/// everything else (lists included) is replaced.
+pub fn merge_override(base: &mut Value, patch: &Value) {
+    match (base, patch) {
+        (Value::Object(base), Value::Object(patch)) => {
+            for (key, value) in patch {
+                match base.get_mut(key) {
+                    Some(existing) if existing.is_object() && value.is_object() => merge_override(existing, value),
+                    _ => {
+                        base.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (base, patch) => *base = patch.clone(),
+    }
+}
+
+/// Checks a rendered document and applies `kubeResourceOverride` to it. Returns the final text:
+/// the template's own text, or, with an override, the merged document written out again.
+pub fn finish(kind: ManifestKind, text: &str, override_fields: Option<&Map<String, Value>>) -> Result<String, String> {
+    let mut value = parse(text)?;
+    typed_check(kind, &value)?;
+    match override_fields.filter(|o| !o.is_empty()) {
+        None => Ok(text.to_string()),
+        Some(patch) => {
+            merge_override(&mut value, &Value::Object(patch.clone()));
+            typed_check(kind, &value).map_err(|e| format!("with its kubeResourceOverride applied {e}"))?;
+            Ok(yaml::emit::document(&value))
+        }
+    }
+}
+
+/// Checks that an envoy bootstrap parses and is a mapping with static resources.
+pub fn bootstrap(text: &str) -> Result<(), String> {
+    match parse(text)? {
+        Value::Object(map) if map.contains_key("static_resources") => Ok(()),
+        _ => Err("is not a mapping with static_resources".into()),
+    }
+}
+
+/// The `envoy.yaml` key of a rendered ConfigMap.
+pub fn config_map_bootstrap(text: &str) -> Option<String> {
+    parse(text).ok()?.pointer("/data/envoy.yaml")?.as_str().map(str::to_string)
+}

@@ -1,0 +1,4 @@
+//! Validation: the values against their schema, then rules that need the whole model.
+
+pub mod rules;
+pub mod schema;

@@ -1,0 +1,500 @@
+//! Values as Helm combines them: the chart defaults, then every `-f` file, then every `--set`.
+//!
+//! Each user layer keeps the span of every key and value, so that a finding about the merged
+//! values can point at the file, line and column where the value was written.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::diag::{Diagnostic, Location, SourceFile, code};
+use crate::yaml::{self, LoadErrorKind, Span};
+
+/// The chart's default values (generated chart, see the header of the file).
+pub const CHART_DEFAULTS: &str = include_str!("chart-defaults.yaml");
+
+/// The Gloo version stamped into the chart defaults' image tags.
+pub const CHART_DEFAULT_VERSION: &str = "1.0.0-ci";
+
+/// One user-supplied layer of values with the positions of its keys and values.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    pub source: Arc<SourceFile>,
+    pub value: Value,
+    /// JSON pointer → (key span, value span).
+    pub spans: BTreeMap<String, (Option<Span>, Span)>,
+}
+
+impl Layer {
+    /// A layer parsed from the text of a values file. `Err` carries located diagnostics.
+    pub fn parse(source: Arc<SourceFile>) -> Result<Layer, Diagnostic> {
+        let node = yaml::load_document(source.text.as_bytes(), yaml::Limits::default())
+            .map_err(|err| load_error(&source, err))?;
+        let Some(node) = node else {
+            // An empty file or one holding only comments sets nothing, as in Helm.
+            return Ok(Layer { source, value: Value::Object(Map::new()), spans: BTreeMap::new() });
+        };
+        let value = node.to_json();
+        match value {
+            Value::Object(_) => {}
+            Value::Null => {
+                return Ok(Layer { source, value: Value::Object(Map::new()), spans: BTreeMap::new() });
+            }
+            _ => {
+                let loc = Location { source: source.clone(), span: node.span };
+                return Err(Diagnostic::error(code::INVALID_VALUE, "a values file must be a mapping of keys to values")
+                    .at(Some(loc))
+                    .help("start the file with a top-level key such as `global:`"));
+            }
+        }
+        let mut spans = BTreeMap::new();
+        node.index_spans(&mut spans);
+        Ok(Layer { source, value, spans })
+    }
+}
+
+fn load_error(source: &Arc<SourceFile>, err: yaml::LoadError) -> Diagnostic {
+    let code = match err.kind {
+        LoadErrorKind::DuplicateKey => code::DUPLICATE_KEY,
+        _ => code::YAML_SYNTAX,
+    };
+    let help = match err.kind {
+        LoadErrorKind::DuplicateKey => "remove one of the two keys; YAML does not allow a key twice in one mapping",
+        LoadErrorKind::NotUtf8 => "save the file as UTF-8",
+        LoadErrorKind::TooDeep | LoadErrorKind::TooLarge => "values files are small; this one looks generated or hostile",
+        LoadErrorKind::MultipleDocuments => "a values file holds one document: remove the second `---`",
+        _ => "fix the YAML syntax at the marked position",
+    };
+    let mut diag = Diagnostic::error(code, err.message.clone())
+        .at(Some(Location { source: source.clone(), span: err.span }))
+        .help(help);
+    if let Some((span, label)) = err.related {
+        diag = diag.related(Location { source: source.clone(), span }, label);
+    }
+    diag
+}
+
+/// Parses `--set` arguments (Helm's `a.b[0].c=value,x=y` syntax) into one layer whose spans
+/// point into a synthetic source listing the arguments, one a line.
+pub fn parse_set_args(args: &[String]) -> Result<Option<Layer>, Diagnostic> {
+    if args.is_empty() {
+        return Ok(None);
+    }
+    let text: String = args.iter().map(|a| format!("{a}\n")).collect();
+    let source = SourceFile::new("--set", text);
+    let mut root = Value::Object(Map::new());
+    let mut spans = BTreeMap::new();
+    let mut line_start = 0usize;
+    for (line_no, arg) in args.iter().enumerate() {
+        for (piece_start, piece) in split_unescaped(arg, ',') {
+            let span_of = |from: usize, to: usize| {
+                let start = crate::yaml::Pos { line: line_no + 1, col: from + 1, offset: line_start + from };
+                let end = crate::yaml::Pos { line: line_no + 1, col: to + 1, offset: line_start + to };
+                Span { start, end }
+            };
+            let Some(eq) = find_unescaped(piece, '=') else {
+                let span = span_of(piece_start, piece_start + piece.len());
+                return Err(Diagnostic::error(code::BAD_SET, format!("`--set {piece}` has no `=`"))
+                    .at(Some(Location { source: source.clone(), span }))
+                    .help("write --set path.to.key=value"));
+            };
+            let (path_text, raw_value) = (&piece[..eq], &piece[eq + 1..]);
+            let segments = parse_set_path(path_text).map_err(|msg| {
+                let span = span_of(piece_start, piece_start + eq);
+                Diagnostic::error(code::BAD_SET, msg)
+                    .at(Some(Location { source: source.clone(), span }))
+                    .help("keys are separated by `.`, list indexes written as `name[0]`, a literal dot as `\\.`")
+            })?;
+            let value = parse_set_value(raw_value);
+            let pointer = set_at(&mut root, &segments, value).map_err(|msg| {
+                let span = span_of(piece_start, piece_start + eq);
+                Diagnostic::error(code::BAD_SET, msg).at(Some(Location { source: source.clone(), span }))
+            })?;
+            let value_span = span_of(piece_start + eq + 1, piece_start + piece.len());
+            spans.insert(pointer, (Some(span_of(piece_start, piece_start + eq)), value_span));
+        }
+        line_start += arg.len() + 1;
+    }
+    Ok(Some(Layer { source, value: root, spans }))
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+fn split_unescaped(s: &str, sep: char) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut escaped = false;
+    let mut depth = 0usize;
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            c if c == sep && depth == 0 => {
+                out.push((start, &s[start..i]));
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    out.push((start, &s[start..]));
+    out
+}
+
+fn find_unescaped(s: &str, needle: char) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            c if c == needle => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn parse_set_path(path: &str) -> Result<Vec<Segment>, String> {
+    let mut segments = Vec::new();
+    let mut current = String::new();
+    let mut chars = path.chars().peekable();
+    let mut after_index = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(next) => current.push(next),
+                None => return Err(format!("`{path}` ends with a lone `\\`")),
+            },
+            '.' => {
+                if current.is_empty() && !after_index {
+                    return Err(format!("`{path}` has an empty key"));
+                }
+                if !current.is_empty() {
+                    segments.push(Segment::Key(std::mem::take(&mut current)));
+                }
+                after_index = false;
+            }
+            '[' => {
+                if !current.is_empty() {
+                    segments.push(Segment::Key(std::mem::take(&mut current)));
+                }
+                let mut digits = String::new();
+                loop {
+                    match chars.next() {
+                        Some(']') => break,
+                        Some(d) if d.is_ascii_digit() => digits.push(d),
+                        _ => return Err(format!("`{path}` has a malformed list index")),
+                    }
+                }
+                let index: usize = digits.parse().map_err(|_| format!("`{path}` has a malformed list index"))?;
+                if index > 10_000 {
+                    return Err(format!("`{path}`: list index {index} is too large"));
+                }
+                segments.push(Segment::Index(index));
+                after_index = true;
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        segments.push(Segment::Key(current));
+    }
+    if segments.is_empty() {
+        return Err("`--set` needs a key before `=`".into());
+    }
+    Ok(segments)
+}
+
+/// Helm's typing of `--set` values: integers, booleans and `null` are typed, the rest strings;
+/// `{a,b}` is a list.
+fn parse_set_value(raw: &str) -> Value {
+    if let Some(inner) = raw.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
+        if inner.is_empty() {
+            return Value::Array(Vec::new());
+        }
+        return Value::Array(split_unescaped(inner, ',').into_iter().map(|(_, p)| parse_set_value(p)).collect());
+    }
+    let unescaped: String = {
+        let mut out = String::new();
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    };
+    match unescaped.as_str() {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        "null" => Value::Null,
+        s => match s.parse::<i64>() {
+            // Helm keeps leading zeros as strings ("007"), like its own parser.
+            Ok(n) if !(s.len() > 1 && s.starts_with('0')) => Value::from(n),
+            _ => Value::String(unescaped),
+        },
+    }
+}
+
+/// Sets `value` at `segments` under `root`, creating maps and lists; returns the JSON pointer.
+fn set_at(root: &mut Value, segments: &[Segment], value: Value) -> Result<String, String> {
+    let mut pointer = String::new();
+    let mut node = root;
+    for (i, seg) in segments.iter().enumerate() {
+        let last = i + 1 == segments.len();
+        match seg {
+            Segment::Key(key) => {
+                pointer.push('/');
+                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                if !node.is_object() {
+                    *node = Value::Object(Map::new());
+                }
+                let map = node.as_object_mut().expect("just made an object");
+                if last {
+                    map.insert(key.clone(), value);
+                    return Ok(pointer);
+                }
+                node = map.entry(key.clone()).or_insert(Value::Null);
+            }
+            Segment::Index(index) => {
+                pointer.push_str(&format!("/{index}"));
+                if !node.is_array() {
+                    *node = Value::Array(Vec::new());
+                }
+                let list = node.as_array_mut().expect("just made an array");
+                while list.len() <= *index {
+                    list.push(Value::Null);
+                }
+                if last {
+                    list[*index] = value;
+                    return Ok(pointer);
+                }
+                node = &mut list[*index];
+            }
+        }
+    }
+    Err("`--set` needs a key".into())
+}
+
+/// Helm's merge of two user layers: maps merge key by key, everything else (lists, scalars,
+/// null) in `over` replaces what `base` had.
+pub fn merge_user(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Object(base), Value::Object(over)) => {
+            for (key, value) in over {
+                match base.get_mut(key) {
+                    Some(existing) if existing.is_object() && value.is_object() => merge_user(existing, value),
+                    _ => {
+                        base.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (base, over) => *base = over.clone(),
+    }
+}
+
+/// Helm's coalescing of user values over chart defaults: a user `null` deletes a default, maps
+/// merge, anything else the user set wins. Keys only the user has are kept, nulls included.
+pub fn coalesce(user: &Value, defaults: &Value) -> Value {
+    match (user, defaults) {
+        (Value::Object(user), Value::Object(defaults)) => {
+            let mut out = Map::new();
+            for (key, default) in defaults {
+                match user.get(key) {
+                    None => {
+                        out.insert(key.clone(), default.clone());
+                    }
+                    Some(Value::Null) => {}
+                    Some(value) => {
+                        out.insert(key.clone(), coalesce(value, default));
+                    }
+                }
+            }
+            for (key, value) in user {
+                if !defaults.contains_key(key) {
+                    out.insert(key.clone(), value.clone());
+                }
+            }
+            Value::Object(out)
+        }
+        (user, _) => user.clone(),
+    }
+}
+
+/// The chart defaults with the Gloo image tags set to `version`.
+pub fn chart_defaults(version: &str) -> Value {
+    let node = yaml::load_document(CHART_DEFAULTS.as_bytes(), yaml::Limits::default())
+        .expect("the embedded chart defaults are valid YAML")
+        .expect("the embedded chart defaults are not empty");
+    let mut value = node.to_json();
+    if version != CHART_DEFAULT_VERSION {
+        retag(&mut value, version);
+    }
+    value
+}
+
+fn retag(value: &mut Value, version: &str) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if (key == "tag" || key == "ossImageTag") && child.as_str() == Some(CHART_DEFAULT_VERSION) {
+                    *child = Value::String(version.to_string());
+                } else {
+                    retag(child, version);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| retag(v, version)),
+        _ => {}
+    }
+}
+
+/// All user layers plus the values Helm would hand the templates.
+#[derive(Debug, Clone)]
+pub struct LoadedValues {
+    pub layers: Vec<Layer>,
+    /// The user layers merged (without defaults).
+    pub user: Value,
+    /// The user values coalesced over the chart defaults.
+    pub merged: Value,
+}
+
+impl LoadedValues {
+    pub fn new(layers: Vec<Layer>, gloo_version: &str) -> LoadedValues {
+        let mut user = Value::Object(Map::new());
+        for layer in &layers {
+            merge_user(&mut user, &layer.value);
+        }
+        let merged = coalesce(&user, &chart_defaults(gloo_version));
+        LoadedValues { layers, user, merged }
+    }
+
+    /// Where the value at `pointer` was written: the last layer that set it (or, failing that,
+    /// the closest enclosing key some layer set).
+    pub fn locate(&self, pointer: &str) -> Option<Location> {
+        self.locate_with(pointer, |(_, value)| value)
+    }
+
+    /// Like [`locate`](Self::locate) but points at the key rather than the value.
+    pub fn locate_key(&self, pointer: &str) -> Option<Location> {
+        self.locate_with(pointer, |(key, value)| key.unwrap_or(value))
+    }
+
+    /// Where exactly the value at `pointer` was written, if a user layer wrote it.
+    pub fn locate_exact(&self, pointer: &str) -> Option<Location> {
+        self.layers.iter().rev().find_map(|layer| {
+            layer.spans.get(pointer).map(|(_, value)| Location { source: layer.source.clone(), span: *value })
+        })
+    }
+
+    fn locate_with(&self, pointer: &str, pick: impl Fn((Option<Span>, Span)) -> Span) -> Option<Location> {
+        let mut current = pointer;
+        loop {
+            for layer in self.layers.iter().rev() {
+                if let Some(spans) = layer.spans.get(current) {
+                    return Some(Location { source: layer.source.clone(), span: pick(*spans) });
+                }
+            }
+            if current.is_empty() {
+                return None;
+            }
+            current = match current.rfind('/') {
+                Some(i) => &current[..i],
+                None => "",
+            };
+        }
+    }
+}
+
+/// A JSON pointer as a dotted key path: `/global/istioSDS/enabled` → `global.istioSDS.enabled`,
+/// list indexes as `[0]`.
+pub fn dotted_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for raw in pointer.split('/').skip(1) {
+        let seg = raw.replace("~1", "/").replace("~0", "~");
+        if !seg.is_empty() && seg.chars().all(|c| c.is_ascii_digit()) {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&seg);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn coalesce_null_deletes_default_but_keeps_user_only_nulls() {
+        let defaults = json!({"a": {"x": 1, "y": 2}, "b": 3});
+        let user = json!({"a": {"x": null}, "c": null});
+        assert_eq!(coalesce(&user, &defaults), json!({"a": {"y": 2}, "b": 3, "c": null}));
+    }
+
+    #[test]
+    fn user_layers_merge_maps_and_replace_lists() {
+        let mut base = json!({"a": {"x": 1, "l": [1, 2]}, "s": "k"});
+        merge_user(&mut base, &json!({"a": {"y": 2, "l": [3]}, "s": null}));
+        assert_eq!(base, json!({"a": {"x": 1, "y": 2, "l": [3]}, "s": null}));
+    }
+
+    #[test]
+    fn set_args_follow_helm_typing() {
+        let layer = parse_set_args(&[
+            "global.istioIntegration.enabled=true,a.b=007".into(),
+            "x[1].name=foo\\.bar,y={1,two}".into(),
+            "gatewayProxies.gatewayProxy.podTemplate.nodeSelector.kubernetes\\.io/os=linux".into(),
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            layer.value,
+            json!({
+                "global": {"istioIntegration": {"enabled": true}},
+                "a": {"b": "007"},
+                "x": [null, {"name": "foo.bar"}],
+                "y": [1, "two"],
+                "gatewayProxies": {"gatewayProxy": {"podTemplate": {"nodeSelector": {"kubernetes.io/os": "linux"}}}},
+            })
+        );
+        let (_, span) = layer.spans["/global/istioIntegration/enabled"];
+        assert_eq!((span.start.line, span.start.col), (1, 33));
+    }
+
+    #[test]
+    fn set_without_equals_is_located() {
+        let err = parse_set_args(&["a=1,bad".into()]).unwrap_err();
+        assert_eq!(err.code, code::BAD_SET);
+        let loc = err.location.unwrap();
+        assert_eq!((loc.span.start.line, loc.span.start.col), (1, 5));
+    }
+
+    #[test]
+    fn dotted_paths() {
+        assert_eq!(dotted_path("/global/istioSDS/customSidecars/0/name"), "global.istioSDS.customSidecars[0].name");
+        assert_eq!(dotted_path("/a~1b/c~0d"), "a/b.c~d");
+    }
+
+    #[test]
+    fn defaults_can_be_retagged() {
+        let v = chart_defaults("1.19.4");
+        assert_eq!(v["global"]["glooMtls"]["sds"]["image"]["tag"], "1.19.4");
+        assert_eq!(v["global"]["glooMtls"]["istioProxy"]["image"]["tag"], "1.22.0");
+    }
+}
