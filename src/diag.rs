@@ -166,8 +166,8 @@ impl Diagnostic {
         out
     }
 
-    /// The human form: the short line, then the source line with a caret under the value and
-    /// the help line (rendered by miette).
+    /// The human form: level, code and message, then `file:line:col` with the source line and a
+    /// caret under the value, then the help line (rendered by miette).
     pub fn render_human(&self, color: bool) -> String {
         let theme = if color {
             GraphicalTheme::unicode()
@@ -175,12 +175,18 @@ impl Diagnostic {
             GraphicalTheme::unicode_nocolor()
         };
         let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+        if self.location.is_none() {
+            let mut out = self.short();
+            if let Some(help) = &self.help {
+                out.push_str(&format!("\n  help: {help}"));
+            }
+            return out;
+        }
         let mut out = String::new();
-        let report = MietteView(self);
-        if handler.render_report(&mut out, &report).is_err() {
+        if handler.render_report(&mut out, &MietteView(self)).is_err() {
             return self.short();
         }
-        format!("{}\n{}", self.short(), out.trim_end_matches('\n'))
+        out.trim_end_matches('\n').to_string()
     }
 
     /// The JSON form used by `--format json`.
@@ -216,7 +222,7 @@ impl fmt::Debug for MietteView<'_> {
 
 impl fmt::Display for MietteView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.message)
+        write!(f, "{}[{}]: {}", self.0.level.as_str(), self.0.code, self.0.message)
     }
 }
 
@@ -227,10 +233,6 @@ fn source_span(span: Span) -> SourceSpan {
 }
 
 impl miette::Diagnostic for MietteView<'_> {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.0.code))
-    }
-
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.0.level {
             Level::Error => miette::Severity::Error,

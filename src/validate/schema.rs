@@ -91,12 +91,18 @@ fn forbid_null(schema: &mut Value) {
                     .filter(|alt| alt.get("type").and_then(Value::as_str) != Some("null"))
                     .cloned()
                     .collect();
-                if kept.len() == 1 && obj.len() == 1 {
-                    *schema = kept.into_iter().next().unwrap_or(Value::Bool(true));
-                    forbid_null(schema);
-                    return;
+                match kept.as_slice() {
+                    [Value::Object(single)] if single.keys().all(|k| !obj.contains_key(k)) => {
+                        // `anyOf: [X]` beside a description: X itself, so errors inside X are
+                        // reported as they are rather than as "not valid under anyOf".
+                        let single = single.clone();
+                        obj.remove("anyOf");
+                        obj.extend(single);
+                    }
+                    _ => {
+                        obj.insert("anyOf".into(), Value::Array(kept));
+                    }
                 }
-                obj.insert("anyOf".into(), Value::Array(kept));
             }
             obj.values_mut().for_each(forbid_null);
         }
@@ -258,6 +264,12 @@ pub fn not_rendered(loaded: &LoadedValues) -> Vec<Diagnostic> {
 fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
     let mut current = schema;
     for _ in 0..16 {
+        if let Some(Value::Array(all)) = current.get("allOf")
+            && let [single] = all.as_slice()
+        {
+            current = single;
+            continue;
+        }
         match current.get("$ref").and_then(Value::as_str) {
             Some(reference) => match reference.strip_prefix('#').and_then(|p| root.pointer(p)) {
                 Some(target) => current = target,

@@ -1,0 +1,255 @@
+//! The command line as users run it: exit codes, nothing on stdout on failure, located
+//! messages, atomic `-o DIR`, hostile values that must come out exactly as they went in.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use gloo_istio::yaml;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn cmd() -> Command {
+    let mut c = Command::cargo_bin("gloo-istio").unwrap();
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+/// The documents of a rendered stream.
+fn documents(stream: &str) -> Vec<Value> {
+    stream
+        .split("\n---\n")
+        .map(|d| d.trim_start_matches("---\n"))
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| yaml::load_document(d.as_bytes(), yaml::Limits::default()).unwrap().unwrap().to_json())
+        .collect()
+}
+
+#[test]
+fn renders_the_defaults_without_values() {
+    let out = cmd().arg("render").assert().success().get_output().stdout.clone();
+    let docs = documents(&String::from_utf8(out).unwrap());
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["Deployment", "ConfigMap"]);
+}
+
+#[test]
+fn invalid_values_exit_1_with_a_located_message_and_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "bad.yaml", "global:\n  istioIntegration:\n    enabled: \"yes\"\n");
+    cmd()
+        .args(["render", "-f", &file])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(format!("{file}:3:14")))
+        .stderr(predicate::str::contains("GI004"))
+        .stderr(predicate::str::contains("global.istioIntegration.enabled"));
+}
+
+#[test]
+fn a_misspelt_owned_key_is_an_error_with_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "v.yaml", "global:\n  istioSds:\n    enabled: true\n");
+    cmd()
+        .args(["render", "-f", &file])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("GI003"))
+        .stderr(predicate::str::contains("did you mean `istioSDS`?"))
+        .stderr(predicate::str::contains(format!("{file}:2:3")));
+}
+
+#[test]
+fn chart_keys_we_do_not_render_are_reported_once_as_info() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "v.yaml", "gloo:\n  deployment:\n    replicas: 2\ndiscovery:\n  enabled: true\nsettings:\n  singleNamespace: true\n");
+    let assert = cmd().args(["render", "-f", &file]).assert().success();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    for key in ["gloo.deployment.replicas", "discovery", "settings.singleNamespace"] {
+        assert_eq!(stderr.matches(&format!("`{key}` is not rendered by gloo-istio")).count(), 1, "{key}: {stderr}");
+    }
+    cmd().args(["render", "-q", "-f", &file]).assert().success().stderr(predicate::str::is_empty());
+}
+
+#[test]
+fn an_unreadable_file_exits_2() {
+    cmd()
+        .args(["render", "-f", "/nonexistent/values.yaml"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("cannot read /nonexistent/values.yaml"));
+}
+
+#[test]
+fn yaml_syntax_errors_and_duplicate_keys_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let syntax = write(dir.path(), "syntax.yaml", "global:\n  istioIntegration: {enabled: true\n");
+    cmd().args(["render", "-f", &syntax]).assert().code(1).stdout(predicate::str::is_empty()).stderr(predicate::str::contains("GI001"));
+    let dup = write(dir.path(), "dup.yaml", "global:\n  istioIntegration:\n    enabled: true\n    enabled: false\n");
+    cmd()
+        .args(["render", "-f", &dup])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("GI002"))
+        .stderr(predicate::str::contains(format!("{dup}:4:5")));
+}
+
+#[test]
+fn later_files_and_set_override_earlier_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.yaml", "global: {istioIntegration: {enabled: true}}\ngatewayProxies: {gatewayProxy: {istioMetaMeshId: a}}\n");
+    let b = write(dir.path(), "b.yaml", "gatewayProxies: {gatewayProxy: {istioMetaMeshId: b, istioMetaClusterId: b}}\n");
+    let out = cmd()
+        .args(["render", "-f", &a, "-f", &b, "--set", "gatewayProxies.gatewayProxy.istioMetaClusterId=c"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let docs = documents(&String::from_utf8(out).unwrap());
+    let env = &docs[0]["spec"]["template"]["spec"]["containers"][2]["env"];
+    let get = |name: &str| env.as_array().unwrap().iter().find(|e| e["name"] == name).unwrap()["value"].clone();
+    assert_eq!(get("ISTIO_META_MESH_ID"), "b");
+    assert_eq!(get("ISTIO_META_CLUSTER_ID"), "c");
+}
+
+#[test]
+fn output_dir_gets_one_file_per_resource() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    cmd()
+        .args(["render", "-f", "values/upstreams.yaml", "-o", out.to_str().unwrap()])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .assert()
+        .success()
+        .stdout(predicate::str::is_empty());
+    let mut names: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "configmap-gloo-system-gateway-proxy-envoy-config.yaml",
+            "deployment-gloo-system-gateway-proxy.yaml",
+            "upstream-gloo-system-bookinfo-productpage-9080.yaml",
+            "upstream-gloo-system-legacy-legacy-api-8080.yaml",
+            "upstream-gloo-system-reviews.yaml",
+        ]
+    );
+}
+
+#[test]
+fn failed_render_writes_nothing_into_the_output_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("keep.yaml"), "old").unwrap();
+    let bad = write(dir.path(), "bad.yaml", "gatewayProxies: {gatewayProxy: {kind: {workloadType: Daemonset}}}\n");
+    cmd().args(["render", "-f", &bad, "-o", out.to_str().unwrap()]).assert().code(1);
+    let names: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["keep.yaml"]);
+    assert_eq!(std::fs::read_to_string(out.join("keep.yaml")).unwrap(), "old");
+}
+
+#[cfg(unix)]
+#[test]
+fn read_only_output_dir_exits_2_and_leaves_it_untouched() {
+    use std::os::unix::fs::PermissionsExt;
+    if nix_is_root() {
+        // root ignores directory permissions; the case cannot be produced.
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ro");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o555)).unwrap();
+    cmd().args(["render", "-o", out.to_str().unwrap()]).assert().code(2);
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+}
+
+#[cfg(unix)]
+fn nix_is_root() -> bool {
+    std::process::Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gloo-istio"))
+        .args(["render", "-f", "values/two-gateway-proxies.yaml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}
+
+#[test]
+fn strict_templates_reject_undefined_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in gloo_istio::render::engine::TEMPLATES {
+        write(dir.path(), name, text);
+    }
+    write(dir.path(), "upstream.yaml", "apiVersion: v1\nkind: Upstream\nspec: {{ u.no_such_field }}\n");
+    cmd()
+        .args(["render", "--templates", dir.path().to_str().unwrap(), "--set", "upstreams[0].service=a,upstreams[0].namespace=b,upstreams[0].port=80"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("GI099"));
+}
+
+#[test]
+fn hostile_strings_come_out_exactly_as_they_went_in() {
+    let hostile = [
+        "a\nb: c",
+        "x: y\n---\nkind: Secret",
+        "# not a comment",
+        "{{ .Values.x }} {% if %} {# c #}",
+        "'\"\\",
+        "*alias &anchor !tag %directive @at",
+        "yes",
+        "0x10",
+        "~",
+        "line\u{2028}separator\u{85}next",
+        "tab\there",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, value) in hostile.iter().enumerate() {
+        let values = serde_json::json!({
+            "global": {"istioIntegration": {"enabled": true}},
+            "gatewayProxies": {"gatewayProxy": {"istioMetaMeshId": value, "istioMetaClusterId": value}},
+        });
+        // JSON is YAML: the values file carries the string exactly.
+        let file = write(dir.path(), &format!("h{i}.yaml"), &values.to_string());
+        let out = cmd().args(["render", "-f", &file]).assert().success().get_output().stdout.clone();
+        let docs = documents(&String::from_utf8(out).unwrap());
+        assert_eq!(docs.len(), 2, "{value:?} added or removed a document");
+        let istio = &docs[0]["spec"]["template"]["spec"]["containers"][2];
+        let env = istio["env"].as_array().unwrap();
+        assert_eq!(env.len(), 15, "{value:?} changed the env list");
+        let get = |name: &str| env.iter().find(|e| e["name"] == name).unwrap()["value"].clone();
+        assert_eq!(get("ISTIO_META_MESH_ID"), *value);
+        assert_eq!(get("ISTIO_META_CLUSTER_ID"), *value);
+    }
+}
+
+#[test]
+fn schema_prints_a_draft_07_schema() {
+    let out = cmd().arg("schema").assert().success().get_output().stdout.clone();
+    let schema: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+    assert!(schema["properties"]["global"].is_object());
+}
