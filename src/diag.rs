@@ -249,7 +249,10 @@ impl miette::Diagnostic for MietteView<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.0.location.as_ref().map(|loc| &loc.source.named as &dyn miette::SourceCode)
+        self.0
+            .location
+            .as_ref()
+            .map(|loc| &loc.source.named as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -265,10 +268,12 @@ impl miette::Diagnostic for MietteView<'_> {
         for (related, label) in &self.0.related {
             // miette draws labels of one source only; others are named in the message.
             if Arc::ptr_eq(&related.source, &loc.source) {
-                labels.push(LabeledSpan::new_with_span(Some(label.clone()), source_span(related.span)));
+                labels.push(LabeledSpan::new_with_span(
+                    Some(label.clone()),
+                    source_span(related.span),
+                ));
             }
         }
         Some(Box::new(labels.into_iter()))
     }
 }
-

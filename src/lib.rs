@@ -4,8 +4,13 @@
 //! Helm does, [`validate`] checks them, [`render`] turns the typed model into manifests through
 //! the templates, and the CLI writes the result only when all of that succeeded.
 
+// Diagnostics are the error type of loading and validation on purpose: they carry the source
+// location the user needs. They are large, and errors are rare, so they are not boxed.
+#![allow(clippy::result_large_err)]
+
 pub mod cli;
 pub mod diag;
+pub mod docs;
 pub mod render;
 pub mod validate;
 pub mod values;
@@ -35,15 +40,24 @@ pub struct Failure {
 
 impl Failure {
     pub fn invalid(diagnostics: Vec<Diagnostic>) -> Failure {
-        Failure { kind: FailureKind::Invalid, diagnostics }
+        Failure {
+            kind: FailureKind::Invalid,
+            diagnostics,
+        }
     }
 
     pub fn io(message: impl Into<String>) -> Failure {
-        Failure { kind: FailureKind::Io, diagnostics: vec![Diagnostic::error(code::UNREADABLE, message)] }
+        Failure {
+            kind: FailureKind::Io,
+            diagnostics: vec![Diagnostic::error(code::UNREADABLE, message)],
+        }
     }
 
     pub fn usage(message: impl Into<String>) -> Failure {
-        Failure { kind: FailureKind::Usage, diagnostics: vec![Diagnostic::error(code::UNREADABLE, message)] }
+        Failure {
+            kind: FailureKind::Usage,
+            diagnostics: vec![Diagnostic::error(code::UNREADABLE, message)],
+        }
     }
 
     /// The process exit code for this failure.

@@ -26,7 +26,12 @@ fn documents(stream: &str) -> Vec<Value> {
         .split("\n---\n")
         .map(|d| d.trim_start_matches("---\n"))
         .filter(|d| !d.trim().is_empty())
-        .map(|d| yaml::load_document(d.as_bytes(), yaml::Limits::default()).unwrap().unwrap().to_json())
+        .map(|d| {
+            yaml::load_document(d.as_bytes(), yaml::Limits::default())
+                .unwrap()
+                .unwrap()
+                .to_json()
+        })
         .collect()
 }
 
@@ -41,7 +46,11 @@ fn renders_the_defaults_without_values() {
 #[test]
 fn invalid_values_exit_1_with_a_located_message_and_no_output() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "bad.yaml", "global:\n  istioIntegration:\n    enabled: \"yes\"\n");
+    let file = write(
+        dir.path(),
+        "bad.yaml",
+        "global:\n  istioIntegration:\n    enabled: \"yes\"\n",
+    );
     cmd()
         .args(["render", "-f", &file])
         .assert()
@@ -69,13 +78,27 @@ fn a_misspelt_owned_key_is_an_error_with_a_suggestion() {
 #[test]
 fn chart_keys_we_do_not_render_are_reported_once_as_info() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "v.yaml", "gloo:\n  deployment:\n    replicas: 2\ndiscovery:\n  enabled: true\nsettings:\n  singleNamespace: true\n");
+    let file = write(
+        dir.path(),
+        "v.yaml",
+        "gloo:\n  deployment:\n    replicas: 2\ndiscovery:\n  enabled: true\nsettings:\n  singleNamespace: true\n",
+    );
     let assert = cmd().args(["render", "-f", &file]).assert().success();
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
     for key in ["gloo.deployment.replicas", "discovery", "settings.singleNamespace"] {
-        assert_eq!(stderr.matches(&format!("`{key}` is not rendered by gloo-istio")).count(), 1, "{key}: {stderr}");
+        assert_eq!(
+            stderr
+                .matches(&format!("`{key}` is not rendered by gloo-istio"))
+                .count(),
+            1,
+            "{key}: {stderr}"
+        );
     }
-    cmd().args(["render", "-q", "-f", &file]).assert().success().stderr(predicate::str::is_empty());
+    cmd()
+        .args(["render", "-q", "-f", &file])
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
 }
 
 #[test]
@@ -91,9 +114,22 @@ fn an_unreadable_file_exits_2() {
 #[test]
 fn yaml_syntax_errors_and_duplicate_keys_are_located() {
     let dir = tempfile::tempdir().unwrap();
-    let syntax = write(dir.path(), "syntax.yaml", "global:\n  istioIntegration: {enabled: true\n");
-    cmd().args(["render", "-f", &syntax]).assert().code(1).stdout(predicate::str::is_empty()).stderr(predicate::str::contains("GI001"));
-    let dup = write(dir.path(), "dup.yaml", "global:\n  istioIntegration:\n    enabled: true\n    enabled: false\n");
+    let syntax = write(
+        dir.path(),
+        "syntax.yaml",
+        "global:\n  istioIntegration: {enabled: true\n",
+    );
+    cmd()
+        .args(["render", "-f", &syntax])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("GI001"));
+    let dup = write(
+        dir.path(),
+        "dup.yaml",
+        "global:\n  istioIntegration:\n    enabled: true\n    enabled: false\n",
+    );
     cmd()
         .args(["render", "-f", &dup])
         .assert()
@@ -106,10 +142,26 @@ fn yaml_syntax_errors_and_duplicate_keys_are_located() {
 #[test]
 fn later_files_and_set_override_earlier_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let a = write(dir.path(), "a.yaml", "global: {istioIntegration: {enabled: true}}\ngatewayProxies: {gatewayProxy: {istioMetaMeshId: a}}\n");
-    let b = write(dir.path(), "b.yaml", "gatewayProxies: {gatewayProxy: {istioMetaMeshId: b, istioMetaClusterId: b}}\n");
+    let a = write(
+        dir.path(),
+        "a.yaml",
+        "global: {istioIntegration: {enabled: true}}\ngatewayProxies: {gatewayProxy: {istioMetaMeshId: a}}\n",
+    );
+    let b = write(
+        dir.path(),
+        "b.yaml",
+        "gatewayProxies: {gatewayProxy: {istioMetaMeshId: b, istioMetaClusterId: b}}\n",
+    );
     let out = cmd()
-        .args(["render", "-f", &a, "-f", &b, "--set", "gatewayProxies.gatewayProxy.istioMetaClusterId=c"])
+        .args([
+            "render",
+            "-f",
+            &a,
+            "-f",
+            &b,
+            "--set",
+            "gatewayProxies.gatewayProxy.istioMetaClusterId=c",
+        ])
         .assert()
         .success()
         .get_output()
@@ -132,7 +184,10 @@ fn output_dir_gets_one_file_per_resource() {
         .assert()
         .success()
         .stdout(predicate::str::is_empty());
-    let mut names: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     names.sort();
     assert_eq!(
         names,
@@ -152,9 +207,19 @@ fn failed_render_writes_nothing_into_the_output_dir() {
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("keep.yaml"), "old").unwrap();
-    let bad = write(dir.path(), "bad.yaml", "gatewayProxies: {gatewayProxy: {kind: {workloadType: Daemonset}}}\n");
-    cmd().args(["render", "-f", &bad, "-o", out.to_str().unwrap()]).assert().code(1);
-    let names: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let bad = write(
+        dir.path(),
+        "bad.yaml",
+        "gatewayProxies: {gatewayProxy: {kind: {workloadType: Daemonset}}}\n",
+    );
+    cmd()
+        .args(["render", "-f", &bad, "-o", out.to_str().unwrap()])
+        .assert()
+        .code(1);
+    let names: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, ["keep.yaml"]);
     assert_eq!(std::fs::read_to_string(out.join("keep.yaml")).unwrap(), "old");
 }
@@ -177,7 +242,11 @@ fn read_only_output_dir_exits_2_and_leaves_it_untouched() {
 
 #[cfg(unix)]
 fn nix_is_root() -> bool {
-    std::process::Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false)
 }
 
 #[test]
@@ -202,9 +271,19 @@ fn strict_templates_reject_undefined_variables() {
     for (name, text) in gloo_istio::render::engine::TEMPLATES {
         write(dir.path(), name, text);
     }
-    write(dir.path(), "upstream.yaml", "apiVersion: v1\nkind: Upstream\nspec: {{ u.no_such_field }}\n");
+    write(
+        dir.path(),
+        "upstream.yaml",
+        "apiVersion: v1\nkind: Upstream\nspec: {{ u.no_such_field }}\n",
+    );
     cmd()
-        .args(["render", "--templates", dir.path().to_str().unwrap(), "--set", "upstreams[0].service=a,upstreams[0].namespace=b,upstreams[0].port=80"])
+        .args([
+            "render",
+            "--templates",
+            dir.path().to_str().unwrap(),
+            "--set",
+            "upstreams[0].service=a,upstreams[0].namespace=b,upstreams[0].port=80",
+        ])
         .assert()
         .code(2)
         .stdout(predicate::str::is_empty())
@@ -234,7 +313,13 @@ fn hostile_strings_come_out_exactly_as_they_went_in() {
         });
         // JSON is YAML: the values file carries the string exactly.
         let file = write(dir.path(), &format!("h{i}.yaml"), &values.to_string());
-        let out = cmd().args(["render", "-f", &file]).assert().success().get_output().stdout.clone();
+        let out = cmd()
+            .args(["render", "-f", &file])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
         let docs = documents(&String::from_utf8(out).unwrap());
         assert_eq!(docs.len(), 2, "{value:?} added or removed a document");
         let istio = &docs[0]["spec"]["template"]["spec"]["containers"][2];

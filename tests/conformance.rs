@@ -57,7 +57,9 @@ fn normalize(doc: &mut Value, problems: &mut Vec<String>, side: &str) {
     if let Some(Value::Object(annotations)) = doc.pointer_mut("/spec/template/metadata/annotations") {
         for (k, v) in annotations.iter_mut() {
             if k.starts_with("checksum/") {
-                let ok = v.as_str().is_some_and(|s| s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit()));
+                let ok = v
+                    .as_str()
+                    .is_some_and(|s| s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit()));
                 if !ok {
                     problems.push(format!("{side}: annotation {k} is not a SHA-256: {v}"));
                 }
@@ -114,7 +116,10 @@ fn differences(ours: &Value, theirs: &Value, path: &str, out: &mut Vec<String>) 
 
 fn compare_case(name: &str, values: &Path, split_dir: &Path) -> Vec<String> {
     let mut problems = Vec::new();
-    let opts = RenderOptions { values_files: vec![values.to_path_buf()], ..RenderOptions::default() };
+    let opts = RenderOptions {
+        values_files: vec![values.to_path_buf()],
+        ..RenderOptions::default()
+    };
     let rendered = match render_files(&opts) {
         Ok(r) => r,
         Err(failure) => return vec![format!("render failed: {failure}")],
@@ -156,7 +161,12 @@ fn every_reference_case_matches_the_chart() {
         return;
     };
     let cases = common::reference_cases();
-    assert!(cases.len() >= 20, "expected the reference cases in {}, found {}", dir.display(), cases.len());
+    assert!(
+        cases.len() >= 20,
+        "expected the reference cases in {}, found {}",
+        dir.display(),
+        cases.len()
+    );
     let mut report = String::new();
     for (name, values) in &cases {
         let problems = compare_case(name, values, &dir.join("split"));
@@ -179,5 +189,8 @@ fn the_comparison_catches_a_changed_value() {
     ours["spec"]["template"]["spec"]["containers"][0]["name"] = "b".into();
     let mut diffs = Vec::new();
     differences(&ours, &theirs, "", &mut diffs);
-    assert_eq!(diffs, vec!["/spec/template/spec/containers/0/name: ours \"b\", chart \"a\"".to_string()]);
+    assert_eq!(
+        diffs,
+        vec!["/spec/template/spec/containers/0/name: ours \"b\", chart \"a\"".to_string()]
+    );
 }

@@ -22,7 +22,10 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn render(values: &Path) -> String {
-    let opts = RenderOptions { values_files: vec![values.to_path_buf()], ..RenderOptions::default() };
+    let opts = RenderOptions {
+        values_files: vec![values.to_path_buf()],
+        ..RenderOptions::default()
+    };
     match render_files(&opts) {
         Ok(rendered) => rendered.to_stream(),
         Err(failure) => panic!("{} does not render:\n{failure}", values.display()),
@@ -51,7 +54,11 @@ fn examples_match_their_snapshots() {
             failures.push(format!("{} differs from its snapshot:\n{diff}", values.display()));
         }
     }
-    assert!(failures.is_empty(), "{}\n(run UPDATE_SNAPSHOTS=1 cargo test --test snapshots to accept)", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{}\n(run UPDATE_SNAPSHOTS=1 cargo test --test snapshots to accept)",
+        failures.join("\n")
+    );
 }
 
 #[test]

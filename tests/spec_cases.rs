@@ -20,7 +20,15 @@ fn render(values: &str, set: &[&str]) -> Vec<(ManifestKind, Value)> {
     rendered
         .manifests
         .iter()
-        .map(|m| (m.kind, yaml::load_document(m.text.as_bytes(), yaml::Limits::default()).unwrap().unwrap().to_json()))
+        .map(|m| {
+            (
+                m.kind,
+                yaml::load_document(m.text.as_bytes(), yaml::Limits::default())
+                    .unwrap()
+                    .unwrap()
+                    .to_json(),
+            )
+        })
         .collect()
 }
 
@@ -55,28 +63,53 @@ fn config_map<'a>(docs: &'a [(ManifestKind, Value)], name: &str) -> &'a Value {
 }
 
 fn bootstrap(docs: &[(ManifestKind, Value)], cm: &str) -> Value {
-    let text = config_map(docs, cm)["data"]["envoy.yaml"].as_str().expect("envoy.yaml").to_string();
-    yaml::load_document(text.as_bytes(), yaml::Limits::default()).unwrap().unwrap().to_json()
+    let text = config_map(docs, cm)["data"]["envoy.yaml"]
+        .as_str()
+        .expect("envoy.yaml")
+        .to_string();
+    yaml::load_document(text.as_bytes(), yaml::Limits::default())
+        .unwrap()
+        .unwrap()
+        .to_json()
 }
 
 fn containers(workload: &Value) -> Vec<&Value> {
-    workload["spec"]["template"]["spec"]["containers"].as_array().unwrap().iter().collect()
+    workload["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect()
 }
 
 fn container_names(workload: &Value) -> Vec<String> {
-    containers(workload).iter().map(|c| c["name"].as_str().unwrap().to_string()).collect()
+    containers(workload)
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn container<'a>(workload: &'a Value, name: &str) -> &'a Value {
-    containers(workload).into_iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("no container {name}"))
+    containers(workload)
+        .into_iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no container {name}"))
 }
 
 fn env<'a>(container: &'a Value, name: &str) -> Option<&'a Value> {
-    container["env"].as_array()?.iter().find(|e| e["name"] == name).map(|e| &e["value"])
+    container["env"]
+        .as_array()?
+        .iter()
+        .find(|e| e["name"] == name)
+        .map(|e| &e["value"])
 }
 
 fn env_names(container: &Value) -> Vec<String> {
-    container["env"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap().to_string()).collect()
+    container["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn volume_names(workload: &Value) -> Vec<String> {
@@ -98,7 +131,11 @@ fn pod_annotations(workload: &Value) -> &Value {
 
 fn proxy_config_address(istio_proxy: &Value) -> Value {
     let text = env(istio_proxy, "PROXY_CONFIG").unwrap().as_str().unwrap().to_string();
-    yaml::load_document(text.as_bytes(), yaml::Limits::default()).unwrap().unwrap().to_json()["discoveryAddress"].clone()
+    yaml::load_document(text.as_bytes(), yaml::Limits::default())
+        .unwrap()
+        .unwrap()
+        .to_json()["discoveryAddress"]
+        .clone()
 }
 
 fn cluster_names(bootstrap: &Value) -> Vec<String> {
@@ -126,7 +163,12 @@ fn case_01_istio_integration_adds_sds_and_istio_proxy() {
     assert_eq!(env(sds, "LOG_LEVEL"), Some(&json!("error")));
     let istio = container(gp, "istio-proxy");
     assert_eq!(istio["image"], "docker.io/istio/proxyv2:1.22.0");
-    assert!(istio["args"].as_array().unwrap().contains(&json!("--proxyLogLevel=warning")));
+    assert!(
+        istio["args"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("--proxyLogLevel=warning"))
+    );
     let volumes = gp["spec"]["template"]["spec"]["volumes"].as_array().unwrap();
     assert!(volumes.contains(&json!({"name": "istio-certs", "emptyDir": {"medium": "Memory"}})));
     assert!(cluster_names(&bootstrap(&docs, "gateway-proxy-envoy-config")).contains(&"gateway_proxy_sds".to_string()));
@@ -155,7 +197,10 @@ fn case_02_custom_sidecar_replaces_istio_proxy() {
     let gp = gp(&docs);
     assert_eq!(container_names(gp), ["gateway-proxy", "sds", "istio-proxy"]);
     assert_eq!(container(gp, "istio-proxy")["image"], "docker.io/istio/proxyv2:1.6.6");
-    assert_eq!(env(container(gp, "sds"), "ISTIO_MTLS_SDS_ENABLED"), Some(&json!("true")));
+    assert_eq!(
+        env(container(gp, "sds"), "ISTIO_MTLS_SDS_ENABLED"),
+        Some(&json!("true"))
+    );
     assert!(volume_names(gp).contains(&"istio-certs".to_string()));
     assert!(cluster_names(&bootstrap(&docs, "gateway-proxy-envoy-config")).contains(&"gateway_proxy_sds".to_string()));
 }
@@ -170,7 +215,16 @@ fn case_03_custom_sidecar_is_emitted_verbatim() {
     assert_eq!(istio["volumeMounts"].as_array().unwrap().len(), 4);
     assert_eq!(
         volume_names(gp),
-        ["envoy-config", "istio-certs", "istiod-ca-cert", "istio-envoy", "istio-token", "credential-socket", "workload-socket", "workload-certs"]
+        [
+            "envoy-config",
+            "istio-certs",
+            "istiod-ca-cert",
+            "istio-envoy",
+            "istio-token",
+            "credential-socket",
+            "workload-socket",
+            "workload-certs"
+        ]
     );
 }
 
@@ -210,9 +264,18 @@ fn assert_image_overrides(docs: &[(ManifestKind, Value)]) {
     assert_eq!(c[2]["image"], "my-istio-reg/my-istio-repo:my-istio-tag");
     assert_eq!(c[2]["imagePullPolicy"], "Always");
     let mounts = c[2]["volumeMounts"].as_array().unwrap();
-    assert_eq!(mounts[4], json!({"mountPath": "/var/run/secrets/credential-uds", "name": "credential-socket"}));
-    assert_eq!(mounts[5], json!({"mountPath": "/var/run/secrets/workload-spiffe-uds", "name": "workload-socket"}));
-    assert_eq!(mounts[6], json!({"mountPath": "/var/run/secrets/workload-spiffe-credentials", "name": "workload-certs"}));
+    assert_eq!(
+        mounts[4],
+        json!({"mountPath": "/var/run/secrets/credential-uds", "name": "credential-socket"})
+    );
+    assert_eq!(
+        mounts[5],
+        json!({"mountPath": "/var/run/secrets/workload-spiffe-uds", "name": "workload-socket"})
+    );
+    assert_eq!(
+        mounts[6],
+        json!({"mountPath": "/var/run/secrets/workload-spiffe-credentials", "name": "workload-certs"})
+    );
     let volumes = gp["spec"]["template"]["spec"]["volumes"].as_array().unwrap();
     for (i, name) in [(5, "credential-socket"), (6, "workload-socket"), (7, "workload-certs")] {
         assert_eq!(volumes[i], json!({"name": name, "emptyDir": {}}));
@@ -226,7 +289,10 @@ fn case_06_sds_and_istio_proxy_images_can_be_overridden() {
 
 #[test]
 fn case_07_image_overrides_with_deprecated_istio_sds() {
-    assert_image_overrides(&render("global: {glooMtls: {enabled: true}, istioSDS: {enabled: true}}", &IMAGE_OVERRIDES));
+    assert_image_overrides(&render(
+        "global: {glooMtls: {enabled: true}, istioSDS: {enabled: true}}",
+        &IMAGE_OVERRIDES,
+    ));
 }
 
 #[test]
@@ -248,7 +314,11 @@ fn case_08_istio_proxy_image_tag_digest_and_variant() {
                 "global:\n  glooMtls:\n    enabled: true\n    istioProxy:\n      image: {{registry: my-istio-reg, repository: my-istio-repo, tag: \"{tag}\", {digest_key}: \"{digest}\"}}\n  istioSDS: {{enabled: true}}\n  image: {{variant: {variant}}}\n"
             );
             let docs = render(&values, &[]);
-            assert_eq!(container(gp(&docs), "istio-proxy")["image"], expected, "variant {variant}, tag {tag:?}, digest {digest:?}");
+            assert_eq!(
+                container(gp(&docs), "istio-proxy")["image"],
+                expected,
+                "variant {variant}, tag {tag:?}, digest {digest:?}"
+            );
         }
     }
 }
@@ -303,31 +373,46 @@ fn case_12_null_removes_the_sds_readiness_probe() {
 #[test]
 fn case_13_mesh_id_default() {
     let docs = render(MTLS_ISTIO, &[]);
-    assert_eq!(env(container(gp(&docs), "istio-proxy"), "ISTIO_META_MESH_ID"), Some(&json!("cluster.local")));
+    assert_eq!(
+        env(container(gp(&docs), "istio-proxy"), "ISTIO_META_MESH_ID"),
+        Some(&json!("cluster.local"))
+    );
 }
 
 #[test]
 fn case_14_mesh_id_set() {
     let docs = render(MTLS_ISTIO, &["gatewayProxies.gatewayProxy.istioMetaMeshId=foo"]);
-    assert_eq!(env(container(gp(&docs), "istio-proxy"), "ISTIO_META_MESH_ID"), Some(&json!("foo")));
+    assert_eq!(
+        env(container(gp(&docs), "istio-proxy"), "ISTIO_META_MESH_ID"),
+        Some(&json!("foo"))
+    );
 }
 
 #[test]
 fn case_15_cluster_id_default() {
     let docs = render(MTLS_ISTIO, &[]);
-    assert_eq!(env(container(gp(&docs), "istio-proxy"), "ISTIO_META_CLUSTER_ID"), Some(&json!("Kubernetes")));
+    assert_eq!(
+        env(container(gp(&docs), "istio-proxy"), "ISTIO_META_CLUSTER_ID"),
+        Some(&json!("Kubernetes"))
+    );
 }
 
 #[test]
 fn case_16_cluster_id_set() {
     let docs = render(MTLS_ISTIO, &["gatewayProxies.gatewayProxy.istioMetaClusterId=bar"]);
-    assert_eq!(env(container(gp(&docs), "istio-proxy"), "ISTIO_META_CLUSTER_ID"), Some(&json!("bar")));
+    assert_eq!(
+        env(container(gp(&docs), "istio-proxy"), "ISTIO_META_CLUSTER_ID"),
+        Some(&json!("bar"))
+    );
 }
 
 #[test]
 fn case_17_discovery_address_sets_proxy_config_and_ca_addr() {
     let address = "istiod-1-8-6.istio-system.svc:15012";
-    let docs = render(MTLS_ISTIO, &[&format!("gatewayProxies.gatewayProxy.istioDiscoveryAddress={address}")]);
+    let docs = render(
+        MTLS_ISTIO,
+        &[&format!("gatewayProxies.gatewayProxy.istioDiscoveryAddress={address}")],
+    );
     let istio = container(gp(&docs), "istio-proxy");
     assert_eq!(proxy_config_address(istio), json!(address));
     assert_eq!(env(istio, "CA_ADDR"), Some(&json!(address)));
@@ -336,7 +421,12 @@ fn case_17_discovery_address_sets_proxy_config_and_ca_addr() {
 #[test]
 fn case_18_spiffe_cert_provider_address_sets_ca_addr() {
     let address = "istiod-1-8-6.istio-system.svc:15012";
-    let docs = render(MTLS_ISTIO, &[&format!("gatewayProxies.gatewayProxy.istioSpiffeCertProviderAddress={address}")]);
+    let docs = render(
+        MTLS_ISTIO,
+        &[&format!(
+            "gatewayProxies.gatewayProxy.istioSpiffeCertProviderAddress={address}"
+        )],
+    );
     let istio = container(gp(&docs), "istio-proxy");
     assert_eq!(env(istio, "CA_ADDR"), Some(&json!(address)));
     assert_eq!(proxy_config_address(istio), json!("istiod.istio-system.svc:15012"));
@@ -377,22 +467,42 @@ fn case_21_sidecar_security_context_overrides() {
         );
         let docs = render(&values, &[]);
         let gp = gp(&docs);
-        assert_eq!(container(gp, "sds")["securityContext"], json!({"runAsUser": 1234, "readOnlyRootFilesystem": true}), "{policy}");
-        assert_eq!(container(gp, "istio-proxy")["securityContext"], json!({"runAsGroup": 4321, "privileged": false}), "{policy}");
+        assert_eq!(
+            container(gp, "sds")["securityContext"],
+            json!({"runAsUser": 1234, "readOnlyRootFilesystem": true}),
+            "{policy}"
+        );
+        assert_eq!(
+            container(gp, "istio-proxy")["securityContext"],
+            json!({"runAsGroup": 4321, "privileged": false}),
+            "{policy}"
+        );
     }
 }
 
 #[test]
 fn case_22_restricted_container_defaults_on_the_sidecars() {
-    for (seccomp, expected) in [("", "RuntimeDefault"), ("RuntimeDefault", "RuntimeDefault"), ("Localhost", "Localhost")] {
-        let seccomp_line = if seccomp.is_empty() { String::new() } else { format!(", defaultSeccompProfileType: {seccomp}") };
+    for (seccomp, expected) in [
+        ("", "RuntimeDefault"),
+        ("RuntimeDefault", "RuntimeDefault"),
+        ("Localhost", "Localhost"),
+    ] {
+        let seccomp_line = if seccomp.is_empty() {
+            String::new()
+        } else {
+            format!(", defaultSeccompProfileType: {seccomp}")
+        };
         let values = format!(
             "global:\n  istioIntegration: {{enabled: true}}\n  glooMtls: {{enabled: true}}\n  podSecurityStandards:\n    container: {{enableRestrictedContainerDefaults: true{seccomp_line}}}\n"
         );
         let docs = render(&values, &[]);
         let restricted = json!({"runAsNonRoot": true, "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": expected}});
         for name in ["sds", "istio-proxy"] {
-            assert_eq!(container(gp(&docs), name)["securityContext"], restricted, "{name} {seccomp}");
+            assert_eq!(
+                container(gp(&docs), name)["securityContext"],
+                restricted,
+                "{name} {seccomp}"
+            );
         }
     }
 }
@@ -418,7 +528,10 @@ fn case_24_disable_autoinjection_label() {
 
 #[test]
 fn case_25_whitelist_discovery_adds_no_gateway_proxy_label() {
-    let docs = render("global: {istioIntegration: {whitelistDiscovery: true, disableAutoinjection: false}}", &[]);
+    let docs = render(
+        "global: {istioIntegration: {whitelistDiscovery: true, disableAutoinjection: false}}",
+        &[],
+    );
     assert!(pod_labels(gp(&docs)).get("sidecar.istio.io/inject").is_none());
 }
 
@@ -430,23 +543,35 @@ fn case_26_sidecar_on_gateway_labels_both_proxies() {
     for (name, ports) in [("gateway-proxy", "8080,8443"), ("second-gateway-proxy", "1337,1338")] {
         let w = workload(&docs, name);
         assert_eq!(pod_labels(w)["sidecar.istio.io/inject"], "true");
-        assert_eq!(pod_annotations(w)["traffic.sidecar.istio.io/excludeInboundPorts"], ports);
+        assert_eq!(
+            pod_annotations(w)["traffic.sidecar.istio.io/excludeInboundPorts"],
+            ports
+        );
     }
 }
 
 #[test]
 fn case_27_revision_label_instead_of_inject() {
-    let docs = render(SIDECAR_ON_GW_TWO_PROXIES, &["global.istioIntegration.istioSidecarRevTag=some-revision"]);
+    let docs = render(
+        SIDECAR_ON_GW_TWO_PROXIES,
+        &["global.istioIntegration.istioSidecarRevTag=some-revision"],
+    );
     for (name, ports) in [("gateway-proxy", "8080,8443"), ("second-gateway-proxy", "1337,1338")] {
         let w = workload(&docs, name);
         assert!(pod_labels(w).get("sidecar.istio.io/inject").is_none());
         assert_eq!(pod_labels(w)["istio.io/rev"], "some-revision");
-        assert_eq!(pod_annotations(w)["traffic.sidecar.istio.io/excludeInboundPorts"], ports);
+        assert_eq!(
+            pod_annotations(w)["traffic.sidecar.istio.io/excludeInboundPorts"],
+            ports
+        );
     }
 }
 
 fn checksum_of(docs: &[(ManifestKind, Value)]) -> String {
-    pod_annotations(gp(docs))["checksum/gateway-proxy-envoy-config"].as_str().unwrap().to_string()
+    pod_annotations(gp(docs))["checksum/gateway-proxy-envoy-config"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -455,23 +580,41 @@ fn case_33_checksum_follows_the_config_map() {
     // kept: a SHA-256 that changes exactly when the ConfigMap changes.
     let defaults = render("{}", &[]);
     let read_config = render("gatewayProxies: {gatewayProxy: {readConfig: true}}", &[]);
-    let replicas = render("gatewayProxies: {gatewayProxy: {kind: {deployment: {replicas: 5}}}}", &[]);
+    let replicas = render(
+        "gatewayProxies: {gatewayProxy: {kind: {deployment: {replicas: 5}}}}",
+        &[],
+    );
     let sum = checksum_of(&defaults);
     assert_eq!(sum.len(), 64);
     assert_ne!(sum, checksum_of(&read_config));
-    assert_eq!(sum, checksum_of(&replicas), "a Deployment-only key must not change the checksum");
+    assert_eq!(
+        sum,
+        checksum_of(&replicas),
+        "a Deployment-only key must not change the checksum"
+    );
     let annotations = pod_annotations(gp(&read_config));
-    for (k, v) in [("readconfig-stats", "/stats"), ("readconfig-ready", "/ready"), ("readconfig-config_dump", "/config_dump"), ("readconfig-port", "8082")] {
+    for (k, v) in [
+        ("readconfig-stats", "/stats"),
+        ("readconfig-ready", "/ready"),
+        ("readconfig-config_dump", "/config_dump"),
+        ("readconfig-port", "8082"),
+    ] {
         assert_eq!(annotations[k], v);
     }
 }
 
 #[test]
 fn case_34_disable_autoinjection_wins_over_sidecar_on_gateway() {
-    let docs = render("global: {istioIntegration: {enableIstioSidecarOnGateway: true, disableAutoinjection: true}}", &[]);
+    let docs = render(
+        "global: {istioIntegration: {enableIstioSidecarOnGateway: true, disableAutoinjection: true}}",
+        &[],
+    );
     let gp = gp(&docs);
     assert_eq!(pod_labels(gp)["sidecar.istio.io/inject"], "false");
-    assert_eq!(pod_annotations(gp)["traffic.sidecar.istio.io/excludeInboundPorts"], "8080,8443");
+    assert_eq!(
+        pod_annotations(gp)["traffic.sidecar.istio.io/excludeInboundPorts"],
+        "8080,8443"
+    );
 }
 
 #[test]
@@ -481,7 +624,11 @@ fn case_35_no_exclude_annotation_without_stats() {
         "global: {istioIntegration: {enableIstioSidecarOnGateway: true}}\ngatewayProxies: {gatewayProxy: {stats: {enabled: false}}}",
     ] {
         let docs = render(values, &[]);
-        assert!(pod_annotations(gp(&docs)).get("traffic.sidecar.istio.io/excludeInboundPorts").is_none());
+        assert!(
+            pod_annotations(gp(&docs))
+                .get("traffic.sidecar.istio.io/excludeInboundPorts")
+                .is_none()
+        );
     }
 }
 
@@ -491,9 +638,17 @@ fn case_36_exclude_annotation_once_with_read_config() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v.yaml");
     std::fs::write(&path, "global: {istioIntegration: {enableIstioSidecarOnGateway: true}}\ngatewayProxies: {gatewayProxy: {readConfig: true}}").unwrap();
-    let rendered = render_files(&RenderOptions { values_files: vec![path], ..RenderOptions::default() }).unwrap();
+    let rendered = render_files(&RenderOptions {
+        values_files: vec![path],
+        ..RenderOptions::default()
+    })
+    .unwrap();
     let text = &rendered.manifests[0].text;
-    assert_eq!(text.matches("traffic.sidecar.istio.io/excludeInboundPorts").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("traffic.sidecar.istio.io/excludeInboundPorts").count(),
+        1,
+        "{text}"
+    );
 }
 
 #[test]
@@ -503,7 +658,10 @@ fn case_37_extra_ports_in_the_exclude_annotation() {
         "global: {istioIntegration: {enableIstioSidecarOnGateway: true}}\ngatewayProxies: {gatewayProxy: {podTemplate: {extraPorts: [{name: foo, containerPort: 9000}]}}}",
         &[],
     );
-    assert_eq!(pod_annotations(gp(&docs))["traffic.sidecar.istio.io/excludeInboundPorts"], "8080,8443,9000");
+    assert_eq!(
+        pod_annotations(gp(&docs))["traffic.sidecar.istio.io/excludeInboundPorts"],
+        "8080,8443,9000"
+    );
 }
 
 #[test]
@@ -511,7 +669,11 @@ fn case_38_rev_tag_alone_does_nothing() {
     let docs = render("global: {istioIntegration: {istioSidecarRevTag: x}}", &[]);
     let gp = gp(&docs);
     assert!(pod_labels(gp).get("istio.io/rev").is_none() && pod_labels(gp).get("sidecar.istio.io/inject").is_none());
-    assert!(pod_annotations(gp).get("traffic.sidecar.istio.io/excludeInboundPorts").is_none());
+    assert!(
+        pod_annotations(gp)
+            .get("traffic.sidecar.istio.io/excludeInboundPorts")
+            .is_none()
+    );
 }
 
 #[test]
@@ -535,7 +697,10 @@ fn case_39_istio_adds_exactly_the_sds_cluster() {
 #[test]
 fn case_40_gloo_mtls_adds_tls_to_the_xds_clusters() {
     let with_istio = bootstrap(&render(MTLS_ISTIO, &[]), "gateway-proxy-envoy-config");
-    let without = bootstrap(&render("global: {glooMtls: {enabled: true}}", &[]), "gateway-proxy-envoy-config");
+    let without = bootstrap(
+        &render("global: {glooMtls: {enabled: true}}", &[]),
+        "gateway-proxy-envoy-config",
+    );
     assert_eq!(with_istio, without, "identical with or without Istio");
     let clusters = without["static_resources"]["clusters"].as_array().unwrap();
     assert_eq!(clusters[1]["name"], "gateway_proxy_sds");
@@ -544,9 +709,13 @@ fn case_40_gloo_mtls_adds_tls_to_the_xds_clusters() {
         assert_eq!(socket["name"], "envoy.transport_sockets.tls");
         let tls = &socket["typed_config"]["common_tls_context"];
         assert_eq!(tls["tls_certificate_sds_secret_configs"][0]["name"], "server_cert");
-        assert_eq!(tls["validation_context_sds_secret_config"]["name"], "validation_context");
         assert_eq!(
-            tls["validation_context_sds_secret_config"]["sds_config"]["api_config_source"]["grpc_services"][0]["envoy_grpc"]["cluster_name"],
+            tls["validation_context_sds_secret_config"]["name"],
+            "validation_context"
+        );
+        assert_eq!(
+            tls["validation_context_sds_secret_config"]["sds_config"]["api_config_source"]["grpc_services"][0]["envoy_grpc"]
+                ["cluster_name"],
             "gateway_proxy_sds"
         );
     }
@@ -574,12 +743,18 @@ fn case_42_istio_keys_are_inherited_per_proxy() {
     assert_eq!(env(istio, "ISTIO_META_MESH_ID"), Some(&json!("mesh1")));
     assert_eq!(env(istio, "ISTIO_META_CLUSTER_ID"), Some(&json!("c2")));
     assert_eq!(proxy_config_address(istio), json!("a.example:15012"));
-    assert_eq!(bootstrap(&docs, "second-envoy-config")["node"]["metadata"]["role"], "gloo-system~second");
+    assert_eq!(
+        bootstrap(&docs, "second-envoy-config")["node"]["metadata"]["role"],
+        "gloo-system~second"
+    );
 }
 
 #[test]
 fn case_43_global_image_registry_variant_and_pull_policy() {
-    let docs = render("global: {istioIntegration: {enabled: true}, image: {registry: my.reg/solo, variant: distroless, pullPolicy: Always}}", &[]);
+    let docs = render(
+        "global: {istioIntegration: {enabled: true}, image: {registry: my.reg/solo, variant: distroless, pullPolicy: Always}}",
+        &[],
+    );
     let gp = gp(&docs);
     assert_eq!(container(gp, "sds")["image"], "my.reg/solo/sds:1.0.0-ci-distroless");
     assert_eq!(container(gp, "istio-proxy")["image"], "docker.io/istio/proxyv2:1.22.0");
@@ -593,7 +768,10 @@ fn case_44_bad_discovery_addresses_are_errors() {
     // The chart renders `{"discoveryAddress": }` or invalid YAML here (Istio spec §7.1, §7.2);
     // we stop with a located error.
     for value in ["null", "''", "'a b: c'"] {
-        let failure = render_err(&format!("{ISTIO}\ngatewayProxies: {{gatewayProxy: {{istioDiscoveryAddress: {value}}}}}"), &[]);
+        let failure = render_err(
+            &format!("{ISTIO}\ngatewayProxies: {{gatewayProxy: {{istioDiscoveryAddress: {value}}}}}"),
+            &[],
+        );
         assert_eq!(failure.exit_code(), 1);
         let diag = &failure.diagnostics[0];
         assert_eq!(diag.code, "GI010", "{value}: {failure}");
@@ -608,7 +786,10 @@ fn case_47_regression_values() {
     );
     let gp = gp(&docs);
     assert_eq!(pod_labels(gp)["sidecar.istio.io/inject"], "false");
-    assert_eq!(pod_annotations(gp)["traffic.sidecar.istio.io/excludeInboundPorts"], "8080,8443");
+    assert_eq!(
+        pod_annotations(gp)["traffic.sidecar.istio.io/excludeInboundPorts"],
+        "8080,8443"
+    );
     assert_eq!(containers(gp).len(), 3);
 }
 
@@ -616,7 +797,9 @@ fn case_47_regression_values() {
 fn case_48_revision_values() {
     let address = "istiod-test-revision.istio-system.svc:15012";
     let docs = render(
-        &format!("global: {{istioIntegration: {{enabled: true, enableIstioSidecarOnGateway: true, disableAutoinjection: true}}}}\ngatewayProxies: {{gatewayProxy: {{istioDiscoveryAddress: {address}}}}}"),
+        &format!(
+            "global: {{istioIntegration: {{enabled: true, enableIstioSidecarOnGateway: true, disableAutoinjection: true}}}}\ngatewayProxies: {{gatewayProxy: {{istioDiscoveryAddress: {address}}}}}"
+        ),
         &[],
     );
     let istio = container(gp(&docs), "istio-proxy");
@@ -626,8 +809,15 @@ fn case_48_revision_values() {
 
 #[test]
 fn case_63_istio_sds_upstream_is_exactly_the_enable_mtls_block() {
-    let docs = render("upstreams: [{service: productpage, namespace: default, port: 9080, mtls: istio-sds}]", &[]);
-    let upstream = docs.iter().find(|(k, _)| *k == ManifestKind::Upstream).map(|(_, d)| d).unwrap();
+    let docs = render(
+        "upstreams: [{service: productpage, namespace: default, port: 9080, mtls: istio-sds}]",
+        &[],
+    );
+    let upstream = docs
+        .iter()
+        .find(|(k, _)| *k == ManifestKind::Upstream)
+        .map(|(_, d)| d)
+        .unwrap();
     assert_eq!(upstream["apiVersion"], "gloo.solo.io/v1");
     assert_eq!(upstream["metadata"]["name"], "default-productpage-9080");
     assert_eq!(

@@ -44,7 +44,10 @@ pub fn first_difference(a: &Value, b: &Value, pointer: &str) -> Option<String> {
             if x.len() != y.len() {
                 return Some(pointer.to_string());
             }
-            x.iter().zip(y).enumerate().find_map(|(i, (u, v))| first_difference(u, v, &format!("{pointer}/{i}")))
+            x.iter()
+                .zip(y)
+                .enumerate()
+                .find_map(|(i, (u, v))| first_difference(u, v, &format!("{pointer}/{i}")))
         }
         (Value::Number(x), Value::Number(y)) if x.as_f64() == y.as_f64() => None,
         _ if a == b => None,
@@ -53,14 +56,17 @@ pub fn first_difference(a: &Value, b: &Value, pointer: &str) -> Option<String> {
 }
 
 fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(), String> {
-    let typed: T = serde_json::from_value(value.clone()).map_err(|e| format!("does not parse as its Kubernetes type: {e}"))?;
+    let typed: T =
+        serde_json::from_value(value.clone()).map_err(|e| format!("does not parse as its Kubernetes type: {e}"))?;
     let mut back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
     strip_nulls(&mut back);
     let mut original = value.clone();
     strip_nulls(&mut original);
     match first_difference(&original, &back, "") {
         None => Ok(()),
-        Some(at) => Err(format!("has a field its Kubernetes type does not know or reads differently, at {at}")),
+        Some(at) => Err(format!(
+            "has a field its Kubernetes type does not know or reads differently, at {at}"
+        )),
     }
 }
 
@@ -119,5 +125,9 @@ pub fn bootstrap(text: &str) -> Result<(), String> {
 
 /// The `envoy.yaml` key of a rendered ConfigMap.
 pub fn config_map_bootstrap(text: &str) -> Option<String> {
-    parse(text).ok()?.pointer("/data/envoy.yaml")?.as_str().map(str::to_string)
+    parse(text)
+        .ok()?
+        .pointer("/data/envoy.yaml")?
+        .as_str()
+        .map(str::to_string)
 }

@@ -11,7 +11,10 @@ use crate::yaml::emit;
 pub const TEMPLATES: [(&str, &str); 4] = [
     ("workload.yaml", include_str!("../../templates/workload.yaml")),
     ("configmap.yaml", include_str!("../../templates/configmap.yaml")),
-    ("envoy-bootstrap.yaml", include_str!("../../templates/envoy-bootstrap.yaml")),
+    (
+        "envoy-bootstrap.yaml",
+        include_str!("../../templates/envoy-bootstrap.yaml"),
+    ),
     ("upstream.yaml", include_str!("../../templates/upstream.yaml")),
 ];
 
@@ -90,12 +93,15 @@ pub fn engine(dir: Option<&Path>) -> Result<Tera, String> {
     tera.register_filter("yaml_item", YamlItemFilter);
     tera.register_filter("key", KeyFilter);
     match dir {
-        None => tera.add_raw_templates(TEMPLATES).map_err(|e| format!("embedded templates: {e}"))?,
+        None => tera
+            .add_raw_templates(TEMPLATES)
+            .map_err(|e| format!("embedded templates: {e}"))?,
         Some(dir) => {
             for (name, _) in TEMPLATES {
                 let path = dir.join(name);
                 let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                tera.add_raw_template(name, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+                tera.add_raw_template(name, &text)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
             }
         }
     }
@@ -114,7 +120,8 @@ pub fn embedded() -> &'static Tera {
 pub fn render(tera: &Tera, template: &str, name: &'static str, data: &impl serde::Serialize) -> Result<String, String> {
     let mut context = tera::Context::new();
     context.insert(name, data);
-    tera.render(template, &context).map_err(|e| format!("template {template}: {}", error_chain(&e)))
+    tera.render(template, &context)
+        .map_err(|e| format!("template {template}: {}", error_chain(&e)))
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {

@@ -3,8 +3,15 @@
 use crate::values::{Image, ImageVariant, PullPolicy};
 
 /// Repositories that get a `-fips` suffix for the fips variants.
-const FIPS_REPOSITORIES: [&str; 7] =
-    ["gloo-ee", "extauth-ee", "gloo-ee-envoy-wrapper", "rate-limit-ee", "discovery-ee", "sds-ee", "certgen"];
+const FIPS_REPOSITORIES: [&str; 7] = [
+    "gloo-ee",
+    "extauth-ee",
+    "gloo-ee-envoy-wrapper",
+    "rate-limit-ee",
+    "discovery-ee",
+    "sds-ee",
+    "certgen",
+];
 
 /// Repositories that get a `-distroless` tag suffix for the distroless variants.
 const DISTROLESS_REPOSITORIES: [&str; 16] = [
@@ -27,7 +34,9 @@ const DISTROLESS_REPOSITORIES: [&str; 16] = [
 ];
 
 fn filled(own: &Option<String>, global: &Option<String>) -> Option<String> {
-    own.clone().filter(|s| !s.is_empty()).or_else(|| global.clone().filter(|s| !s.is_empty()))
+    own.clone()
+        .filter(|s| !s.is_empty())
+        .or_else(|| global.clone().filter(|s| !s.is_empty()))
 }
 
 fn filled_flag(own: Option<bool>, global: Option<bool>) -> Option<bool> {
@@ -55,8 +64,12 @@ pub fn merged(own: &Image, global: &Image) -> Image {
 /// `registry/repository[:tag][@digest]` of a merged image.
 pub fn reference(image: &Image) -> String {
     let repository = image.repository.clone().unwrap_or_default();
-    let fips = image.fips == Some(true) || matches!(image.variant, Some(ImageVariant::Fips | ImageVariant::FipsDistroless));
-    let distroless = matches!(image.variant, Some(ImageVariant::Distroless | ImageVariant::FipsDistroless));
+    let fips =
+        image.fips == Some(true) || matches!(image.variant, Some(ImageVariant::Fips | ImageVariant::FipsDistroless));
+    let distroless = matches!(
+        image.variant,
+        Some(ImageVariant::Distroless | ImageVariant::FipsDistroless)
+    );
     let mut name = repository.clone();
     if fips && FIPS_REPOSITORIES.contains(&repository.as_str()) {
         name.push_str("-fips");
@@ -115,33 +128,61 @@ mod tests {
             (None, "my-sds-reg/sds-ee:my-sds-tag"),
             (Some(ImageVariant::Standard), "my-sds-reg/sds-ee:my-sds-tag"),
             (Some(ImageVariant::Fips), "my-sds-reg/sds-ee-fips:my-sds-tag"),
-            (Some(ImageVariant::Distroless), "my-sds-reg/sds-ee:my-sds-tag-distroless"),
-            (Some(ImageVariant::FipsDistroless), "my-sds-reg/sds-ee-fips:my-sds-tag-distroless"),
+            (
+                Some(ImageVariant::Distroless),
+                "my-sds-reg/sds-ee:my-sds-tag-distroless",
+            ),
+            (
+                Some(ImageVariant::FipsDistroless),
+                "my-sds-reg/sds-ee-fips:my-sds-tag-distroless",
+            ),
         ] {
-            let global = Image { variant, ..Image::default() };
-            assert_eq!(reference(&merged(&img("my-sds-reg", "sds-ee", "my-sds-tag"), &global)), expected);
+            let global = Image {
+                variant,
+                ..Image::default()
+            };
+            assert_eq!(
+                reference(&merged(&img("my-sds-reg", "sds-ee", "my-sds-tag"), &global)),
+                expected
+            );
         }
     }
 
     #[test]
     fn proxyv2_never_gets_variant_suffixes() {
         // Istio spec §6 case 8.
-        for variant in [ImageVariant::Fips, ImageVariant::Distroless, ImageVariant::FipsDistroless] {
-            let global = Image { variant: Some(variant), ..Image::default() };
+        for variant in [
+            ImageVariant::Fips,
+            ImageVariant::Distroless,
+            ImageVariant::FipsDistroless,
+        ] {
+            let global = Image {
+                variant: Some(variant),
+                ..Image::default()
+            };
             let mut own = img("my-istio-reg", "my-istio-repo", "");
             own.tag = None;
             assert_eq!(reference(&merged(&own, &global)), "my-istio-reg/my-istio-repo");
             own.tag = Some("tag1".into());
             assert_eq!(reference(&merged(&own, &global)), "my-istio-reg/my-istio-repo:tag1");
         }
-        let own = Image { digest: Some("digest1".into()), ..img("my-istio-reg", "my-istio-repo", "tag1") };
+        let own = Image {
+            digest: Some("digest1".into()),
+            ..img("my-istio-reg", "my-istio-repo", "tag1")
+        };
         assert_eq!(reference(&own), "my-istio-reg/my-istio-repo:tag1@digest1");
     }
 
     #[test]
     fn own_pull_policy_wins() {
-        let global = Image { pull_policy: Some(PullPolicy::IfNotPresent), ..Image::default() };
-        let own = Image { pull_policy: Some(PullPolicy::Always), ..Image::default() };
+        let global = Image {
+            pull_policy: Some(PullPolicy::IfNotPresent),
+            ..Image::default()
+        };
+        let own = Image {
+            pull_policy: Some(PullPolicy::Always),
+            ..Image::default()
+        };
         assert_eq!(pull_policy(&merged(&own, &global)), "Always");
     }
 }

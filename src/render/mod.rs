@@ -82,7 +82,12 @@ pub struct Manifest {
 impl Manifest {
     /// The file name used by `render -o DIR`: `<kind>-<namespace>-<name>.yaml`, kind in lower case.
     pub fn file_name(&self) -> String {
-        format!("{}-{}-{}.yaml", self.kind.as_str().to_ascii_lowercase(), self.namespace, self.name)
+        format!(
+            "{}-{}-{}.yaml",
+            self.kind.as_str().to_ascii_lowercase(),
+            self.namespace,
+            self.name
+        )
     }
 }
 
@@ -130,7 +135,9 @@ pub fn read_layer(path: &std::path::Path) -> Result<Layer, Failure> {
                 Some(e) => Diagnostic::error(code::YAML_SYNTAX, e.message)
                     .at(Some(crate::diag::Location { source, span: e.span }))
                     .help("save the file as UTF-8"),
-                None => Diagnostic::error(code::YAML_SYNTAX, "the file is not valid UTF-8").help("save the file as UTF-8"),
+                None => {
+                    Diagnostic::error(code::YAML_SYNTAX, "the file is not valid UTF-8").help("save the file as UTF-8")
+                }
             };
             return Err(Failure::invalid(vec![diag]));
         }
@@ -175,14 +182,18 @@ fn internal(message: String) -> Failure {
     Failure {
         kind: FailureKind::Internal,
         diagnostics: vec![
-            Diagnostic::error(code::INTERNAL, message)
-                .help("this is a bug in gloo-istio (or in the --templates given); please report it with the values used"),
+            Diagnostic::error(code::INTERNAL, message).help(
+                "this is a bug in gloo-istio (or in the --templates given); please report it with the values used",
+            ),
         ],
     }
 }
 
 fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Renders every resource of the model: per proxy (in key order) the workload and its
@@ -191,25 +202,39 @@ pub fn render_model(model: &Model, tera: &Tera) -> Result<Vec<Manifest>, Failure
     let mut manifests = Vec::new();
     let istio_files = view::istio_files_mode(model);
     for proxy in &model.proxies {
-        let custom_bootstrap = proxy.values.config_map.as_ref().and_then(|c| c.data.as_ref()).is_some_and(|d| !d.is_empty());
+        let custom_bootstrap = proxy
+            .values
+            .config_map
+            .as_ref()
+            .and_then(|c| c.data.as_ref())
+            .is_some_and(|d| !d.is_empty());
         let bootstrap_text = if custom_bootstrap {
             None
         } else {
             let bootstrap = view::bootstrap(model, proxy);
             let text = engine::render(tera, "envoy-bootstrap.yaml", "b", &bootstrap).map_err(internal)?;
-            check::bootstrap(&text).map_err(|e| internal(format!("proxy {}: the rendered envoy bootstrap {e}", proxy.key)))?;
+            check::bootstrap(&text)
+                .map_err(|e| internal(format!("proxy {}: the rendered envoy bootstrap {e}", proxy.key)))?;
             Some(text)
         };
         let cm_view = view::config_map(model, proxy, bootstrap_text.as_deref());
         let cm_text = engine::render(tera, "configmap.yaml", "c", &cm_view).map_err(internal)?;
-        let cm_override = proxy.values.config_map.as_ref().and_then(|c| c.kube_resource_override.as_ref());
+        let cm_override = proxy
+            .values
+            .config_map
+            .as_ref()
+            .and_then(|c| c.kube_resource_override.as_ref());
         let cm_text = check::finish(ManifestKind::ConfigMap, &cm_text, cm_override)
             .map_err(|e| internal(format!("ConfigMap {}: {e}", cm_view.name)))?;
         // The checksum changes exactly when the ConfigMap text changes (Istio spec §3.4).
         let checksum = sha256_hex(&cm_text);
 
         let workload = view::workload(model, proxy, &checksum, istio_files);
-        let kind = if workload.kind == "Deployment" { ManifestKind::Deployment } else { ManifestKind::DaemonSet };
+        let kind = if workload.kind == "Deployment" {
+            ManifestKind::Deployment
+        } else {
+            ManifestKind::DaemonSet
+        };
         let text = engine::render(tera, "workload.yaml", "w", &workload).map_err(internal)?;
         let text = check::finish(kind, &text, proxy.values.kube_resource_override.as_ref())
             .map_err(|e| internal(format!("{} {}: {e}", kind.as_str(), workload.name)))?;

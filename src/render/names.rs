@@ -4,7 +4,12 @@ use crate::values::{Model, UpstreamValues};
 
 /// The cluster domain (`k8s.clusterName`, default `cluster.local`).
 pub fn cluster_domain(model: &Model) -> String {
-    model.values.k8s.cluster_name.clone().unwrap_or_else(|| "cluster.local".into())
+    model
+        .values
+        .k8s
+        .cluster_name
+        .clone()
+        .unwrap_or_else(|| "cluster.local".into())
 }
 
 /// The gloo xDS port (`gloo.deployment.xdsPort`, default 9977).
@@ -19,7 +24,12 @@ pub fn rest_xds_port(model: &Model) -> u16 {
 
 /// The name of the xDS cluster: `gloo.<ns>.svc.<domain>:<xdsPort>` (gateway-proxy-keys §4.2).
 pub fn xds_cluster_name(model: &Model) -> String {
-    format!("gloo.{}.svc.{}:{}", model.namespace, cluster_domain(model), xds_port(model))
+    format!(
+        "gloo.{}.svc.{}:{}",
+        model.namespace,
+        cluster_domain(model),
+        xds_port(model)
+    )
 }
 
 /// The names of the static clusters the default bootstrap may define; extra clusters must not
@@ -27,8 +37,15 @@ pub fn xds_cluster_name(model: &Model) -> String {
 pub fn chart_cluster_names(model: &Model) -> Vec<String> {
     let mut names = vec![xds_cluster_name(model)];
     names.extend(
-        ["gateway_proxy_sds", "rest_xds_cluster", "wasm-cache", "access_log_cluster", "aws_sts_cluster", "admin_port_cluster"]
-            .map(String::from),
+        [
+            "gateway_proxy_sds",
+            "rest_xds_cluster",
+            "wasm-cache",
+            "access_log_cluster",
+            "aws_sts_cluster",
+            "admin_port_cluster",
+        ]
+        .map(String::from),
     );
     names
 }
@@ -45,7 +62,8 @@ pub fn upstream_name(upstream: &UpstreamValues) -> String {
 pub fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }

@@ -40,7 +40,13 @@ pub fn fill(dst: &mut Object, src: &Object) {
 
 /// The restricted profile's container defaults, when the values ask for them.
 pub fn restricted_defaults(model: &Model) -> Option<Object> {
-    let container = model.values.global.pod_security_standards.as_ref()?.container.as_ref()?;
+    let container = model
+        .values
+        .global
+        .pod_security_standards
+        .as_ref()?
+        .container
+        .as_ref()?;
     if container.enable_restricted_container_defaults != Some(true) {
         return None;
     }
@@ -60,7 +66,13 @@ pub fn restricted_defaults(model: &Model) -> Option<Object> {
 }
 
 fn global_floating_user_id(model: &Model) -> bool {
-    model.values.global.security_settings.as_ref().and_then(|s| s.floating_user_id) == Some(true)
+    model
+        .values
+        .global
+        .security_settings
+        .as_ref()
+        .and_then(|s| s.floating_user_id)
+        == Some(true)
 }
 
 /// Combines the user's context with the defaults by its merge policy.
@@ -122,7 +134,8 @@ mod tests {
     #[test]
     fn helm_merge_cannot_turn_true_into_false_and_replaces_lists() {
         // gateway-proxy-keys spec §2.4, reference case k4.
-        let mut user = json!({"readOnlyRootFilesystem": false, "runAsNonRoot": false, "capabilities": {"add": ["NET_ADMIN"]}});
+        let mut user =
+            json!({"readOnlyRootFilesystem": false, "runAsNonRoot": false, "capabilities": {"add": ["NET_ADMIN"]}});
         let defaults = json!({"allowPrivilegeEscalation": false, "capabilities": {"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]},
                               "readOnlyRootFilesystem": true, "runAsNonRoot": true, "runAsUser": 20000});
         fill(user.as_object_mut().unwrap(), defaults.as_object().unwrap());

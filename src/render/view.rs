@@ -15,7 +15,10 @@ pub struct Entry {
 }
 
 fn entry(key: impl Into<String>, value: impl Into<String>) -> Entry {
-    Entry { key: key.into(), value: value.into() }
+    Entry {
+        key: key.into(),
+        value: value.into(),
+    }
 }
 
 fn to_value<T: Serialize>(value: &T) -> Value {
@@ -49,7 +52,12 @@ fn resource_labels(model: &Model, proxy: &Proxy) -> Vec<Entry> {
 }
 
 fn namespace(model: &Model, proxy: &Proxy) -> String {
-    proxy.values.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| model.namespace.clone())
+    proxy
+        .values
+        .namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| model.namespace.clone())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -141,7 +149,11 @@ pub fn bootstrap(model: &Model, proxy: &Proxy) -> BootstrapView {
             .then(|| global_stats.stats_prefix_rewrite.clone().unwrap_or_default()),
     });
     let read_config = on(p.read_config);
-    let custom_bootstrap = p.config_map.as_ref().and_then(|c| c.data.as_ref()).is_some_and(|d| !d.is_empty());
+    let custom_bootstrap = p
+        .config_map
+        .as_ref()
+        .and_then(|c| c.data.as_ref())
+        .is_some_and(|d| !d.is_empty());
     let aws = model.values.settings.aws.as_ref();
     let overload = p.envoy_overload_manager.as_ref().filter(|o| on(o.enabled)).map(|o| {
         json!({
@@ -156,17 +168,37 @@ pub fn bootstrap(model: &Model, proxy: &Proxy) -> BootstrapView {
         static_layer: Value::Object(static_layer),
         role: format!(
             "{}~{}",
-            model.values.settings.write_namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| model.namespace.clone()),
+            model
+                .values
+                .settings
+                .write_namespace
+                .clone()
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| model.namespace.clone()),
             proxy.id
         ),
-        stats_config: p.envoy_stats_config.clone().filter(|m| !m.is_empty()).map(Value::Object),
+        stats_config: p
+            .envoy_stats_config
+            .clone()
+            .filter(|m| !m.is_empty())
+            .map(Value::Object),
         listeners_helper: p.extra_listeners_helper.as_deref().is_some_and(|h| !h.is_empty()),
         prometheus,
         read_config,
         xds_cluster_name: names::xds_cluster_name(model),
-        xds_address: p.xds_service_address.clone().filter(|a| !a.is_empty()).unwrap_or_else(|| gloo_service_address.clone()),
-        xds_port: p.xds_service_port.filter(|port| *port != 0).unwrap_or_else(|| names::xds_port(model)),
-        rest_xds_port: p.xds_service_port.filter(|port| *port != 0).unwrap_or_else(|| names::rest_xds_port(model)),
+        xds_address: p
+            .xds_service_address
+            .clone()
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| gloo_service_address.clone()),
+        xds_port: p
+            .xds_service_port
+            .filter(|port| *port != 0)
+            .unwrap_or_else(|| names::xds_port(model)),
+        rest_xds_port: p
+            .xds_service_port
+            .filter(|port| *port != 0)
+            .unwrap_or_else(|| names::rest_xds_port(model)),
         keepalive_time: p.tcp_keepalive_time_seconds.unwrap_or(60),
         gloo_mtls: model.gloo_mtls(),
         gloo_mtls_transport_socket: gloo_mtls_transport_socket(),
@@ -190,16 +222,35 @@ pub fn bootstrap(model: &Model, proxy: &Proxy) -> BootstrapView {
             }
         }),
         admin_port_cluster: on(stats.enabled) || read_config,
-        static_clusters: p.envoy_static_clusters.clone().unwrap_or_default().into_iter().map(Value::Object).collect(),
+        static_clusters: p
+            .envoy_static_clusters
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(Value::Object)
+            .collect(),
         loop_back_address: loop_back_address(proxy),
-        api_version: p.envoy_api_version.clone().filter(|v| !v.is_empty()).unwrap_or_else(|| "V3".into()),
-        bootstrap_extensions: p.envoy_bootstrap_extensions.clone().filter(|e| !e.is_empty()).map(|e| to_value(&e)),
+        api_version: p
+            .envoy_api_version
+            .clone()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "V3".into()),
+        bootstrap_extensions: p
+            .envoy_bootstrap_extensions
+            .clone()
+            .filter(|e| !e.is_empty())
+            .map(|e| to_value(&e)),
         overload_manager: overload,
     }
 }
 
 fn loop_back_address(proxy: &Proxy) -> String {
-    proxy.values.loop_back_address.clone().filter(|a| !a.is_empty()).unwrap_or_else(|| "127.0.0.1".into())
+    proxy
+        .values
+        .loop_back_address
+        .clone()
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| "127.0.0.1".into())
 }
 
 #[derive(Debug, Serialize)]
@@ -212,7 +263,13 @@ pub struct ConfigMapView {
 
 /// The ConfigMap: the user's `configMap.data` if set, else the rendered bootstrap.
 pub fn config_map(model: &Model, proxy: &Proxy, bootstrap_text: Option<&str>) -> ConfigMapView {
-    let data = match proxy.values.config_map.as_ref().and_then(|c| c.data.as_ref()).filter(|d| !d.is_empty()) {
+    let data = match proxy
+        .values
+        .config_map
+        .as_ref()
+        .and_then(|c| c.data.as_ref())
+        .filter(|d| !d.is_empty())
+    {
         Some(user) => to_value(user),
         None => json!({"envoy.yaml": bootstrap_text.unwrap_or_default()}),
     };
@@ -343,7 +400,10 @@ fn datadog_annotations() -> [Entry; 4] {
     [
         entry("ad.datadoghq.com/gateway-proxy.check_names", "[\"envoy\"]"),
         entry("ad.datadoghq.com/gateway-proxy.init_configs", "[{}]"),
-        entry("ad.datadoghq.com/gateway-proxy.instances", "[{\"stats_url\": \"http://%%host%%:8081/stats\"}]"),
+        entry(
+            "ad.datadoghq.com/gateway-proxy.instances",
+            "[{\"stats_url\": \"http://%%host%%:8081/stats\"}]",
+        ),
         entry(
             "ad.datadoghq.com/gateway-proxy.logs",
             "[{\"source\": \"envoy\", \"service\": \"gloo\",\"log_processing_rules\":[{\"type\": \"multi_line\", \"name\": \"log_start_with_date\",\"pattern\" : \"^\\\\[[0-9]{4}-[0-9]{2}-[0-9]{2}\"}]}]",
@@ -372,7 +432,11 @@ fn non_empty(value: Value) -> Option<Value> {
 /// Whether any Upstream is rendered in the file-mounted certificates mode, which needs the
 /// `istio.default` secret mounted in every gateway proxy.
 pub fn istio_files_mode(model: &Model) -> bool {
-    model.values.upstreams.iter().any(|u| upstream_mode(model, u) == UpstreamMtlsMode::IstioFiles)
+    model
+        .values
+        .upstreams
+        .iter()
+        .any(|u| upstream_mode(model, u) == UpstreamMtlsMode::IstioFiles)
 }
 
 pub fn workload(model: &Model, proxy: &Proxy, checksum: &str, istio_files: bool) -> WorkloadView {
@@ -467,7 +531,8 @@ pub fn workload(model: &Model, proxy: &Proxy, checksum: &str, istio_files: bool)
     if !pod_floating {
         envoy_defaults.insert("runAsUser".into(), json!(run_as_user));
     }
-    let envoy_security = security::container_context(model, pod.gloo_container_security_context.as_ref(), envoy_defaults);
+    let envoy_security =
+        security::container_context(model, pod.gloo_container_security_context.as_ref(), envoy_defaults);
 
     // Envoy container.
     let envoy_image = image::merged(&pod.image.clone().unwrap_or_default(), &global.image);
@@ -478,7 +543,10 @@ pub fn workload(model: &Model, proxy: &Proxy, checksum: &str, istio_files: bool)
     args.extend(p.extra_envoy_args.clone().unwrap_or_default());
 
     let host_ports = daemon_set.as_ref().is_some_and(|d| on(d.host_port));
-    let mut ports = vec![port("http", http_port, host_ports), port("https", https_port, host_ports)];
+    let mut ports = vec![
+        port("http", http_port, host_ports),
+        port("https", https_port, host_ports),
+    ];
     if pod_monitor {
         ports.push(json!({"name": "http-monitoring", "containerPort": 8081}));
     }
@@ -509,7 +577,11 @@ pub fn workload(model: &Model, proxy: &Proxy, checksum: &str, istio_files: bool)
         image: image::reference(&envoy_image),
         pull_policy: image::pull_policy(&envoy_image),
         args,
-        custom_env: if is_deployment { deployment.custom_env.iter().flatten().map(to_value).collect() } else { Vec::new() },
+        custom_env: if is_deployment {
+            deployment.custom_env.iter().flatten().map(to_value).collect()
+        } else {
+            Vec::new()
+        },
         disable_core_dumps: on(p.disable_core_dumps).to_string(),
         pre_stop,
         security_context: envoy_security,
@@ -543,16 +615,31 @@ pub fn workload(model: &Model, proxy: &Proxy, checksum: &str, istio_files: bool)
         IstioProxyView {
             image: image::reference(&istio_image),
             pull_policy: image::pull_policy(&istio_image),
-            security_context: security::container_context(model, mtls.istio_proxy.security_context.as_ref(), Map::new()),
+            security_context: security::container_context(
+                model,
+                mtls.istio_proxy.security_context.as_ref(),
+                Map::new(),
+            ),
             resources: mtls.envoy_sidecar_resources.as_ref().map(to_value).and_then(non_empty),
-            proxy_log_level_arg: format!("--proxyLogLevel={}", mtls.istio_proxy.log_level.clone().unwrap_or_default()),
+            proxy_log_level_arg: format!(
+                "--proxyLogLevel={}",
+                mtls.istio_proxy.log_level.clone().unwrap_or_default()
+            ),
             ca_addr: p
                 .istio_spiffe_cert_provider_address
                 .clone()
                 .filter(|a| !a.is_empty())
                 .unwrap_or_else(|| discovery.clone()),
-            mesh_id: p.istio_meta_mesh_id.clone().filter(|m| !m.is_empty()).unwrap_or_else(|| "cluster.local".into()),
-            cluster_id: p.istio_meta_cluster_id.clone().filter(|c| !c.is_empty()).unwrap_or_else(|| "Kubernetes".into()),
+            mesh_id: p
+                .istio_meta_mesh_id
+                .clone()
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| "cluster.local".into()),
+            cluster_id: p
+                .istio_meta_cluster_id
+                .clone()
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| "Kubernetes".into()),
             // Valid JSON, where the chart leaves the address unquoted (Istio spec §7.2).
             proxy_config: json!({"discoveryAddress": discovery}).to_string(),
         }
@@ -605,7 +692,11 @@ pub fn workload(model: &Model, proxy: &Proxy, checksum: &str, istio_files: bool)
         name: proxy.id.clone(),
         namespace: namespace(model, proxy),
         labels: resource_labels(model, proxy),
-        replicas: if is_deployment { deployment.replicas.filter(|r| *r != 0) } else { None },
+        replicas: if is_deployment {
+            deployment.replicas.filter(|r| *r != 0)
+        } else {
+            None
+        },
         pod_labels,
         pod_annotations,
         pod_security_context,
@@ -618,7 +709,11 @@ pub fn workload(model: &Model, proxy: &Proxy, checksum: &str, istio_files: bool)
         image_pull_secret: pull_secret,
         host_network: host_ports.then(|| daemon_set.as_ref().and_then(|d| d.host_network) != Some(false)),
         node_name: pod.node_name.clone().filter(|n| !n.is_empty()),
-        priority_class_name: if is_deployment { deployment.priority_class_name.clone().filter(|n| !n.is_empty()) } else { None },
+        priority_class_name: if is_deployment {
+            deployment.priority_class_name.clone().filter(|n| !n.is_empty())
+        } else {
+            None
+        },
         node_selector: pod.node_selector.as_ref().map(to_value).and_then(non_empty),
         tolerations: pod.tolerations.as_ref().map(to_value).and_then(non_empty),
         termination_grace_period_seconds: pod.termination_grace_period_seconds.filter(|t| *t != 0),

@@ -14,7 +14,12 @@ use crate::values::{Model, Proxy};
 
 /// Helm named templates of the chart that the `*Helper` keys may name (gateway-proxy-keys
 /// spec §2.7): the four test helpers of the open-source chart.
-pub const KNOWN_HELPERS: [&str; 4] = ["gloo.testcontainer", "gloo.testVolume", "gloo.testVolumeMount", "gloo.testlistener"];
+pub const KNOWN_HELPERS: [&str; 4] = [
+    "gloo.testcontainer",
+    "gloo.testVolume",
+    "gloo.testVolumeMount",
+    "gloo.testlistener",
+];
 
 /// Runs every model-level rule.
 pub fn check(model: &Model, loaded: &LoadedValues) -> Vec<Diagnostic> {
@@ -66,7 +71,9 @@ fn is_host_port(address: &str) -> bool {
     match address.rsplit_once(':') {
         Some((host, port)) => {
             !host.is_empty()
-                && !host.chars().any(|c| c.is_whitespace() || matches!(c, '/' | '#' | '"' | '\'' | '{' | '}' | ','))
+                && !host
+                    .chars()
+                    .any(|c| c.is_whitespace() || matches!(c, '/' | '#' | '"' | '\'' | '{' | '}' | ','))
                 && port.parse::<u16>().is_ok_and(|p| p > 0)
         }
         None => false,
@@ -80,27 +87,43 @@ fn istio_addresses(model: &Model, proxy: &Proxy, loaded: &LoadedValues, out: &mu
     let discovery = proxy.values.istio_discovery_address.as_deref().unwrap_or("");
     if discovery.is_empty() {
         out.push(
-            Diagnostic::error(code::ISTIO_ADDRESS, format!("proxy `{}` has no istioDiscoveryAddress, so PROXY_CONFIG and CA_ADDR would be empty", proxy.key))
-                .path(field_path(proxy, "/istioDiscoveryAddress"))
-                .at(locate_proxy_field(proxy, "/istioDiscoveryAddress", loaded))
-                .help("set it to the istiod service, e.g. istiod.istio-system.svc:15012"),
+            Diagnostic::error(
+                code::ISTIO_ADDRESS,
+                format!(
+                    "proxy `{}` has no istioDiscoveryAddress, so PROXY_CONFIG and CA_ADDR would be empty",
+                    proxy.key
+                ),
+            )
+            .path(field_path(proxy, "/istioDiscoveryAddress"))
+            .at(locate_proxy_field(proxy, "/istioDiscoveryAddress", loaded))
+            .help("set it to the istiod service, e.g. istiod.istio-system.svc:15012"),
         );
     } else if !is_host_port(discovery) {
         out.push(
-            Diagnostic::error(code::ISTIO_ADDRESS, format!("istioDiscoveryAddress `{discovery}` is not host:port"))
-                .path(field_path(proxy, "/istioDiscoveryAddress"))
-                .at(locate_proxy_field(proxy, "/istioDiscoveryAddress", loaded))
-                .help("write the istiod service and port, e.g. istiod.istio-system.svc:15012"),
+            Diagnostic::error(
+                code::ISTIO_ADDRESS,
+                format!("istioDiscoveryAddress `{discovery}` is not host:port"),
+            )
+            .path(field_path(proxy, "/istioDiscoveryAddress"))
+            .at(locate_proxy_field(proxy, "/istioDiscoveryAddress", loaded))
+            .help("write the istiod service and port, e.g. istiod.istio-system.svc:15012"),
         );
     }
-    if let Some(ca) = proxy.values.istio_spiffe_cert_provider_address.as_deref().filter(|a| !a.is_empty())
+    if let Some(ca) = proxy
+        .values
+        .istio_spiffe_cert_provider_address
+        .as_deref()
+        .filter(|a| !a.is_empty())
         && !is_host_port(ca)
     {
         out.push(
-            Diagnostic::error(code::ISTIO_ADDRESS, format!("istioSpiffeCertProviderAddress `{ca}` is not host:port"))
-                .path(field_path(proxy, "/istioSpiffeCertProviderAddress"))
-                .at(locate_proxy_field(proxy, "/istioSpiffeCertProviderAddress", loaded))
-                .help("write the certificate provider's host and port, e.g. istiod.istio-system.svc:15012"),
+            Diagnostic::error(
+                code::ISTIO_ADDRESS,
+                format!("istioSpiffeCertProviderAddress `{ca}` is not host:port"),
+            )
+            .path(field_path(proxy, "/istioSpiffeCertProviderAddress"))
+            .at(locate_proxy_field(proxy, "/istioSpiffeCertProviderAddress", loaded))
+            .help("write the certificate provider's host and port, e.g. istiod.istio-system.svc:15012"),
         );
     }
 }
@@ -134,13 +157,22 @@ fn helpers(proxy: &Proxy, loaded: &LoadedValues, out: &mut Vec<Diagnostic>) {
 /// Istio spec §7.18 and gateway-proxy-keys spec §8.8: extra clusters must not reuse a chart
 /// cluster's name, and a STATIC cluster needs IP addresses (envoy rejects names there).
 fn static_clusters(model: &Model, proxy: &Proxy, loaded: &LoadedValues, out: &mut Vec<Diagnostic>) {
-    if proxy.values.config_map.as_ref().and_then(|c| c.data.as_ref()).is_some_and(|d| !d.is_empty()) {
+    if proxy
+        .values
+        .config_map
+        .as_ref()
+        .and_then(|c| c.data.as_ref())
+        .is_some_and(|d| !d.is_empty())
+    {
         return;
     }
     let reserved = names::chart_cluster_names(model);
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     let lists = [
-        ("/tracing/cluster", proxy.values.tracing.as_ref().and_then(|t| t.cluster.as_ref())),
+        (
+            "/tracing/cluster",
+            proxy.values.tracing.as_ref().and_then(|t| t.cluster.as_ref()),
+        ),
         ("/envoyStaticClusters", proxy.values.envoy_static_clusters.as_ref()),
     ];
     for (list_pointer, clusters) in lists {
@@ -149,17 +181,27 @@ fn static_clusters(model: &Model, proxy: &Proxy, loaded: &LoadedValues, out: &mu
             let name = cluster.get("name").and_then(Value::as_str).unwrap_or("");
             if reserved.iter().any(|r| r == name) {
                 out.push(
-                    Diagnostic::error(code::DUPLICATE_CLUSTER, format!("the extra cluster `{name}` has the name of a cluster the bootstrap already defines"))
-                        .path(field_path(proxy, &format!("{pointer}/name")))
-                        .at(locate_proxy_field(proxy, &format!("{pointer}/name"), loaded))
-                        .help("give the cluster another name; envoy rejects two clusters of one name"),
+                    Diagnostic::error(
+                        code::DUPLICATE_CLUSTER,
+                        format!("the extra cluster `{name}` has the name of a cluster the bootstrap already defines"),
+                    )
+                    .path(field_path(proxy, &format!("{pointer}/name")))
+                    .at(locate_proxy_field(proxy, &format!("{pointer}/name"), loaded))
+                    .help("give the cluster another name; envoy rejects two clusters of one name"),
                 );
             } else if let Some(first) = seen.insert(name.to_string(), pointer.clone()) {
                 out.push(
-                    Diagnostic::error(code::DUPLICATE_CLUSTER, format!("two extra clusters are named `{name}` ({} and {})", dotted_path(&first), dotted_path(&pointer)))
-                        .path(field_path(proxy, &format!("{pointer}/name")))
-                        .at(locate_proxy_field(proxy, &format!("{pointer}/name"), loaded))
-                        .help("give each cluster its own name"),
+                    Diagnostic::error(
+                        code::DUPLICATE_CLUSTER,
+                        format!(
+                            "two extra clusters are named `{name}` ({} and {})",
+                            dotted_path(&first),
+                            dotted_path(&pointer)
+                        ),
+                    )
+                    .path(field_path(proxy, &format!("{pointer}/name")))
+                    .at(locate_proxy_field(proxy, &format!("{pointer}/name"), loaded))
+                    .help("give each cluster its own name"),
                 );
             }
             let cluster_type = cluster.get("type").and_then(Value::as_str).unwrap_or("STATIC");
@@ -170,10 +212,13 @@ fn static_clusters(model: &Model, proxy: &Proxy, loaded: &LoadedValues, out: &mu
                 if address.parse::<IpAddr>().is_err() {
                     let full = format!("{pointer}{address_pointer}");
                     out.push(
-                        Diagnostic::error(code::STATIC_CLUSTER_NOT_IP, format!("the STATIC cluster `{name}` points at `{address}`, which is not an IP address"))
-                            .path(field_path(proxy, &full))
-                            .at(locate_proxy_field(proxy, &full, loaded))
-                            .help("envoy resolves no names in STATIC clusters: use an IP address, or `type: STRICT_DNS`"),
+                        Diagnostic::error(
+                            code::STATIC_CLUSTER_NOT_IP,
+                            format!("the STATIC cluster `{name}` points at `{address}`, which is not an IP address"),
+                        )
+                        .path(field_path(proxy, &full))
+                        .at(locate_proxy_field(proxy, &full, loaded))
+                        .help("envoy resolves no names in STATIC clusters: use an IP address, or `type: STRICT_DNS`"),
                     );
                 }
             }
@@ -184,7 +229,11 @@ fn static_clusters(model: &Model, proxy: &Proxy, loaded: &LoadedValues, out: &mu
 /// Every `load_assignment…socket_address.address` of a cluster, with its pointer.
 fn socket_addresses(cluster: &serde_json::Map<String, Value>) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let Some(endpoints) = cluster.get("load_assignment").and_then(|l| l.get("endpoints")).and_then(Value::as_array) else {
+    let Some(endpoints) = cluster
+        .get("load_assignment")
+        .and_then(|l| l.get("endpoints"))
+        .and_then(Value::as_array)
+    else {
         return out;
     };
     for (e, endpoint) in endpoints.iter().enumerate() {
@@ -192,7 +241,10 @@ fn socket_addresses(cluster: &serde_json::Map<String, Value>) -> Vec<(String, St
             continue;
         };
         for (l, lb) in lb_endpoints.iter().enumerate() {
-            if let Some(address) = lb.pointer("/endpoint/address/socket_address/address").and_then(Value::as_str) {
+            if let Some(address) = lb
+                .pointer("/endpoint/address/socket_address/address")
+                .and_then(Value::as_str)
+            {
                 out.push((
                     format!("/load_assignment/endpoints/{e}/lb_endpoints/{l}/endpoint/address/socket_address/address"),
                     address.to_string(),
@@ -208,7 +260,9 @@ fn socket_addresses(cluster: &serde_json::Map<String, Value>) -> Vec<(String, St
 pub fn is_label_value(value: &str) -> bool {
     value.is_empty()
         || (value.len() <= 63
-            && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
             && value.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
             && value.chars().last().is_some_and(|c| c.is_ascii_alphanumeric()))
 }
@@ -237,19 +291,25 @@ fn upstreams(model: &Model, loaded: &LoadedValues, out: &mut Vec<Diagnostic>) {
         if !names::is_dns_subdomain(&name) {
             let field = if upstream.name.is_some() { "/name" } else { "" };
             out.push(
-                Diagnostic::error(code::UPSTREAM, format!("`{name}` is not a valid Kubernetes resource name"))
-                    .path(dotted_path(&format!("{pointer}{field}")))
-                    .at(loaded.locate(&format!("{pointer}{field}")))
-                    .help("use lower-case letters, digits, '-' and '.', at most 253 characters"),
+                Diagnostic::error(
+                    code::UPSTREAM,
+                    format!("`{name}` is not a valid Kubernetes resource name"),
+                )
+                .path(dotted_path(&format!("{pointer}{field}")))
+                .at(loaded.locate(&format!("{pointer}{field}")))
+                .help("use lower-case letters, digits, '-' and '.', at most 253 characters"),
             );
         }
         for (field, value) in [("service", &upstream.service), ("namespace", &upstream.namespace)] {
             if !names::is_dns_label(value) {
                 out.push(
-                    Diagnostic::error(code::UPSTREAM, format!("`{value}` is not a valid Kubernetes {field} name"))
-                        .path(dotted_path(&format!("{pointer}/{field}")))
-                        .at(loaded.locate(&format!("{pointer}/{field}")))
-                        .help("use at most 63 lower-case letters, digits and '-'"),
+                    Diagnostic::error(
+                        code::UPSTREAM,
+                        format!("`{value}` is not a valid Kubernetes {field} name"),
+                    )
+                    .path(dotted_path(&format!("{pointer}/{field}")))
+                    .at(loaded.locate(&format!("{pointer}/{field}")))
+                    .help("use at most 63 lower-case letters, digits and '-'"),
                 );
             }
         }
@@ -262,10 +322,13 @@ fn upstreams(model: &Model, loaded: &LoadedValues, out: &mut Vec<Diagnostic>) {
         }
         if let Some(first) = seen.insert(name.clone(), i) {
             out.push(
-                Diagnostic::error(code::UPSTREAM, format!("upstreams[{first}] and upstreams[{i}] are both named `{name}`"))
-                    .path(dotted_path(&pointer))
-                    .at(loaded.locate(&pointer))
-                    .help("give one of them a `name:`"),
+                Diagnostic::error(
+                    code::UPSTREAM,
+                    format!("upstreams[{first}] and upstreams[{i}] are both named `{name}`"),
+                )
+                .path(dotted_path(&pointer))
+                .at(loaded.locate(&pointer))
+                .help("give one of them a `name:`"),
             );
         }
     }

@@ -53,14 +53,16 @@ fn close_kubernetes_definitions(schema: &mut Value) {
 fn mark_unrendered(schema: &mut Value) {
     match schema {
         Value::Object(obj) => {
-            let unrendered = obj
-                .get("description")
-                .and_then(Value::as_str)
-                .is_some_and(|d| {
-                    ["not rendered by gloo-istio", "never read", "never used", "ignored for Gloo Edge"]
-                        .iter()
-                        .any(|mark| d.contains(mark))
-                });
+            let unrendered = obj.get("description").and_then(Value::as_str).is_some_and(|d| {
+                [
+                    "not rendered by gloo-istio",
+                    "never read",
+                    "never used",
+                    "ignored for Gloo Edge",
+                ]
+                .iter()
+                .any(|mark| d.contains(mark))
+            });
             if unrendered && !obj.contains_key("properties") && !obj.contains_key("$ref") {
                 obj.insert(NOT_RENDERED_MARK.into(), Value::Bool(true));
             }
@@ -120,7 +122,8 @@ fn checker() -> &'static Checker {
     static CHECKER: OnceLock<Checker> = OnceLock::new();
     CHECKER.get_or_init(|| {
         let schema = values_schema(false);
-        let validator = jsonschema::draft7::new(&schema).expect("the generated values schema is a valid draft-07 schema");
+        let validator =
+            jsonschema::draft7::new(&schema).expect("the generated values schema is a valid draft-07 schema");
         Checker { schema, validator }
     })
 }
@@ -133,7 +136,11 @@ pub fn check(instance: &Value, loaded: &LoadedValues) -> Vec<Diagnostic> {
     for err in checker.validator.iter_errors(instance) {
         let pointer = err.instance_path().as_str().to_string();
         let dotted = dotted_path(&pointer);
-        let shown = if dotted.is_empty() { "the values".to_string() } else { format!("`{dotted}`") };
+        let shown = if dotted.is_empty() {
+            "the values".to_string()
+        } else {
+            format!("`{dotted}`")
+        };
         match err.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let known = known_keys(&checker.schema, err.schema_path().as_str());
@@ -158,8 +165,11 @@ pub fn check(instance: &Value, loaded: &LoadedValues) -> Vec<Diagnostic> {
                     .path(dotted.clone())
                     .at(loaded.locate(&pointer));
                 if let Value::String(s) = err.instance().as_ref() {
-                    if expected.contains("boolean") && matches!(s.as_str(), "true" | "false" | "yes" | "no" | "on" | "off") {
-                        diag = diag.help("write true or false without quotes (in Helm, the string \"false\" counts as true)");
+                    if expected.contains("boolean")
+                        && matches!(s.as_str(), "true" | "false" | "yes" | "no" | "on" | "off")
+                    {
+                        diag = diag
+                            .help("write true or false without quotes (in Helm, the string \"false\" counts as true)");
                     } else if expected.contains("integer") && s.parse::<i64>().is_ok() {
                         diag = diag.help("write the number without quotes");
                     }
@@ -172,10 +182,13 @@ pub fn check(instance: &Value, loaded: &LoadedValues) -> Vec<Diagnostic> {
                     .map(|a| a.iter().map(|v| v.to_string()).collect())
                     .unwrap_or_default();
                 out.push(
-                    Diagnostic::error(code::INVALID_VALUE, format!("{shown} is {}, which is not an allowed value", describe(err.instance())))
-                        .path(dotted.clone())
-                        .at(loaded.locate(&pointer))
-                        .help(format!("allowed values: {}", allowed.join(", "))),
+                    Diagnostic::error(
+                        code::INVALID_VALUE,
+                        format!("{shown} is {}, which is not an allowed value", describe(err.instance())),
+                    )
+                    .path(dotted.clone())
+                    .at(loaded.locate(&pointer))
+                    .help(format!("allowed values: {}", allowed.join(", "))),
                 );
             }
             ValidationErrorKind::Required { property } => {
@@ -199,7 +212,9 @@ pub fn check(instance: &Value, loaded: &LoadedValues) -> Vec<Diagnostic> {
 
 /// The property names of the (object) schema whose `additionalProperties` keyword failed.
 fn known_keys(schema: &Value, keyword_location: &str) -> Vec<String> {
-    let parent = keyword_location.strip_suffix("/additionalProperties").unwrap_or(keyword_location);
+    let parent = keyword_location
+        .strip_suffix("/additionalProperties")
+        .unwrap_or(keyword_location);
     schema
         .pointer(parent)
         .and_then(|s| s.get("properties"))
@@ -281,7 +296,14 @@ fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
     current
 }
 
-fn walk_unrendered(root: &Value, schema: &Value, value: &Value, pointer: String, loaded: &LoadedValues, out: &mut Vec<Diagnostic>) {
+fn walk_unrendered(
+    root: &Value,
+    schema: &Value,
+    value: &Value,
+    pointer: String,
+    loaded: &LoadedValues,
+    out: &mut Vec<Diagnostic>,
+) {
     let schema = resolve(root, schema);
     let Value::Object(map) = value else {
         return;
@@ -296,7 +318,9 @@ fn walk_unrendered(root: &Value, schema: &Value, value: &Value, pointer: String,
         let child_pointer = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
         let child_schema = props.and_then(|p| p.get(key));
         match child_schema {
-            Some(s) if resolve(root, s).get(NOT_RENDERED_MARK).is_some() => out.push(not_rendered_info(&child_pointer, loaded)),
+            Some(s) if resolve(root, s).get(NOT_RENDERED_MARK).is_some() => {
+                out.push(not_rendered_info(&child_pointer, loaded))
+            }
             Some(s) => walk_unrendered(root, s, child, child_pointer, loaded, out),
             None if closed => {}
             None => match additional {
@@ -322,7 +346,11 @@ mod tests {
 
     #[test]
     fn suggestions_are_close_matches_only() {
-        let known = vec!["istioSDS".to_string(), "istioIntegration".to_string(), "image".to_string()];
+        let known = vec![
+            "istioSDS".to_string(),
+            "istioIntegration".to_string(),
+            "image".to_string(),
+        ];
         assert_eq!(did_you_mean("istioSds", &known), Some("istioSDS"));
         assert_eq!(did_you_mean("istioIntegraton", &known), Some("istioIntegration"));
         assert_eq!(did_you_mean("completelyDifferent", &known), None);

@@ -33,19 +33,33 @@ impl Layer {
             .map_err(|err| load_error(&source, err))?;
         let Some(node) = node else {
             // An empty file or one holding only comments sets nothing, as in Helm.
-            return Ok(Layer { source, value: Value::Object(Map::new()), spans: BTreeMap::new() });
+            return Ok(Layer {
+                source,
+                value: Value::Object(Map::new()),
+                spans: BTreeMap::new(),
+            });
         };
         let value = node.to_json();
         match value {
             Value::Object(_) => {}
             Value::Null => {
-                return Ok(Layer { source, value: Value::Object(Map::new()), spans: BTreeMap::new() });
+                return Ok(Layer {
+                    source,
+                    value: Value::Object(Map::new()),
+                    spans: BTreeMap::new(),
+                });
             }
             _ => {
-                let loc = Location { source: source.clone(), span: node.span };
-                return Err(Diagnostic::error(code::INVALID_VALUE, "a values file must be a mapping of keys to values")
-                    .at(Some(loc))
-                    .help("start the file with a top-level key such as `global:`"));
+                let loc = Location {
+                    source: source.clone(),
+                    span: node.span,
+                };
+                return Err(Diagnostic::error(
+                    code::INVALID_VALUE,
+                    "a values file must be a mapping of keys to values",
+                )
+                .at(Some(loc))
+                .help("start the file with a top-level key such as `global:`"));
             }
         }
         let mut spans = BTreeMap::new();
@@ -62,15 +76,26 @@ fn load_error(source: &Arc<SourceFile>, err: yaml::LoadError) -> Diagnostic {
     let help = match err.kind {
         LoadErrorKind::DuplicateKey => "remove one of the two keys; YAML does not allow a key twice in one mapping",
         LoadErrorKind::NotUtf8 => "save the file as UTF-8",
-        LoadErrorKind::TooDeep | LoadErrorKind::TooLarge => "values files are small; this one looks generated or hostile",
+        LoadErrorKind::TooDeep | LoadErrorKind::TooLarge => {
+            "values files are small; this one looks generated or hostile"
+        }
         LoadErrorKind::MultipleDocuments => "a values file holds one document: remove the second `---`",
         _ => "fix the YAML syntax at the marked position",
     };
     let mut diag = Diagnostic::error(code, err.message.clone())
-        .at(Some(Location { source: source.clone(), span: err.span }))
+        .at(Some(Location {
+            source: source.clone(),
+            span: err.span,
+        }))
         .help(help);
     if let Some((span, label)) = err.related {
-        diag = diag.related(Location { source: source.clone(), span }, label);
+        diag = diag.related(
+            Location {
+                source: source.clone(),
+                span,
+            },
+            label,
+        );
     }
     diag
 }
@@ -89,34 +114,55 @@ pub fn parse_set_args(args: &[String]) -> Result<Option<Layer>, Diagnostic> {
     for (line_no, arg) in args.iter().enumerate() {
         for (piece_start, piece) in split_unescaped(arg, ',') {
             let span_of = |from: usize, to: usize| {
-                let start = crate::yaml::Pos { line: line_no + 1, col: from + 1, offset: line_start + from };
-                let end = crate::yaml::Pos { line: line_no + 1, col: to + 1, offset: line_start + to };
+                let start = crate::yaml::Pos {
+                    line: line_no + 1,
+                    col: from + 1,
+                    offset: line_start + from,
+                };
+                let end = crate::yaml::Pos {
+                    line: line_no + 1,
+                    col: to + 1,
+                    offset: line_start + to,
+                };
                 Span { start, end }
             };
             let Some(eq) = find_unescaped(piece, '=') else {
                 let span = span_of(piece_start, piece_start + piece.len());
                 return Err(Diagnostic::error(code::BAD_SET, format!("`--set {piece}` has no `=`"))
-                    .at(Some(Location { source: source.clone(), span }))
+                    .at(Some(Location {
+                        source: source.clone(),
+                        span,
+                    }))
                     .help("write --set path.to.key=value"));
             };
             let (path_text, raw_value) = (&piece[..eq], &piece[eq + 1..]);
             let segments = parse_set_path(path_text).map_err(|msg| {
                 let span = span_of(piece_start, piece_start + eq);
                 Diagnostic::error(code::BAD_SET, msg)
-                    .at(Some(Location { source: source.clone(), span }))
+                    .at(Some(Location {
+                        source: source.clone(),
+                        span,
+                    }))
                     .help("keys are separated by `.`, list indexes written as `name[0]`, a literal dot as `\\.`")
             })?;
             let value = parse_set_value(raw_value);
             let pointer = set_at(&mut root, &segments, value).map_err(|msg| {
                 let span = span_of(piece_start, piece_start + eq);
-                Diagnostic::error(code::BAD_SET, msg).at(Some(Location { source: source.clone(), span }))
+                Diagnostic::error(code::BAD_SET, msg).at(Some(Location {
+                    source: source.clone(),
+                    span,
+                }))
             })?;
             let value_span = span_of(piece_start + eq + 1, piece_start + piece.len());
             spans.insert(pointer, (Some(span_of(piece_start, piece_start + eq)), value_span));
         }
         line_start += arg.len() + 1;
     }
-    Ok(Some(Layer { source, value: root, spans }))
+    Ok(Some(Layer {
+        source,
+        value: root,
+        spans,
+    }))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -192,7 +238,9 @@ fn parse_set_path(path: &str) -> Result<Vec<Segment>, String> {
                         _ => return Err(format!("`{path}` has a malformed list index")),
                     }
                 }
-                let index: usize = digits.parse().map_err(|_| format!("`{path}` has a malformed list index"))?;
+                let index: usize = digits
+                    .parse()
+                    .map_err(|_| format!("`{path}` has a malformed list index"))?;
                 if index > 10_000 {
                     return Err(format!("`{path}`: list index {index} is too large"));
                 }
@@ -218,7 +266,12 @@ fn parse_set_value(raw: &str) -> Value {
         if inner.is_empty() {
             return Value::Array(Vec::new());
         }
-        return Value::Array(split_unescaped(inner, ',').into_iter().map(|(_, p)| parse_set_value(p)).collect());
+        return Value::Array(
+            split_unescaped(inner, ',')
+                .into_iter()
+                .map(|(_, p)| parse_set_value(p))
+                .collect(),
+        );
     }
     let unescaped: String = {
         let mut out = String::new();
@@ -394,7 +447,10 @@ impl LoadedValues {
     /// Where exactly the value at `pointer` was written, if a user layer wrote it.
     pub fn locate_exact(&self, pointer: &str) -> Option<Location> {
         self.layers.iter().rev().find_map(|layer| {
-            layer.spans.get(pointer).map(|(_, value)| Location { source: layer.source.clone(), span: *value })
+            layer.spans.get(pointer).map(|(_, value)| Location {
+                source: layer.source.clone(),
+                span: *value,
+            })
         })
     }
 
@@ -403,7 +459,10 @@ impl LoadedValues {
         loop {
             for layer in self.layers.iter().rev() {
                 if let Some(spans) = layer.spans.get(current) {
-                    return Some(Location { source: layer.source.clone(), span: pick(*spans) });
+                    return Some(Location {
+                        source: layer.source.clone(),
+                        span: pick(*spans),
+                    });
                 }
             }
             if current.is_empty() {
@@ -487,7 +546,10 @@ mod tests {
 
     #[test]
     fn dotted_paths() {
-        assert_eq!(dotted_path("/global/istioSDS/customSidecars/0/name"), "global.istioSDS.customSidecars[0].name");
+        assert_eq!(
+            dotted_path("/global/istioSDS/customSidecars/0/name"),
+            "global.istioSDS.customSidecars[0].name"
+        );
         assert_eq!(dotted_path("/a~1b/c~0d"), "a/b.c~d");
     }
 

@@ -62,7 +62,12 @@ impl Model {
         if !self.istio_on() {
             return None;
         }
-        self.values.global.istio_sds.custom_sidecars.as_deref().filter(|s| !s.is_empty())
+        self.values
+            .global
+            .istio_sds
+            .custom_sidecars
+            .as_deref()
+            .filter(|s| !s.is_empty())
     }
 
     /// Istio spec §1.2 `DEFAULT_ISTIO_PROXY`.
@@ -125,7 +130,10 @@ pub fn build_model(loaded: &LoadedValues, namespace: &str) -> Result<(Model, Vec
         return Err(errors);
     }
     let values: Values = serde_json::from_value(instance).map_err(|err| {
-        vec![Diagnostic::error(code::INVALID_VALUE, format!("the values do not fit the model: {err}"))]
+        vec![Diagnostic::error(
+            code::INVALID_VALUE,
+            format!("the values do not fit the model: {err}"),
+        )]
     })?;
 
     let gateway_enabled = values.gateway.enabled.unwrap_or(true);
@@ -140,7 +148,10 @@ pub fn build_model(loaded: &LoadedValues, namespace: &str) -> Result<(Model, Vec
                 vec![
                     Diagnostic::error(
                         code::INVALID_VALUE,
-                        format!("`{}` with the keys it inherits from `gatewayProxy` is invalid: {err}", dotted_path(&pointer)),
+                        format!(
+                            "`{}` with the keys it inherits from `gatewayProxy` is invalid: {err}",
+                            dotted_path(&pointer)
+                        ),
                     )
                     .path(dotted_path(&pointer))
                     .at(loaded.locate_key(&pointer)),
@@ -149,11 +160,20 @@ pub fn build_model(loaded: &LoadedValues, namespace: &str) -> Result<(Model, Vec
             if !gateway_enabled || on(proxy_values.disabled) {
                 continue;
             }
-            proxies.push(Proxy { key: key.clone(), id: proxy::kebab_case(key), values: proxy_values, pointer });
+            proxies.push(Proxy {
+                key: key.clone(),
+                id: proxy::kebab_case(key),
+                values: proxy_values,
+                pointer,
+            });
         }
     }
     // serde_json maps iterate in sorted key order, which is the chart's order.
-    let model = Model { values, proxies, namespace: namespace.to_string() };
+    let model = Model {
+        values,
+        proxies,
+        namespace: namespace.to_string(),
+    };
     let mut rule_findings = crate::validate::rules::check(&model, loaded);
     let has_errors = rule_findings.iter().any(|d| d.level == crate::diag::Level::Error);
     if has_errors {

@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Affinity, Container, ContainerPort, EnvVar, PodSecurityContext, Probe, ResourceRequirements,
-    SecurityContext, Toleration, TopologySpreadConstraint, Volume, VolumeMount,
+    Affinity, Container, ContainerPort, EnvVar, PodSecurityContext, Probe, ResourceRequirements, SecurityContext,
+    Toleration, TopologySpreadConstraint, Volume, VolumeMount,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

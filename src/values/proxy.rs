@@ -16,9 +16,7 @@ pub fn merge_overwrite(base: &mut Value, entry: &Value) {
         (Value::Object(base), Value::Object(entry)) => {
             for (key, value) in entry {
                 match base.get_mut(key) {
-                    Some(existing) if existing.is_object() && value.is_object() => {
-                        merge_overwrite(existing, value)
-                    }
+                    Some(existing) if existing.is_object() && value.is_object() => merge_overwrite(existing, value),
                     _ => {
                         base.insert(key.clone(), value.clone());
                     }
@@ -41,7 +39,10 @@ pub fn effective_proxy(proxies: &Map<String, Value>, key: &str) -> Value {
     };
     map.retain(|_, v| v.as_str() != Some(OMIT_OVERWRITE));
 
-    let own_node_selector = entry.pointer("/podTemplate/nodeSelector").filter(|v| truthy(v)).cloned();
+    let own_node_selector = entry
+        .pointer("/podTemplate/nodeSelector")
+        .filter(|v| truthy(v))
+        .cloned();
     if let (Some(own), Some(Value::Object(pod))) = (own_node_selector, map.get_mut("podTemplate")) {
         pod.insert("nodeSelector".into(), own);
     }

@@ -21,9 +21,7 @@ const MAX_IMPLICIT_KEY_LEN: usize = 1024;
 
 /// Words that YAML 1.1 (`yes`, `on`, `y`, ...) or 1.2 (`true`, `null`, ...) resolve to a bool or
 /// null when plain. Compared case-insensitively, which covers every spelling any resolver knows.
-const RESERVED_WORDS: [&str; 10] = [
-    "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~",
-];
+const RESERVED_WORDS: [&str; 10] = ["true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"];
 
 /// A double-quoted YAML scalar holding exactly `s`, on one line.
 pub fn quote(s: &str) -> String {
@@ -147,9 +145,7 @@ fn write_key(out: &mut String, key: &str) {
 
 fn is_plain_key(key: &str) -> bool {
     let mut bytes = key.bytes();
-    let starts_well = bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+    let starts_well = bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
     starts_well
         && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-'))
         && !RESERVED_WORDS.iter().any(|w| w.eq_ignore_ascii_case(key))
@@ -173,11 +169,7 @@ fn write_float(out: &mut String, f: f64) {
     // `{:?}` always keeps a `.0` or an exponent on integral values, unlike `{}`.
     let _ = write!(out, "{f:?}");
     if let Some(e) = out[start..].find('e').map(|e| start + e) {
-        let exp_sign = if out[e + 1..].starts_with('-') {
-            ""
-        } else {
-            "+"
-        };
+        let exp_sign = if out[e + 1..].starts_with('-') { "" } else { "+" };
         out.insert_str(e + 1, exp_sign);
         if !out[start..e].contains('.') {
             out.insert_str(e, ".0");
@@ -293,9 +285,7 @@ mod tests {
                 Value::Number(Number::from_f64(f.0).ok_or_else(|| format!("non-finite float {f}"))?)
             }
             Yaml::Value(Scalar::String(s)) => Value::String(s.to_string()),
-            Yaml::Sequence(items) => {
-                Value::Array(items.iter().map(from_saphyr).collect::<Result<_, _>>()?)
-            }
+            Yaml::Sequence(items) => Value::Array(items.iter().map(from_saphyr).collect::<Result<_, _>>()?),
             Yaml::Mapping(entries) => {
                 let mut map = Map::new();
                 for (k, v) in entries {
@@ -332,10 +322,7 @@ mod tests {
 
     fn assert_saphyr_round_trip(text: &str, expected: &Value) {
         match saphyr_one(text) {
-            Ok(got) => assert_eq!(
-                &got, expected,
-                "saphyr read back something else from:\n{text}"
-            ),
+            Ok(got) => assert_eq!(&got, expected, "saphyr read back something else from:\n{text}"),
             Err(e) => panic!("saphyr failed ({e}) on:\n{text}"),
         }
     }
@@ -409,10 +396,7 @@ json.dump(out, sys.stdout)
         };
         for ((text, expected), result) in cases.iter().zip(results) {
             for (loader, got) in result {
-                assert_eq!(
-                    &got, expected,
-                    "PyYAML {loader} read back something else from:\n{text}"
-                );
+                assert_eq!(&got, expected, "PyYAML {loader} read back something else from:\n{text}");
             }
         }
     }
@@ -464,9 +448,7 @@ json.dump(out, sys.stdout)
     #[test]
     fn quote_is_one_line() {
         let q = quote("a\nb\rc\u{85}d\u{2028}e\u{2029}f\u{b}\u{c}");
-        assert!(!q.contains([
-            '\n', '\r', '\u{85}', '\u{2028}', '\u{2029}', '\u{b}', '\u{c}'
-        ]));
+        assert!(!q.contains(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}', '\u{b}', '\u{c}']));
     }
 
     // ---------- nested: scalars and numbers ----------
@@ -514,27 +496,20 @@ json.dump(out, sys.stdout)
     fn nested_map() {
         let v = json!({"a": 1, "b": {"c": "x", "d": []}});
         assert_eq!(nested(&v, 2), "\n  a: 1\n  b:\n    c: \"x\"\n    d: []");
-        assert_eq!(
-            nested(&v, 4),
-            "\n    a: 1\n    b:\n      c: \"x\"\n      d: []"
-        );
+        assert_eq!(nested(&v, 4), "\n    a: 1\n    b:\n      c: \"x\"\n      d: []");
     }
 
     #[test]
     fn nested_array() {
         let v = json!(["a", 1, null, {}, []]);
-        assert_eq!(
-            nested(&v, 2),
-            "\n  - \"a\"\n  - 1\n  - null\n  - {}\n  - []"
-        );
+        assert_eq!(nested(&v, 2), "\n  - \"a\"\n  - 1\n  - null\n  - {}\n  - []");
     }
 
     #[test]
     fn array_item_maps_start_on_the_dash_line() {
         // `n` is a YAML 1.1 bool, so that key is quoted.
         let v = json!([{"k": 1, "l": [1, 2], "m": {"n": "o"}}, {"p": true}]);
-        let expected =
-            "\n  - k: 1\n    l:\n      - 1\n      - 2\n    m:\n      \"n\": \"o\"\n  - p: true";
+        let expected = "\n  - k: 1\n    l:\n      - 1\n      - 2\n    m:\n      \"n\": \"o\"\n  - p: true";
         assert_eq!(nested(&v, 2), expected);
     }
 
@@ -579,15 +554,11 @@ json.dump(out, sys.stdout)
     #[test]
     fn quoted_keys() {
         let keys = [
-            "@type", "8080", "a b", "", "-a", ".a", "a:b", "a#b", "1e3", "0x10", "~", "é", "a\nb",
-            "true", "False", "TRUE", "yes", "No", "ON", "oFf", "y", "N", "null", "NuLl", "<<", "=",
+            "@type", "8080", "a b", "", "-a", ".a", "a:b", "a#b", "1e3", "0x10", "~", "é", "a\nb", "true", "False",
+            "TRUE", "yes", "No", "ON", "oFf", "y", "N", "null", "NuLl", "<<", "=",
         ];
         for key in keys {
-            assert_eq!(
-                document(&json!({ key: 1 })),
-                format!("{}: 1\n", quote(key)),
-                "{key:?}"
-            );
+            assert_eq!(document(&json!({ key: 1 })), format!("{}: 1\n", quote(key)), "{key:?}");
         }
     }
 
@@ -596,10 +567,7 @@ json.dump(out, sys.stdout)
         let at_limit = "k".repeat(MAX_IMPLICIT_KEY_LEN);
         let over = "k".repeat(MAX_IMPLICIT_KEY_LEN + 1);
         let quoted_over = "a b".repeat(400);
-        assert_eq!(
-            document(&json!({ &at_limit: 1 })),
-            format!("{at_limit}: 1\n")
-        );
+        assert_eq!(document(&json!({ &at_limit: 1 })), format!("{at_limit}: 1\n"));
         assert_eq!(document(&json!({ &over: 1 })), format!("? {over}\n: 1\n"));
         assert_eq!(
             document(&json!({ &quoted_over: {"x": 1} })),
@@ -612,18 +580,8 @@ json.dump(out, sys.stdout)
         // Keys just under the limit once escaped (and just over it) parse everywhere.
         let escaped = "\u{1}".repeat(170);
         let mut cases = Vec::new();
-        for key in [
-            at_limit,
-            over,
-            quoted_over,
-            escaped,
-            "é".repeat(600),
-            "k".repeat(5000),
-        ] {
-            for v in [
-                json!({ &key: 1, "z": [1] }),
-                json!([{ &key: {"a": [2]}, "z": 3 }]),
-            ] {
+        for key in [at_limit, over, quoted_over, escaped, "é".repeat(600), "k".repeat(5000)] {
+            for v in [json!({ &key: 1, "z": [1] }), json!([{ &key: {"a": [2]}, "z": 3 }])] {
                 let text = document(&v);
                 assert_saphyr_round_trip(&text, &v);
                 cases.push((text, v));
@@ -647,10 +605,7 @@ json.dump(out, sys.stdout)
             " |\n  #!/bin/sh\n  echo \"$X\" \\"
         );
         assert_eq!(nested(&json!(["x\ny"]), 2), "\n  - |-\n    x\n    y");
-        assert_eq!(
-            document(&json!({"k": "---\n...\n"})),
-            "k: |\n  ---\n  ...\n"
-        );
+        assert_eq!(document(&json!({"k": "---\n...\n"})), "k: |\n  ---\n  ...\n");
     }
 
     #[test]
@@ -686,10 +641,7 @@ json.dump(out, sys.stdout)
             document(&v),
             "apiVersion: \"v1\"\ndata:\n  a.conf: |\n    x\n    y\n  \"no\": 3\nkind: \"Pod\"\n"
         );
-        assert_eq!(
-            document(&json!([1, {"a": 2, "b": 3}])),
-            "- 1\n- a: 2\n  b: 3\n"
-        );
+        assert_eq!(document(&json!([1, {"a": 2, "b": 3}])), "- 1\n- a: 2\n  b: 3\n");
         assert_eq!(document(&json!({})), "{}\n");
         assert_eq!(document(&json!([])), "[]\n");
         assert_eq!(document(&json!(42)), "42\n");

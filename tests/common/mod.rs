@@ -1,0 +1,173 @@
+//! Helpers shared by the integration tests: where the peer tools and the reference renders are,
+//! and which inputs to run them on.
+//!
+//! A peer (helm, envoy, kubernetes-validate, ...) is installed by `bash .ci/install-peers.sh`
+//! into `target/peers/bin`, or wherever `$GLOO_ISTIO_PEERS` points. A test that needs one and
+//! cannot find it fails in CI (`CI` set to anything but `false`/`0`) or under
+//! `GLOO_ISTIO_REQUIRE_PEERS=1` (which `scripts/test.sh` sets), and is skipped, loudly,
+//! elsewhere.
+
+// Each test binary compiles this module and uses only some of it.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const INSTALL_HINT: &str = "bash .ci/install-peers.sh";
+
+/// The crate root.
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether a missing peer or reference directory fails the test instead of skipping it.
+pub fn peers_required() -> bool {
+    let ci = std::env::var("CI")
+        .map(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "false" | "0"))
+        .unwrap_or(false);
+    ci || std::env::var("GLOO_ISTIO_REQUIRE_PEERS").as_deref() == Ok("1")
+}
+
+/// Prints straight to the process's stderr. `eprintln!` inside a test is captured and shown
+/// only when the test fails; a skip must be seen when it passes.
+fn loud(message: &str) {
+    let _ = writeln!(std::io::stderr(), "\n*** {message} ***");
+}
+
+/// Where the peer tools are linked: `$GLOO_ISTIO_PEERS`, else `target/peers/bin`.
+pub fn peers_dir() -> PathBuf {
+    match std::env::var_os("GLOO_ISTIO_PEERS") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => manifest_dir().join("target/peers/bin"),
+    }
+}
+
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        path.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}
+
+/// The peer tool `name`, or `None` (after a loud notice) when it is not installed and the run
+/// does not require peers. Panics when it is missing and peers are required.
+pub fn peer(name: &str) -> Option<PathBuf> {
+    let dir = peers_dir();
+    let path = dir.join(name);
+    if is_executable(&path) {
+        return Some(path);
+    }
+    if peers_required() {
+        panic!(
+            "peer tool `{name}` is not installed (looked for {}); run `{INSTALL_HINT}` \
+             (a missing peer fails the test because CI or GLOO_ISTIO_REQUIRE_PEERS=1 is set)",
+            path.display()
+        );
+    }
+    loud(&format!("SKIPPED: {name} not installed (run {INSTALL_HINT})"));
+    None
+}
+
+/// The reference renders of the real chart (`shared/reference/gloo-chart`, or
+/// `$GLOO_REFERENCE_DIR`). `None` (after a loud notice) when it is absent and the run does not
+/// require it; panics when it is absent and required.
+pub fn reference_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("GLOO_REFERENCE_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => manifest_dir().join("../shared/reference/gloo-chart"),
+    };
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if peers_required() {
+        panic!(
+            "the reference renders are missing (looked for {}); set GLOO_REFERENCE_DIR or put \
+             shared/ beside the repository",
+            dir.display()
+        );
+    }
+    loud(&format!(
+        "SKIPPED: reference renders not found at {} (set GLOO_REFERENCE_DIR)",
+        dir.display()
+    ));
+    None
+}
+
+/// Files in `dir` whose names end with `suffix`, sorted by name. Empty if `dir` is missing.
+fn files_ending_with(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .map(|entry| entry.expect("read a directory entry").path())
+        .filter(|path| {
+            path.is_file()
+                && path
+                    .file_name()
+                    .and_then(OsStr::to_str)
+                    .is_some_and(|n| n.ends_with(suffix))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every reference case as (name, values file): `<ref>/NAME.values.yaml`, sorted by name.
+/// Empty when the reference directory is absent (and not required).
+pub fn reference_cases() -> Vec<(String, PathBuf)> {
+    let Some(dir) = reference_dir() else {
+        return Vec::new();
+    };
+    files_ending_with(&dir, ".values.yaml")
+        .into_iter()
+        .map(|path| {
+            let file = path.file_name().and_then(OsStr::to_str).expect("UTF-8 file name");
+            (file.trim_end_matches(".values.yaml").to_string(), path)
+        })
+        .collect()
+}
+
+/// The project's example values files, `values/*.yaml`, sorted.
+pub fn example_values() -> Vec<PathBuf> {
+    files_ending_with(&manifest_dir().join("values"), ".yaml")
+}
+
+/// Every values file worth rendering, labelled for messages: `values/<file>` for the examples,
+/// then `reference/<case>` for the reference cases.
+pub fn all_values_inputs() -> Vec<(String, PathBuf)> {
+    let examples = example_values().into_iter().map(|path| {
+        let file = path.file_name().and_then(OsStr::to_str).expect("UTF-8 file name");
+        (format!("values/{file}"), path)
+    });
+    let cases = reference_cases()
+        .into_iter()
+        .map(|(name, path)| (format!("reference/{name}"), path));
+    examples.chain(cases).collect()
+}
+
+/// Runs a command to completion; panics if it cannot be started.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {:?}: {e}", cmd.get_program()))
+}
+
+/// stdout and stderr of a finished command, for a failure message.
+pub fn output_text(output: &Output) -> String {
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !stderr.trim().is_empty() {
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&stderr);
+    }
+    text
+}
