@@ -338,3 +338,38 @@ fn schema_prints_a_draft_07_schema() {
     assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
     assert!(schema["properties"]["global"].is_object());
 }
+
+#[test]
+fn a_whole_gloo_values_file_loads() {
+    // The chart's complete generated values.yaml, as a user would copy it: every key is accepted,
+    // the ones we do not render are reported as info, and the render succeeds.
+    let chart_values = concat!(env!("CARGO_MANIFEST_DIR"), "/src/values/chart-defaults.yaml");
+    let assert = cmd().args(["render", "-f", chart_values]).assert().success();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("`kubeGateway` is not rendered by gloo-istio"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("error"), "{stderr}");
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    let run = || {
+        cmd()
+            .args([
+                "render",
+                "-f",
+                "values/two-gateway-proxies.yaml",
+                "-f",
+                "values/upstreams.yaml",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    assert_eq!(run(), run());
+}

@@ -935,14 +935,3 @@ json.dump(out, sys.stdout)
         assert_pyyaml_round_trips(&cases);
     }
 }
-#[cfg(test)]
-mod tmp_perf {
-    #[test]
-    fn perf() {
-        let item = serde_json::json!({"name": "svc-a", "port": 8080, "weight": 0.95, "labels": {"app.kubernetes.io/name": "x", "@type": "y"}, "script": "a\nb \"c\"\n", "args": ["--x=1", "yes", "é\u{2028}"]});
-        let v = serde_json::Value::Array(vec![item; 150_000]);
-        let t = std::time::Instant::now();
-        let s = super::document(&v);
-        eprintln!("{} MB in {:?}", s.len() / 1_000_000, t.elapsed());
-    }
-}
