@@ -89,6 +89,24 @@ pub mod code {
     pub const UPSTREAM: &str = "GI015";
     /// `enableAutoMtls` is on, but Settings `enableIntegration` stays off.
     pub const AUTOMTLS_INERT: &str = "GI016";
+    /// `global.istioSDS.enabled` is deprecated.
+    pub const DEPRECATED: &str = "GI017";
+    /// Two settings cancel each other or fight over the pod.
+    pub const CONFLICTING_FLAGS: &str = "GI018";
+    /// A setting that has no effect where it is.
+    pub const IGNORED_SETTING: &str = "GI019";
+    /// `customSidecars` that leave the sds sidecar without certificates, or clash by name.
+    pub const CUSTOM_SIDECARS: &str = "GI020";
+    /// An Istio address that does not look like istiod, or names another revision.
+    pub const ISTIOD_ADDRESS: &str = "GI021";
+    /// A label value Kubernetes rejects, or one that only survives because we quote it.
+    pub const LABEL_VALUE: &str = "GI022";
+    /// A custom bootstrap without the `gateway_proxy_sds` cluster while the sds sidecar runs.
+    pub const CUSTOM_BOOTSTRAP: &str = "GI023";
+    /// The `proxyv2` image: unpinned, or not matching the Istio version.
+    pub const PROXYV2_IMAGE: &str = "GI024";
+    /// An Upstream mTLS mode that cannot work with the rest of the values.
+    pub const UPSTREAM_MODE: &str = "GI025";
     /// A rendered resource failed its own typed check: a bug in gloo-istio.
     pub const INTERNAL: &str = "GI099";
 }

@@ -809,8 +809,9 @@ fn case_48_revision_values() {
 
 #[test]
 fn case_63_istio_sds_upstream_is_exactly_the_enable_mtls_block() {
+    // Without the sds sidecar the block would point at a missing cluster (GI025), so Istio is on.
     let docs = render(
-        "upstreams: [{service: productpage, namespace: default, port: 9080, mtls: istio-sds}]",
+        "global: {istioIntegration: {enabled: true}}\nupstreams: [{service: productpage, namespace: default, port: 9080, mtls: istio-sds}]",
         &[],
     );
     let upstream = docs

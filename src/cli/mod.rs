@@ -1,6 +1,7 @@
 //! The command line: what the user typed (`clap`), resolved into library calls. The library
 //! never sees the parser.
 
+mod lint;
 mod output;
 
 use std::io::IsTerminal;
@@ -11,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diag::{Diagnostic, Level};
 use crate::render::{RenderOptions, render_files};
+use crate::validate::rules::IstioVersion;
 use crate::values::layers::CHART_DEFAULT_VERSION;
 
 /// Renders the Istio integration of the Gloo Edge gateway proxy offline: the gateway-proxy
@@ -37,8 +39,55 @@ pub enum Color {
 pub enum Command {
     /// Render the gateway-proxy workloads, their envoy ConfigMaps and the Upstreams.
     Render(RenderArgs),
+    /// Check values files and report every finding (for pre-commit and CI).
+    Lint(LintArgs),
     /// Print the JSON Schema (draft-07) of the values gloo-istio reads.
     Schema,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The source line with a caret under the value.
+    Human,
+    /// One JSON array of findings.
+    Json,
+    /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::`).
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Values files to lint, each on its own (`-` for standard input).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Values files to lint together, merged in order as `render -f` merges them.
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+    /// Set a value for the merged `-f` files, as Helm's --set does.
+    #[arg(long, value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// The release namespace.
+    #[arg(short, long, default_value = "gloo-system")]
+    pub namespace: String,
+    /// The Gloo version used for the default image tags.
+    #[arg(long, value_name = "VERSION", default_value = CHART_DEFAULT_VERSION)]
+    pub gloo_version: String,
+    /// The Istio version of the cluster's istiod (e.g. 1.22), to check the proxyv2 image against.
+    #[arg(long, value_name = "X.Y")]
+    pub istio_version: Option<IstioVersion>,
+    /// How to print the findings.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// The lowest level that makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +129,7 @@ impl ValuesArgs {
             namespace: self.namespace.clone(),
             gloo_version: self.gloo_version.clone(),
             templates: None,
+            rules: Default::default(),
         }
     }
 }
@@ -138,6 +188,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 }
             }
         }
+        Command::Lint(args) => lint::run(&args, color),
         Command::Schema => {
             let schema = crate::validate::schema::values_schema(true);
             let text = serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n";

@@ -13,14 +13,7 @@ use crate::yaml;
 
 /// Parses one rendered YAML document.
 pub fn parse(text: &str) -> Result<Value, String> {
-    match yaml::load_document(text.as_bytes(), yaml::Limits::default()) {
-        Ok(Some(node)) => Ok(node.to_json()),
-        Ok(None) => Err("is empty".into()),
-        Err(err) => Err(format!(
-            "is not valid YAML ({} at line {}, column {})",
-            err.message, err.span.start.line, err.span.start.col
-        )),
-    }
+    yaml::parse_json(text)
 }
 
 /// The first place where `a` and `b` differ, as a JSON pointer.

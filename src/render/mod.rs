@@ -3,8 +3,6 @@
 
 pub mod check;
 pub mod engine;
-pub mod image;
-pub mod names;
 pub mod security;
 pub mod view;
 
@@ -13,8 +11,8 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 use tera::Tera;
 
-use crate::diag::{Diagnostic, SourceFile, code};
-use crate::values::layers::{Layer, LoadedValues, parse_set_args};
+use crate::diag::{Diagnostic, code};
+use crate::values::layers::{LoadedValues, parse_set_args};
 use crate::values::{Model, build_model};
 use crate::{Failure, FailureKind};
 
@@ -31,6 +29,8 @@ pub struct RenderOptions {
     pub gloo_version: String,
     /// Templates to use instead of the embedded ones.
     pub templates: Option<PathBuf>,
+    /// What the rules may know beyond the values.
+    pub rules: crate::validate::rules::RuleOptions,
 }
 
 impl Default for RenderOptions {
@@ -41,6 +41,7 @@ impl Default for RenderOptions {
             namespace: "gloo-system".into(),
             gloo_version: crate::values::layers::CHART_DEFAULT_VERSION.into(),
             templates: None,
+            rules: Default::default(),
         }
     }
 }
@@ -111,46 +112,12 @@ impl Rendered {
     }
 }
 
-/// Reads one values file (`-` for standard input) into a layer.
-pub fn read_layer(path: &std::path::Path) -> Result<Layer, Failure> {
-    let (name, bytes) = if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-            .map_err(|e| Failure::io(format!("cannot read standard input: {e}")))?;
-        ("<stdin>".to_string(), buf)
-    } else {
-        let bytes = std::fs::read(path).map_err(|e| Failure::io(format!("cannot read {}: {e}", path.display())))?;
-        (path.display().to_string(), bytes)
-    };
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(err) => {
-            // Keep the valid prefix, so that the error can point at the first bad byte.
-            let valid = err.utf8_error().valid_up_to();
-            let bytes = err.into_bytes();
-            let prefix = String::from_utf8_lossy(&bytes[..valid]).into_owned();
-            let source = SourceFile::new(name, prefix);
-            let node_err = crate::yaml::load_document(&bytes, crate::yaml::Limits::default()).err();
-            let diag = match node_err {
-                Some(e) => Diagnostic::error(code::YAML_SYNTAX, e.message)
-                    .at(Some(crate::diag::Location { source, span: e.span }))
-                    .help("save the file as UTF-8"),
-                None => {
-                    Diagnostic::error(code::YAML_SYNTAX, "the file is not valid UTF-8").help("save the file as UTF-8")
-                }
-            };
-            return Err(Failure::invalid(vec![diag]));
-        }
-    };
-    Layer::parse(SourceFile::new(name, text)).map_err(|d| Failure::invalid(vec![d]))
-}
-
 /// Loads, validates and renders the values of `opts`.
 pub fn render_files(opts: &RenderOptions) -> Result<Rendered, Failure> {
     let mut layers = Vec::new();
     let mut errors = Vec::new();
     for path in &opts.values_files {
-        match read_layer(path) {
+        match crate::values::layers::read_layer(path) {
             Ok(layer) => layers.push(layer),
             Err(failure) if failure.kind == FailureKind::Io => return Err(failure),
             Err(failure) => errors.extend(failure.diagnostics),
@@ -165,7 +132,7 @@ pub fn render_files(opts: &RenderOptions) -> Result<Rendered, Failure> {
         return Err(Failure::invalid(errors));
     }
     let loaded = LoadedValues::new(layers, &opts.gloo_version);
-    let (model, findings) = build_model(&loaded, &opts.namespace).map_err(Failure::invalid)?;
+    let (model, findings) = build_model(&loaded, &opts.namespace, &opts.rules).map_err(Failure::invalid)?;
     let custom;
     let tera = match &opts.templates {
         None => engine::embedded(),

@@ -4,8 +4,9 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{image, names, security};
+use super::security;
 use crate::values::{Model, Proxy, Stats, UpstreamMtlsMode, UpstreamValues, WorkloadType};
+use crate::values::{image, names};
 
 /// A label or annotation, kept in the chart's order.
 #[derive(Debug, Clone, Serialize)]
@@ -436,7 +437,7 @@ pub fn istio_files_mode(model: &Model) -> bool {
         .values
         .upstreams
         .iter()
-        .any(|u| upstream_mode(model, u) == UpstreamMtlsMode::IstioFiles)
+        .any(|u| model.upstream_mode(u) == UpstreamMtlsMode::IstioFiles)
 }
 
 pub fn workload(model: &Model, proxy: &Proxy, checksum: &str, istio_files: bool) -> WorkloadView {
@@ -755,18 +756,8 @@ pub struct UpstreamView {
     pub disable_istio_auto_mtls: bool,
 }
 
-/// The mode an Upstream is rendered in: `auto` resolved against the values.
-pub fn upstream_mode(model: &Model, upstream: &UpstreamValues) -> UpstreamMtlsMode {
-    match upstream.mtls {
-        UpstreamMtlsMode::Auto if model.auto_mtls_active() => UpstreamMtlsMode::None,
-        UpstreamMtlsMode::Auto if model.istio_on() => UpstreamMtlsMode::IstioSds,
-        UpstreamMtlsMode::Auto => UpstreamMtlsMode::None,
-        mode => mode,
-    }
-}
-
 pub fn upstream(model: &Model, upstream: &UpstreamValues) -> UpstreamView {
-    let mode = upstream_mode(model, upstream);
+    let mode = model.upstream_mode(upstream);
     UpstreamView {
         name: names::upstream_name(upstream),
         namespace: model.namespace.clone(),

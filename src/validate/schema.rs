@@ -200,10 +200,44 @@ pub fn check(instance: &Value, loaded: &LoadedValues) -> Vec<Diagnostic> {
                         .help(format!("add `{name}:`")),
                 );
             }
+            ValidationErrorKind::Maximum { limit } | ValidationErrorKind::Minimum { limit } => {
+                let bound = if matches!(err.kind(), ValidationErrorKind::Maximum { .. }) {
+                    "at most"
+                } else {
+                    "at least"
+                };
+                out.push(
+                    Diagnostic::error(
+                        code::INVALID_VALUE,
+                        format!("{shown} is {}, out of range", describe(err.instance())),
+                    )
+                    .path(dotted.clone())
+                    .at(loaded.locate(&pointer))
+                    .help(format!("the value must be {bound} {limit}")),
+                );
+            }
+            ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => {
+                let allowed = constants(&checker.schema, err.schema_path().as_str());
+                let help = if allowed.is_empty() {
+                    format!("see docs/values.md for `{dotted}`")
+                } else {
+                    format!("allowed values: {}", allowed.join(", "))
+                };
+                out.push(
+                    Diagnostic::error(
+                        code::INVALID_VALUE,
+                        format!("{shown} is {}, which is not an allowed value", describe(err.instance())),
+                    )
+                    .path(dotted.clone())
+                    .at(loaded.locate(&pointer))
+                    .help(help),
+                );
+            }
             _ => out.push(
                 Diagnostic::error(code::INVALID_VALUE, format!("{shown}: {err}"))
                     .path(dotted.clone())
-                    .at(loaded.locate(&pointer)),
+                    .at(loaded.locate(&pointer))
+                    .help(format!("see docs/values.md for `{dotted}`")),
             ),
         }
     }
@@ -220,6 +254,21 @@ fn known_keys(schema: &Value, keyword_location: &str) -> Vec<String> {
         .and_then(|s| s.get("properties"))
         .and_then(Value::as_object)
         .map(|props| props.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The `const` values of the alternatives of a failed `oneOf`/`anyOf` (an enum with docs).
+fn constants(schema: &Value, keyword_location: &str) -> Vec<String> {
+    schema
+        .pointer(keyword_location)
+        .and_then(Value::as_array)
+        .map(|alternatives| {
+            alternatives
+                .iter()
+                .filter_map(|a| a.get("const").or_else(|| a.pointer("/enum/0")))
+                .map(|c| c.to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::Failure;
 use crate::diag::{Diagnostic, Location, SourceFile, code};
 use crate::yaml::{self, LoadErrorKind, Span};
 
@@ -411,6 +412,40 @@ fn retag(value: &mut Value, version: &str) {
         Value::Array(items) => items.iter_mut().for_each(|v| retag(v, version)),
         _ => {}
     }
+}
+
+/// Reads one values file (`-` for standard input) into a layer.
+pub fn read_layer(path: &std::path::Path) -> Result<Layer, Failure> {
+    let (name, bytes) = if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+            .map_err(|e| Failure::io(format!("cannot read standard input: {e}")))?;
+        ("<stdin>".to_string(), buf)
+    } else {
+        let bytes = std::fs::read(path).map_err(|e| Failure::io(format!("cannot read {}: {e}", path.display())))?;
+        (path.display().to_string(), bytes)
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => {
+            // Keep the valid prefix, so that the error can point at the first bad byte.
+            let valid = err.utf8_error().valid_up_to();
+            let bytes = err.into_bytes();
+            let prefix = String::from_utf8_lossy(&bytes[..valid]).into_owned();
+            let source = SourceFile::new(name, prefix);
+            let node_err = crate::yaml::load_document(&bytes, crate::yaml::Limits::default()).err();
+            let diag = match node_err {
+                Some(e) => Diagnostic::error(code::YAML_SYNTAX, e.message)
+                    .at(Some(crate::diag::Location { source, span: e.span }))
+                    .help("save the file as UTF-8"),
+                None => {
+                    Diagnostic::error(code::YAML_SYNTAX, "the file is not valid UTF-8").help("save the file as UTF-8")
+                }
+            };
+            return Err(Failure::invalid(vec![diag]));
+        }
+    };
+    Layer::parse(SourceFile::new(name, text)).map_err(|d| Failure::invalid(vec![d]))
 }
 
 /// All user layers plus the values Helm would hand the templates.

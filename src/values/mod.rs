@@ -1,9 +1,11 @@
 //! The values: loaded with positions, merged as Helm merges them, checked against the schema and
 //! parsed into the typed [`Model`] the renderer reads.
 
+pub mod image;
 pub mod layers;
 pub mod merge_policy;
 pub mod model;
+pub mod names;
 pub mod proxy;
 
 use serde_json::Value;
@@ -89,6 +91,16 @@ impl Model {
     pub fn auto_mtls_active(&self) -> bool {
         on(self.values.global.istio_integration.enable_auto_mtls) && self.settings_integration()
     }
+
+    /// The mode an Upstream is rendered in: `auto` resolved against the values.
+    pub fn upstream_mode(&self, upstream: &UpstreamValues) -> UpstreamMtlsMode {
+        match upstream.mtls {
+            UpstreamMtlsMode::Auto if self.auto_mtls_active() => UpstreamMtlsMode::None,
+            UpstreamMtlsMode::Auto if self.istio_on() => UpstreamMtlsMode::IstioSds,
+            UpstreamMtlsMode::Auto => UpstreamMtlsMode::None,
+            mode => mode,
+        }
+    }
 }
 
 /// Kubernetes quantities may be written as numbers (`cpu: 2`); the API turns them into strings,
@@ -116,29 +128,73 @@ fn normalize_quantities(value: &mut Value) {
     }
 }
 
-/// Checks the loaded values and builds the model. On success, also returns the non-fatal
-/// findings (info and warnings); on failure, every error found.
-pub fn build_model(loaded: &LoadedValues, namespace: &str) -> Result<(Model, Vec<Diagnostic>), Vec<Diagnostic>> {
+/// The outcome of checking values: the model when the values fit it, and every finding.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub model: Option<Model>,
+    pub findings: Vec<Diagnostic>,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|d| d.level == crate::diag::Level::Error)
+    }
+}
+
+fn sort_findings(findings: &mut [Diagnostic]) {
+    findings.sort_by(|a, b| {
+        let key = |d: &Diagnostic| {
+            d.location
+                .as_ref()
+                .map(|l| (l.source.name.clone(), l.span.start.offset))
+        };
+        key(a).cmp(&key(b)).then(b.level.cmp(&a.level))
+    });
+}
+
+/// Checks the loaded values: the schema, then (when the values fit the model) every rule.
+/// Reports every finding; never stops at the first.
+pub fn check_values(loaded: &LoadedValues, namespace: &str, options: &crate::validate::rules::RuleOptions) -> Checked {
     let mut instance = loaded.merged.clone();
     proxy::strip_omit_markers(&mut instance);
     proxy::strip_nulls(&mut instance);
     normalize_quantities(&mut instance);
 
     let mut findings = crate::validate::schema::not_rendered(loaded);
-    let errors = crate::validate::schema::check(&instance, loaded);
-    if !errors.is_empty() {
-        return Err(errors);
+    let schema_errors = crate::validate::schema::check(&instance, loaded);
+    if !schema_errors.is_empty() {
+        findings.extend(schema_errors);
+        sort_findings(&mut findings);
+        return Checked { model: None, findings };
     }
+    match model_from(instance, loaded, namespace) {
+        Ok(model) => {
+            findings.extend(crate::validate::rules::check(&model, loaded, options));
+            sort_findings(&mut findings);
+            Checked {
+                model: Some(model),
+                findings,
+            }
+        }
+        Err(errors) => {
+            findings.extend(errors);
+            sort_findings(&mut findings);
+            Checked { model: None, findings }
+        }
+    }
+}
+
+fn model_from(instance: Value, loaded: &LoadedValues, namespace: &str) -> Result<Model, Vec<Diagnostic>> {
     let values: Values = serde_json::from_value(instance).map_err(|err| {
         vec![Diagnostic::error(
             code::INVALID_VALUE,
             format!("the values do not fit the model: {err}"),
         )]
     })?;
-
     let gateway_enabled = values.gateway.enabled.unwrap_or(true);
     let mut proxies = Vec::new();
     if let Some(Value::Object(raw_proxies)) = loaded.merged.get("gatewayProxies") {
+        // serde_json maps iterate in sorted key order, which is the chart's order.
         for key in raw_proxies.keys() {
             let mut effective = proxy::effective_proxy(raw_proxies, key);
             proxy::strip_nulls(&mut effective);
@@ -168,18 +224,28 @@ pub fn build_model(loaded: &LoadedValues, namespace: &str) -> Result<(Model, Vec
             });
         }
     }
-    // serde_json maps iterate in sorted key order, which is the chart's order.
-    let model = Model {
+    Ok(Model {
         values,
         proxies,
         namespace: namespace.to_string(),
-    };
-    let mut rule_findings = crate::validate::rules::check(&model, loaded);
-    let has_errors = rule_findings.iter().any(|d| d.level == crate::diag::Level::Error);
-    if has_errors {
-        rule_findings.retain(|d| d.level == crate::diag::Level::Error);
-        return Err(rule_findings);
+    })
+}
+
+/// Checks the loaded values and builds the model for rendering. On success, also returns the
+/// findings that do not stop a render (infos and warnings); on failure, every error.
+pub fn build_model(
+    loaded: &LoadedValues,
+    namespace: &str,
+    options: &crate::validate::rules::RuleOptions,
+) -> Result<(Model, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let checked = check_values(loaded, namespace, options);
+    let has_errors = checked.has_errors();
+    match checked.model {
+        Some(model) if !has_errors => Ok((model, checked.findings)),
+        _ => Err(checked
+            .findings
+            .into_iter()
+            .filter(|d| d.level == crate::diag::Level::Error)
+            .collect()),
     }
-    findings.extend(rule_findings);
-    Ok((model, findings))
 }

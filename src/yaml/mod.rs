@@ -35,3 +35,15 @@ impl Span {
         false
     }
 }
+
+/// Parses one YAML document into JSON; `Err` with a one-line message (position included).
+pub fn parse_json(text: &str) -> Result<serde_json::Value, String> {
+    match load_document(text.as_bytes(), Limits::default()) {
+        Ok(Some(node)) => Ok(node.to_json()),
+        Ok(None) => Err("is empty".into()),
+        Err(err) => Err(format!(
+            "is not valid YAML ({} at line {}, column {})",
+            err.message, err.span.start.line, err.span.start.col
+        )),
+    }
+}
