@@ -104,6 +104,7 @@ fn walk(root: &Value, schema: &Value, path: &str, depth: usize, out: &mut Vec<(S
         let child_resolved = resolve(root, child);
         let description = child
             .get("description")
+            .or_else(|| child.pointer("/anyOf/0/description"))
             .or_else(|| child_resolved.get("description"))
             .and_then(Value::as_str)
             .unwrap_or("")
@@ -135,7 +136,8 @@ fn walk(root: &Value, schema: &Value, path: &str, depth: usize, out: &mut Vec<(S
 
 /// The values reference as Markdown (`docs/values.md`).
 pub fn values_reference() -> String {
-    let schema = values_schema(true);
+    // The form without null alternatives and omit markers reads more simply.
+    let schema = values_schema(false);
     let mut rows = Vec::new();
     walk(&schema, &schema, "", 0, &mut rows);
     let mut out = String::from(

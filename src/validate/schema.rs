@@ -23,10 +23,25 @@ pub fn values_schema(nullable: bool) -> Value {
     let mut schema = generator.into_root_schema_for::<Values>().to_value();
     close_kubernetes_definitions(&mut schema);
     mark_unrendered(&mut schema);
-    if !nullable {
+    if nullable {
+        allow_omit_marker(&mut schema);
+    } else {
         forbid_null(&mut schema);
     }
     schema
+}
+
+/// A proxy's top-level key may hold the chart's `gloo.omitOverwrite` marker (it un-inherits the
+/// key of `gatewayProxy`). Our own check removes the markers before checking; the published
+/// schema, which Helm and editors apply to the raw values, must accept them.
+fn allow_omit_marker(schema: &mut Value) {
+    let Some(Value::Object(props)) = schema.pointer_mut("/definitions/GatewayProxy/properties") else {
+        return;
+    };
+    for property in props.values_mut() {
+        let original = std::mem::take(property);
+        *property = serde_json::json!({"anyOf": [original, {"const": crate::values::proxy::OMIT_OVERWRITE}]});
+    }
 }
 
 /// `k8s-openapi` schemas leave objects open; Kubernetes rejects unknown fields (and so does
