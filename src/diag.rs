@@ -107,6 +107,18 @@ pub mod code {
     pub const PROXYV2_IMAGE: &str = "GI024";
     /// An Upstream mTLS mode that cannot work with the rest of the values.
     pub const UPSTREAM_MODE: &str = "GI025";
+    /// `analyze`: the transport Gloo uses for an Upstream.
+    pub const ANALYZE_TRANSPORT: &str = "GI030";
+    /// `analyze`: plain text to pods whose peer authentication is STRICT.
+    pub const ANALYZE_STRICT_PLAINTEXT: &str = "GI031";
+    /// `analyze`: an Istio sslConfig to pods whose peer authentication is DISABLE.
+    pub const ANALYZE_DISABLE_MTLS: &str = "GI032";
+    /// `analyze`: Settings with auto-mTLS but without the integration.
+    pub const ANALYZE_AUTOMTLS: &str = "GI033";
+    /// `analyze`: an sds sslConfig while a gateway proxy has no sds sidecar or cluster.
+    pub const ANALYZE_NO_SDS: &str = "GI034";
+    /// `analyze`: an sds `targetUri` that is not an IP address and port.
+    pub const ANALYZE_TARGET_URI: &str = "GI035";
     /// A rendered resource failed its own typed check: a bug in gloo-istio.
     pub const INTERNAL: &str = "GI099";
 }

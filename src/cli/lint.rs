@@ -74,7 +74,21 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
         findings.extend(outcome.findings);
     }
 
-    let text = match args.format {
+    let sets = format!("{} values set(s)", units.len());
+    finish(&findings, args.format, args.fail_on, unreadable, &sets, color)
+}
+
+/// Prints findings in `format` on stdout and returns the exit code: 2 when an input could not be
+/// read, 1 when a finding reaches `fail_on`, 0 otherwise.
+pub fn finish(
+    findings: &[Diagnostic],
+    format: Format,
+    fail_on: FailOn,
+    unreadable: bool,
+    what: &str,
+    color: bool,
+) -> ExitCode {
+    let text = match format {
         Format::Json => {
             let array: Vec<serde_json::Value> = findings.iter().map(Diagnostic::to_json).collect();
             serde_json::to_string_pretty(&array).unwrap_or_default() + "\n"
@@ -84,11 +98,10 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
             let mut text: String = findings.iter().map(|d| d.render_human(color) + "\n").collect();
             let count = |level| findings.iter().filter(|d| d.level == level).count();
             text.push_str(&format!(
-                "{} error(s), {} warning(s), {} info(s) in {} values set(s)\n",
+                "{} error(s), {} warning(s), {} info(s) in {what}\n",
                 count(Level::Error),
                 count(Level::Warning),
                 count(Level::Info),
-                units.len()
             ));
             text
         }
@@ -97,7 +110,7 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
         output::write_stderr(&format!("{failure}\n"));
         return ExitCode::from(2);
     }
-    let threshold = match args.fail_on {
+    let threshold = match fail_on {
         FailOn::Error => Level::Error,
         FailOn::Warning => Level::Warning,
         FailOn::Info => Level::Info,

@@ -41,8 +41,30 @@ pub enum Command {
     Render(RenderArgs),
     /// Check values files and report every finding (for pre-commit and CI).
     Lint(LintArgs),
+    /// Tell, for each Upstream in the manifests, which transport Gloo will use, and flag the
+    /// combinations with Istio peer authentication that fail.
+    Analyze(AnalyzeArgs),
     /// Print the JSON Schema (draft-07) of the values gloo-istio reads.
     Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Manifest files (multi-document YAML); standard input when none is given or for `-`.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Istio's root namespace, where a PeerAuthentication without selector is mesh-wide.
+    #[arg(long, default_value = "istio-system")]
+    pub istio_root_namespace: String,
+    /// The namespace of resources that do not name one.
+    #[arg(short, long, default_value = "gloo-system")]
+    pub namespace: String,
+    /// How to print the findings.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// The lowest level that makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -189,6 +211,36 @@ pub fn run(cli: Cli) -> ExitCode {
             }
         }
         Command::Lint(args) => lint::run(&args, color),
+        Command::Analyze(args) => {
+            let files = if args.files.is_empty() {
+                vec![PathBuf::from("-")]
+            } else {
+                args.files.clone()
+            };
+            let mut sources = Vec::new();
+            let mut unreadable = Vec::new();
+            for path in &files {
+                match crate::values::layers::read_source(path) {
+                    Ok(source) => sources.push(source),
+                    Err(failure) => unreadable.extend(failure.diagnostics),
+                }
+            }
+            let options = crate::analyze::AnalyzeOptions {
+                istio_root_namespace: args.istio_root_namespace.clone(),
+                default_namespace: args.namespace.clone(),
+            };
+            let mut findings = unreadable.clone();
+            findings.extend(crate::analyze::analyze(&sources, &options));
+            let what = format!("{} file(s)", files.len());
+            lint::finish(
+                &findings,
+                args.format,
+                args.fail_on,
+                !unreadable.is_empty(),
+                &what,
+                color,
+            )
+        }
         Command::Schema => {
             let schema = crate::validate::schema::values_schema(true);
             let text = serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n";

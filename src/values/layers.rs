@@ -414,8 +414,9 @@ fn retag(value: &mut Value, version: &str) {
     }
 }
 
-/// Reads one values file (`-` for standard input) into a layer.
-pub fn read_layer(path: &std::path::Path) -> Result<Layer, Failure> {
+/// Reads a file (`-` for standard input) as UTF-8 text. Unreadable: an I/O failure; not UTF-8:
+/// an invalid-input failure pointing at the first bad byte.
+pub fn read_source(path: &std::path::Path) -> Result<Arc<SourceFile>, Failure> {
     let (name, bytes) = if path.as_os_str() == "-" {
         let mut buf = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
@@ -425,27 +426,36 @@ pub fn read_layer(path: &std::path::Path) -> Result<Layer, Failure> {
         let bytes = std::fs::read(path).map_err(|e| Failure::io(format!("cannot read {}: {e}", path.display())))?;
         (path.display().to_string(), bytes)
     };
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(name, text)),
         Err(err) => {
             // Keep the valid prefix, so that the error can point at the first bad byte.
             let valid = err.utf8_error().valid_up_to();
             let bytes = err.into_bytes();
             let prefix = String::from_utf8_lossy(&bytes[..valid]).into_owned();
-            let source = SourceFile::new(name, prefix);
-            let node_err = crate::yaml::load_document(&bytes, crate::yaml::Limits::default()).err();
-            let diag = match node_err {
-                Some(e) => Diagnostic::error(code::YAML_SYNTAX, e.message)
-                    .at(Some(crate::diag::Location { source, span: e.span }))
-                    .help("save the file as UTF-8"),
-                None => {
-                    Diagnostic::error(code::YAML_SYNTAX, "the file is not valid UTF-8").help("save the file as UTF-8")
-                }
+            let line = prefix.matches('\n').count() + 1;
+            let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let at = crate::yaml::Pos {
+                line,
+                col,
+                offset: valid,
             };
-            return Err(Failure::invalid(vec![diag]));
+            let source = SourceFile::new(name, prefix);
+            let diag = Diagnostic::error(code::YAML_SYNTAX, "the file is not valid UTF-8")
+                .at(Some(Location {
+                    source,
+                    span: Span { start: at, end: at },
+                }))
+                .help("save the file as UTF-8");
+            Err(Failure::invalid(vec![diag]))
         }
-    };
-    Layer::parse(SourceFile::new(name, text)).map_err(|d| Failure::invalid(vec![d]))
+    }
+}
+
+/// Reads one values file (`-` for standard input) into a layer.
+pub fn read_layer(path: &std::path::Path) -> Result<Layer, Failure> {
+    let source = read_source(path)?;
+    Layer::parse(source).map_err(|d| Failure::invalid(vec![d]))
 }
 
 /// All user layers plus the values Helm would hand the templates.

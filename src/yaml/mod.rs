@@ -6,6 +6,7 @@
 
 pub mod emit;
 pub mod load;
+pub mod stream;
 
 pub use load::{Limits, LoadError, LoadErrorKind, Node, NodeKind, load_document};
 

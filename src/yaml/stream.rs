@@ -1,0 +1,226 @@
+//! Multi-document YAML streams (manifests from `helm template`, `kubectl`, our own output),
+//! split without parsing so that every document can be passed on byte for byte.
+//!
+//! In YAML a line that starts with `---` (followed by a space, a tab or the end of the line) at
+//! column 0 always starts a document, and a line `...` ends one: block scalars are indented, so
+//! they cannot hold such a line, and quoted scalars may not. A line scanner is therefore exact.
+
+use super::{LoadError, Pos, Span};
+
+/// One document of a stream, as it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawDocument<'a> {
+    /// Every byte that belongs to this document: its `---` line (if any), comments, content,
+    /// and a `...` end line. Concatenating the `text` of all documents gives the input back.
+    pub text: &'a str,
+    /// Byte offset of `text` in the stream.
+    pub offset: usize,
+    /// Line (1-based) of the first line of `text`.
+    pub line: usize,
+}
+
+impl RawDocument<'_> {
+    /// Whether the document holds anything but markers, comments and blank lines.
+    pub fn has_content(&self) -> bool {
+        self.text.lines().any(|line| {
+            let line = line.trim_end_matches('\r');
+            let trimmed = line.trim_start();
+            !(trimmed.is_empty() || trimmed.starts_with('#') || is_marker(line, "---") || is_marker(line, "..."))
+        })
+    }
+
+    /// Parses the document; spans are positions in the whole stream.
+    pub fn load(&self, limits: super::Limits) -> Result<Option<super::Node>, LoadError> {
+        let mut result = super::load_document(self.text.as_bytes(), limits);
+        match &mut result {
+            Ok(Some(node)) => shift_node(node, self.offset, self.line - 1),
+            Err(err) => {
+                err.span = shift(err.span, self.offset, self.line - 1);
+                if let Some((span, _)) = &mut err.related {
+                    *span = shift(*span, self.offset, self.line - 1);
+                }
+            }
+            Ok(None) => {}
+        }
+        result
+    }
+}
+
+fn shift_pos(pos: Pos, offset: usize, lines: usize) -> Pos {
+    Pos {
+        line: pos.line + lines,
+        col: pos.col,
+        offset: pos.offset + offset,
+    }
+}
+
+fn shift(span: Span, offset: usize, lines: usize) -> Span {
+    Span {
+        start: shift_pos(span.start, offset, lines),
+        end: shift_pos(span.end, offset, lines),
+    }
+}
+
+fn shift_node(node: &mut super::Node, offset: usize, lines: usize) {
+    let mut stack = vec![node];
+    while let Some(node) = stack.pop() {
+        node.span = shift(node.span, offset, lines);
+        match &mut node.kind {
+            super::NodeKind::Seq(items) => stack.extend(items.iter_mut()),
+            super::NodeKind::Map(entries) => {
+                for (_, key_span, value) in entries.iter_mut() {
+                    *key_span = shift(*key_span, offset, lines);
+                    stack.push(value);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `---` or `...` at column 0, alone or followed by a space or a tab.
+fn is_marker(line: &str, marker: &str) -> bool {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    match line.strip_prefix(marker) {
+        Some(rest) => rest.is_empty() || rest.starts_with(' ') || rest.starts_with('\t'),
+        None => false,
+    }
+}
+
+/// Splits a stream into its documents. A `---` line starts a new document unless the current
+/// one has nothing but comments and blank lines yet (so `# Source:` comments before a `---`
+/// stay with it, as Helm writes them); a `...` line ends the current document.
+pub fn split_stream(input: &str) -> Vec<RawDocument<'_>> {
+    let mut docs = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 1usize;
+    let mut has_content = false;
+    let mut has_marker = false;
+    let mut offset = 0usize;
+    let mut line_no = 1usize;
+    for line in input.split_inclusive('\n') {
+        let bare = line.strip_suffix('\n').unwrap_or(line);
+        if is_marker(bare, "---") {
+            if has_content || has_marker {
+                docs.push(RawDocument {
+                    text: &input[start..offset],
+                    offset: start,
+                    line: start_line,
+                });
+                start = offset;
+                start_line = line_no;
+                has_content = false;
+            }
+            has_marker = true;
+            let rest = bare.trim_end_matches('\r')[3..].trim();
+            if !rest.is_empty() && !rest.starts_with('#') {
+                has_content = true;
+            }
+        } else if is_marker(bare, "...") {
+            offset += line.len();
+            line_no += 1;
+            docs.push(RawDocument {
+                text: &input[start..offset],
+                offset: start,
+                line: start_line,
+            });
+            start = offset;
+            start_line = line_no;
+            has_content = false;
+            has_marker = false;
+            continue;
+        } else {
+            let trimmed = bare.trim();
+            if !trimmed.is_empty() && !trimmed.starts_with('#') {
+                has_content = true;
+            }
+        }
+        offset += line.len();
+        line_no += 1;
+    }
+    if start < input.len() {
+        docs.push(RawDocument {
+            text: &input[start..],
+            offset: start,
+            line: start_line,
+        });
+    }
+    docs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(input: &str) -> Vec<&str> {
+        split_stream(input).iter().map(|d| d.text).collect()
+    }
+
+    #[test]
+    fn concatenation_gives_the_input_back() {
+        for input in [
+            "",
+            "a: 1\n",
+            "---\na: 1\n---\nb: 2\n",
+            "# Source: x\n---\na: 1\n...\n---\nb: 2",
+            "---\r\na: 1\r\n---\r\nb: 2\r\n",
+            "---\n# only a comment\n---\n---\n",
+        ] {
+            assert_eq!(texts(input).concat(), input);
+        }
+    }
+
+    #[test]
+    fn helm_output_splits_per_document_with_its_source_comment() {
+        let input = "---\n# Source: gloo/templates/a.yaml\nkind: A\n---\n# Source: gloo/templates/b.yaml\nkind: B\n";
+        assert_eq!(
+            texts(input),
+            [
+                "---\n# Source: gloo/templates/a.yaml\nkind: A\n",
+                "---\n# Source: gloo/templates/b.yaml\nkind: B\n"
+            ]
+        );
+        let docs = split_stream(input);
+        assert_eq!(
+            (docs[1].offset, docs[1].line),
+            (input.find("---\n# Source: gloo/templates/b").unwrap(), 4)
+        );
+    }
+
+    #[test]
+    fn markers_inside_block_scalars_are_indented_and_do_not_split() {
+        let input = "data:\n  x: |\n    ---\n    --- not a marker\nkind: A\n---\nkind: B\n";
+        assert_eq!(texts(input).len(), 2);
+    }
+
+    #[test]
+    fn marker_like_text_is_not_a_marker() {
+        assert_eq!(texts("a: 1\n---x: 2\n").len(), 1);
+        assert_eq!(texts("a: 1\n----\n").len(), 1);
+    }
+
+    #[test]
+    fn document_end_markers_close_documents() {
+        let input = "a: 1\n...\nb: 2\n";
+        assert_eq!(texts(input), ["a: 1\n...\n", "b: 2\n"]);
+    }
+
+    #[test]
+    fn loaded_spans_are_stream_positions() {
+        let input = "---\nkind: A\n---\nkind: B\nname: x\n";
+        let docs = split_stream(input);
+        let node = docs[1].load(crate::yaml::Limits::default()).unwrap().unwrap();
+        let mut spans = std::collections::BTreeMap::new();
+        node.index_spans(&mut spans);
+        let (_, span) = spans["/name"];
+        assert_eq!((span.start.line, span.start.col), (5, 7));
+        assert_eq!(&input[span.start.offset..span.start.offset + 1], "x");
+    }
+
+    #[test]
+    fn comment_only_documents_are_recognised() {
+        let docs = split_stream("---\n# nothing here\n---\nkind: A\n");
+        assert!(!docs[0].has_content());
+        assert!(docs[1].has_content());
+    }
+}

@@ -1,0 +1,198 @@
+//! `analyze`: the transport Gloo uses per Upstream against Istio peer authentication, with the
+//! end-to-end semantics of `gloo-istio-behavior.md` §4.3 as the expected outcomes.
+
+use std::sync::Arc;
+
+use gloo_istio::analyze::{AnalyzeOptions, analyze};
+use gloo_istio::diag::{Diagnostic, Level, SourceFile};
+
+fn run(manifests: &str) -> Vec<Diagnostic> {
+    let source: Arc<SourceFile> = SourceFile::new("manifests.yaml", manifests);
+    analyze(&[source], &AnalyzeOptions::default())
+}
+
+fn codes(findings: &[Diagnostic], level: Level) -> Vec<&'static str> {
+    findings.iter().filter(|d| d.level == level).map(|d| d.code).collect()
+}
+
+fn settings(integration: bool, auto_mtls: bool) -> String {
+    format!(
+        "---\napiVersion: gloo.solo.io/v1\nkind: Settings\nmetadata: {{name: default, namespace: gloo-system}}\nspec:\n  gloo:\n    istioOptions: {{enableIntegration: {integration}, enableAutoMtls: {auto_mtls}}}\n"
+    )
+}
+
+fn peer_auth(namespace: &str, mode: &str) -> String {
+    format!(
+        "---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {{name: default, namespace: {namespace}}}\nspec:\n  mtls: {{mode: {mode}}}\n"
+    )
+}
+
+const SSL: &str = "  sslConfig:\n    alpnProtocols: [istio]\n    sds:\n      certificatesSecretName: istio_server_cert\n      clusterName: gateway_proxy_sds\n      targetUri: 127.0.0.1:8234\n      validationContextName: istio_validation_context\n";
+
+fn upstream(extra: &str) -> String {
+    format!(
+        "---\napiVersion: gloo.solo.io/v1\nkind: Upstream\nmetadata: {{name: httpbin, namespace: gloo-system}}\nspec:\n  kube: {{serviceName: httpbin, serviceNamespace: httpbin, servicePort: 8000}}\n{extra}"
+    )
+}
+
+#[test]
+fn automtls_off_strict_without_sslconfig_fails() {
+    // Istio spec §4.3: STRICT peer auth + no sslConfig → 503.
+    let findings = run(&(settings(true, false) + &peer_auth("httpbin", "STRICT") + &upstream("")));
+    assert_eq!(codes(&findings, Level::Error), ["GI031"]);
+    let d = findings.iter().find(|d| d.code == "GI031").unwrap();
+    assert!(d.message.contains("503"));
+    let loc = d.location.as_ref().unwrap();
+    assert_eq!(loc.source.name, "manifests.yaml");
+}
+
+#[test]
+fn automtls_off_permissive_is_plaintext_and_fine() {
+    let findings = run(&(settings(true, false) + &peer_auth("httpbin", "PERMISSIVE") + &upstream("")));
+    assert!(codes(&findings, Level::Error).is_empty());
+    let info = findings.iter().find(|d| d.code == "GI030").unwrap();
+    assert!(
+        info.message.contains("plain text") && info.message.contains("PERMISSIVE"),
+        "{}",
+        info.message
+    );
+}
+
+#[test]
+fn automtls_off_strict_with_sslconfig_is_fine() {
+    let findings = run(&(settings(true, false) + &peer_auth("httpbin", "STRICT") + &upstream(SSL)));
+    assert!(codes(&findings, Level::Error).is_empty(), "{findings:?}");
+}
+
+#[test]
+fn automtls_on_strict_and_permissive_are_mtls() {
+    for mode in ["STRICT", "PERMISSIVE"] {
+        let findings = run(&(settings(true, true) + &peer_auth("httpbin", mode) + &upstream("")));
+        assert!(codes(&findings, Level::Error).is_empty(), "{mode}");
+        assert!(
+            findings
+                .iter()
+                .any(|d| d.code == "GI030" && d.message.contains("auto-mTLS"))
+        );
+    }
+}
+
+#[test]
+fn automtls_opt_out_under_disable_is_plaintext() {
+    let findings =
+        run(&(settings(true, true) + &peer_auth("httpbin", "DISABLE") + &upstream("  disableIstioAutoMtls: true\n")));
+    assert!(codes(&findings, Level::Error).is_empty());
+}
+
+#[test]
+fn sslconfig_under_disable_fails_even_with_the_opt_out() {
+    // §4.3: sslConfig + disableIstioAutoMtls under DISABLE peer auth → 503.
+    let extra = format!("  disableIstioAutoMtls: true\n{SSL}");
+    let findings = run(&(settings(true, true) + &peer_auth("httpbin", "DISABLE") + &upstream(&extra)));
+    assert_eq!(codes(&findings, Level::Error), ["GI032"]);
+}
+
+#[test]
+fn automtls_without_integration_is_plaintext() {
+    // §4.3 / §7.6: enableAutoMtls without enableIntegration → plain text and an error log.
+    let findings = run(&(settings(false, true) + &peer_auth("httpbin", "STRICT") + &upstream("")));
+    assert_eq!(codes(&findings, Level::Error), ["GI031"]);
+    assert_eq!(codes(&findings, Level::Warning), ["GI033"]);
+}
+
+#[test]
+fn mesh_wide_and_workload_peer_authentication() {
+    // Mesh-wide STRICT in the root namespace applies; a workload-specific PERMISSIVE one that
+    // selects the service's pods overrides it.
+    let mesh = peer_auth("istio-system", "STRICT");
+    assert_eq!(
+        codes(&run(&(settings(true, false) + &mesh + &upstream(""))), Level::Error),
+        ["GI031"]
+    );
+    let service = "---\napiVersion: v1\nkind: Service\nmetadata: {name: httpbin, namespace: httpbin}\nspec:\n  selector: {app: httpbin}\n";
+    let workload = "---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: httpbin, namespace: httpbin}\nspec:\n  selector:\n    matchLabels: {app: httpbin}\n  mtls: {mode: PERMISSIVE}\n";
+    let findings = run(&(settings(true, false) + &mesh + service + workload + &upstream("")));
+    assert!(codes(&findings, Level::Error).is_empty(), "{findings:?}");
+}
+
+#[test]
+fn sds_sslconfig_needs_the_sds_sidecar() {
+    let without = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: gateway-proxy\n  namespace: gloo-system\n  labels: {gloo: gateway-proxy}\nspec:\n  template:\n    spec:\n      containers:\n      - {name: gateway-proxy, image: x}\n";
+    let findings = run(&(settings(true, false) + without + &upstream(SSL)));
+    assert_eq!(codes(&findings, Level::Error), ["GI034"]);
+    let with = without.replace(
+        "      - {name: gateway-proxy, image: x}\n",
+        "      - {name: gateway-proxy, image: x}\n      - {name: sds, image: y}\n",
+    );
+    assert!(codes(&run(&(settings(true, false) + &with + &upstream(SSL))), Level::Error).is_empty());
+}
+
+#[test]
+fn rendered_gateway_proxies_carry_the_sds_cluster() {
+    // Our own render of the Istio integration satisfies GI034's check end to end.
+    let rendered = gloo_istio::render::render_files(&gloo_istio::render::RenderOptions {
+        values_files: vec![concat!(env!("CARGO_MANIFEST_DIR"), "/values/upstreams.yaml").into()],
+        ..Default::default()
+    })
+    .unwrap()
+    .to_stream();
+    let findings = run(&(rendered.clone() + &settings(true, false)));
+    assert!(!findings.iter().any(|d| d.code == "GI034"), "{findings:?}");
+    // Without Istio the same Upstream shape is flagged.
+    let plain = gloo_istio::render::render_files(&Default::default())
+        .unwrap()
+        .to_stream();
+    let findings = run(&(plain + &settings(true, false) + &upstream(SSL)));
+    assert!(findings.iter().any(|d| d.code == "GI034"), "{findings:?}");
+}
+
+#[test]
+fn target_uri_typo() {
+    let typo = SSL.replace("127.0.0.1:8234", "127.0.01:8234");
+    let findings = run(&(settings(true, false) + &upstream(&typo)));
+    assert_eq!(codes(&findings, Level::Warning), ["GI035"]);
+    let without_cluster = typo.replace("      clusterName: gateway_proxy_sds\n", "");
+    let findings = run(&(settings(true, false) + &upstream(&without_cluster)));
+    assert_eq!(codes(&findings, Level::Error), ["GI035"]);
+}
+
+#[test]
+fn a_broken_document_is_located_and_the_rest_still_analysed() {
+    let broken = "---\nkind: Upstream\nmetadata: {name: [\n";
+    let findings = run(&(settings(true, false) + &peer_auth("httpbin", "STRICT") + broken + &upstream("")));
+    let syntax = findings.iter().find(|d| d.code == "GI001").expect("a syntax error");
+    assert!(syntax.location.as_ref().unwrap().span.start.line > 10);
+    assert!(findings.iter().any(|d| d.code == "GI031"));
+}
+
+#[test]
+fn cli_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        settings(true, false) + &peer_auth("httpbin", "STRICT") + &upstream(""),
+    )
+    .unwrap();
+    let good = dir.path().join("good.yaml");
+    std::fs::write(
+        &good,
+        settings(true, false) + &peer_auth("httpbin", "STRICT") + &upstream(SSL),
+    )
+    .unwrap();
+    let status = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gloo-istio"))
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(status(&["analyze", bad.to_str().unwrap()]), Some(1));
+    assert_eq!(status(&["analyze", good.to_str().unwrap()]), Some(0));
+    assert_eq!(
+        status(&["analyze", "--fail-on", "info", good.to_str().unwrap()]),
+        Some(1)
+    );
+    assert_eq!(status(&["analyze", "/nonexistent.yaml"]), Some(2));
+}
