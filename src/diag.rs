@@ -119,6 +119,14 @@ pub mod code {
     pub const ANALYZE_NO_SDS: &str = "GI034";
     /// `analyze`: an sds `targetUri` that is not an IP address and port.
     pub const ANALYZE_TARGET_URI: &str = "GI035";
+    /// A stream edit would overwrite something that differs, or is not possible as asked.
+    pub const STREAM_CONFLICT: &str = "GI040";
+    /// A stream shape gloo-istio does not edit (flow-style lists, glooMtls added afterwards).
+    pub const STREAM_UNSUPPORTED: &str = "GI041";
+    /// What a stream command was asked to change is not in the stream.
+    pub const STREAM_NOT_FOUND: &str = "GI042";
+    /// A stream command's report (`Istio injection was successful!` …).
+    pub const STREAM_NOTE: &str = "GI043";
     /// A rendered resource failed its own typed check: a bug in gloo-istio.
     pub const INTERNAL: &str = "GI099";
 }
@@ -204,7 +212,10 @@ impl Diagnostic {
         } else {
             GraphicalTheme::unicode_nocolor()
         };
-        let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+        // No wrapping: a message stays on one line, for grep and CI logs.
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_width(100)
+            .with_wrap_lines(false);
         if self.location.is_none() {
             let mut out = self.short();
             if let Some(help) = &self.help {

@@ -12,6 +12,7 @@ pub mod analyze;
 pub mod cli;
 pub mod diag;
 pub mod docs;
+pub mod postrender;
 pub mod render;
 pub mod validate;
 pub mod values;

@@ -3,6 +3,7 @@
 
 mod lint;
 mod output;
+mod stream;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -39,6 +40,18 @@ pub enum Color {
 pub enum Command {
     /// Render the gateway-proxy workloads, their envoy ConfigMaps and the Upstreams.
     Render(RenderArgs),
+    /// Helm post-renderer: read manifests on stdin, add the Istio integration the values ask for,
+    /// pass every other document through unchanged.
+    PostRender(stream::PostRenderArgs),
+    /// `glooctl istio inject` offline: add the sds and istio-proxy sidecars to the gateway
+    /// proxies of a manifest stream.
+    Inject(stream::InjectArgs),
+    /// `glooctl istio uninject` offline: the exact inverse of `inject`.
+    Uninject(stream::UninjectArgs),
+    /// `glooctl istio enable-mtls` offline: give an Upstream the Istio sslConfig.
+    EnableMtls(stream::MtlsArgs),
+    /// `glooctl istio disable-mtls` offline: remove an Upstream's Istio sslConfig.
+    DisableMtls(stream::MtlsArgs),
     /// Check values files and report every finding (for pre-commit and CI).
     Lint(LintArgs),
     /// Tell, for each Upstream in the manifests, which transport Gloo will use, and flag the
@@ -211,6 +224,11 @@ pub fn run(cli: Cli) -> ExitCode {
             }
         }
         Command::Lint(args) => lint::run(&args, color),
+        Command::PostRender(args) => stream::post_render(&args, color),
+        Command::Inject(args) => stream::inject(&args, color),
+        Command::Uninject(args) => stream::uninject(&args, color),
+        Command::EnableMtls(args) => stream::mtls(&args, true, color),
+        Command::DisableMtls(args) => stream::mtls(&args, false, color),
         Command::Analyze(args) => {
             let files = if args.files.is_empty() {
                 vec![PathBuf::from("-")]

@@ -92,16 +92,12 @@ fn is_marker(line: &str, marker: &str) -> bool {
 /// stay with it, as Helm writes them); a `...` line ends the current document.
 pub fn split_stream(input: &str) -> Vec<RawDocument<'_>> {
     let mut docs = Vec::new();
-    let mut start = 0usize;
-    let mut start_line = 1usize;
-    let mut has_content = false;
-    let mut has_marker = false;
-    let mut offset = 0usize;
-    let mut line_no = 1usize;
+    let mut splitter = Splitter::default();
+    let (mut offset, mut line_no) = (0usize, 1usize);
+    let (mut start, mut start_line) = (0usize, 1usize);
     for line in input.split_inclusive('\n') {
-        let bare = line.strip_suffix('\n').unwrap_or(line);
-        if is_marker(bare, "---") {
-            if has_content || has_marker {
+        match splitter.line(line) {
+            Boundary::Before => {
                 docs.push(RawDocument {
                     text: &input[start..offset],
                     offset: start,
@@ -109,31 +105,17 @@ pub fn split_stream(input: &str) -> Vec<RawDocument<'_>> {
                 });
                 start = offset;
                 start_line = line_no;
-                has_content = false;
             }
-            has_marker = true;
-            let rest = bare.trim_end_matches('\r')[3..].trim();
-            if !rest.is_empty() && !rest.starts_with('#') {
-                has_content = true;
+            Boundary::After => {
+                docs.push(RawDocument {
+                    text: &input[start..offset + line.len()],
+                    offset: start,
+                    line: start_line,
+                });
+                start = offset + line.len();
+                start_line = line_no + 1;
             }
-        } else if is_marker(bare, "...") {
-            offset += line.len();
-            line_no += 1;
-            docs.push(RawDocument {
-                text: &input[start..offset],
-                offset: start,
-                line: start_line,
-            });
-            start = offset;
-            start_line = line_no;
-            has_content = false;
-            has_marker = false;
-            continue;
-        } else {
-            let trimmed = bare.trim();
-            if !trimmed.is_empty() && !trimmed.starts_with('#') {
-                has_content = true;
-            }
+            Boundary::None => {}
         }
         offset += line.len();
         line_no += 1;
@@ -146,6 +128,55 @@ pub fn split_stream(input: &str) -> Vec<RawDocument<'_>> {
         });
     }
     docs
+}
+
+/// Where a line puts a document boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Boundary {
+    /// The line belongs to the current document.
+    None,
+    /// The line starts a new document: the current one ends before it.
+    Before,
+    /// The line (`...`) ends the current document.
+    After,
+}
+
+/// The splitting rules, one line at a time, for readers that stream.
+#[derive(Debug, Default, Clone)]
+pub struct Splitter {
+    has_content: bool,
+    has_marker: bool,
+}
+
+impl Splitter {
+    /// Feeds one line (with its line ending) and says where a boundary falls.
+    pub fn line(&mut self, line: &str) -> Boundary {
+        let bare = line.strip_suffix('\n').unwrap_or(line);
+        if is_marker(bare, "---") {
+            let boundary = if self.has_content || self.has_marker {
+                Boundary::Before
+            } else {
+                Boundary::None
+            };
+            self.has_content = false;
+            self.has_marker = true;
+            let rest = bare.trim_end_matches('\r')[3..].trim();
+            if !rest.is_empty() && !rest.starts_with('#') {
+                self.has_content = true;
+            }
+            boundary
+        } else if is_marker(bare, "...") {
+            self.has_content = false;
+            self.has_marker = false;
+            Boundary::After
+        } else {
+            let trimmed = bare.trim();
+            if !trimmed.is_empty() && !trimmed.starts_with('#') {
+                self.has_content = true;
+            }
+            Boundary::None
+        }
+    }
 }
 
 #[cfg(test)]
