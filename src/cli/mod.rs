@@ -1,6 +1,7 @@
 //! The command line: what the user typed (`clap`), resolved into library calls. The library
 //! never sees the parser.
 
+mod gitops;
 mod lint;
 mod output;
 mod stream;
@@ -57,8 +58,17 @@ pub enum Command {
     /// Tell, for each Upstream in the manifests, which transport Gloo will use, and flag the
     /// combinations with Istio peer authentication that fail.
     Analyze(AnalyzeArgs),
+    /// Compare the render with committed snapshots (exit 1 on drift); `--update` rewrites them.
+    Diff(gitops::DiffArgs),
     /// Print the JSON Schema (draft-07) of the values gloo-istio reads.
     Schema,
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -157,7 +167,7 @@ pub struct RenderArgs {
 }
 
 impl ValuesArgs {
-    fn options(&self) -> RenderOptions {
+    pub(crate) fn options(&self) -> RenderOptions {
         RenderOptions {
             values_files: self.values.clone(),
             set: self.set.clone(),
@@ -258,6 +268,27 @@ pub fn run(cli: Cli) -> ExitCode {
                 &what,
                 color,
             )
+        }
+        Command::Diff(args) => gitops::run(&args, color),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut command, "gloo-istio", &mut text);
+            match output::write_stdout(&String::from_utf8_lossy(&text)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(failure) => ExitCode::from(failure.exit_code()),
+            }
+        }
+        Command::Man => {
+            let mut text = Vec::new();
+            let rendered = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut text);
+            match rendered
+                .map_err(|e| crate::Failure::io(e.to_string()))
+                .and_then(|()| output::write_stdout(&String::from_utf8_lossy(&text)))
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(failure) => ExitCode::from(failure.exit_code()),
+            }
         }
         Command::Schema => {
             let schema = crate::validate::schema::values_schema(true);

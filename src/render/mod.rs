@@ -156,6 +156,16 @@ fn internal(message: String) -> Failure {
     }
 }
 
+/// Flux's post-build substitution replaces `${var}` in every manifest it applies. A rendered
+/// document that carries `${` from the values is marked so that Flux leaves it alone.
+fn protect_from_flux(kind: ManifestKind, text: String) -> Result<String, String> {
+    if !text.contains("${") {
+        return Ok(text);
+    }
+    let mark = serde_json::json!({"metadata": {"annotations": {"kustomize.toolkit.fluxcd.io/substitute": "disabled"}}});
+    check::finish(kind, &text, mark.as_object())
+}
+
 fn sha256_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes())
         .iter()
@@ -192,6 +202,7 @@ pub fn render_model(model: &Model, tera: &Tera) -> Result<Vec<Manifest>, Failure
             .as_ref()
             .and_then(|c| c.kube_resource_override.as_ref());
         let cm_text = check::finish(ManifestKind::ConfigMap, &cm_text, cm_override)
+            .and_then(|t| protect_from_flux(ManifestKind::ConfigMap, t))
             .map_err(|e| internal(format!("ConfigMap {}: {e}", cm_view.name)))?;
         // The checksum changes exactly when the ConfigMap text changes (Istio spec §3.4).
         let checksum = sha256_hex(&cm_text);
@@ -204,6 +215,7 @@ pub fn render_model(model: &Model, tera: &Tera) -> Result<Vec<Manifest>, Failure
         };
         let text = engine::render(tera, "workload.yaml", "w", &workload).map_err(internal)?;
         let text = check::finish(kind, &text, proxy.values.kube_resource_override.as_ref())
+            .and_then(|t| protect_from_flux(kind, t))
             .map_err(|e| internal(format!("{} {}: {e}", kind.as_str(), workload.name)))?;
         manifests.push(Manifest {
             kind,

@@ -1,0 +1,179 @@
+//! GitOps: `diff` against committed snapshots, shell completions and the man page, and output
+//! that Flux's `${var}` substitution cannot eat.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn cmd() -> Command {
+    let mut c = Command::cargo_bin("gloo-istio").unwrap();
+    c.env("NO_COLOR", "1").current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn diff_reports_drift_and_update_rewrites_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let snaps = dir.path().join("snapshots");
+    let snaps_arg = snaps.to_str().unwrap();
+    // Nothing committed yet: everything is drift.
+    cmd()
+        .args(["diff", "-q", "--snapshots", snaps_arg, "-f", "values/upstreams.yaml"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("+kind: Deployment"));
+    cmd()
+        .args([
+            "diff",
+            "-q",
+            "--snapshots",
+            snaps_arg,
+            "-f",
+            "values/upstreams.yaml",
+            "--update",
+        ])
+        .assert()
+        .success();
+    assert_eq!(files(&snaps).len(), 5);
+    cmd()
+        .args(["diff", "-q", "--snapshots", snaps_arg, "-f", "values/upstreams.yaml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::is_empty());
+    // A changed value is drift, shown as a unified diff of that resource only.
+    cmd()
+        .args([
+            "diff",
+            "-q",
+            "--snapshots",
+            snaps_arg,
+            "-f",
+            "values/upstreams.yaml",
+            "--set",
+            "gatewayProxies.gatewayProxy.istioMetaMeshId=m2",
+        ])
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("-          value: \"cluster.local\"")
+                .and(predicate::str::contains("+          value: \"m2\"")),
+        )
+        .stdout(predicate::str::contains("upstream-").not());
+    // A resource that is no longer rendered is drift; --update removes its file.
+    cmd()
+        .args([
+            "diff",
+            "-q",
+            "--snapshots",
+            snaps_arg,
+            "-f",
+            "values/istio-integration.yaml",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("/dev/null"));
+    cmd()
+        .args([
+            "diff",
+            "-q",
+            "--snapshots",
+            snaps_arg,
+            "-f",
+            "values/istio-integration.yaml",
+            "--update",
+        ])
+        .assert()
+        .success();
+    assert_eq!(files(&snaps).len(), 3);
+    assert!(
+        files(dir.path()).iter().all(|n| !n.starts_with('.')),
+        "no staging directory left behind"
+    );
+}
+
+#[test]
+fn diff_with_invalid_values_exits_1_and_leaves_the_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let snaps = dir.path().join("s");
+    std::fs::create_dir(&snaps).unwrap();
+    std::fs::write(snaps.join("keep.yaml"), "x: 1\n").unwrap();
+    cmd()
+        .args([
+            "diff",
+            "--snapshots",
+            snaps.to_str().unwrap(),
+            "--update",
+            "--set",
+            "global.istioIntegration.enabled=maybe",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty());
+    assert_eq!(files(&snaps), ["keep.yaml"]);
+}
+
+#[test]
+fn completions_and_man_page() {
+    for shell in ["bash", "zsh", "fish"] {
+        cmd()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("post-render"));
+    }
+    cmd()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH gloo-istio 1"));
+}
+
+#[test]
+fn output_has_no_flux_substitution_unless_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    for example in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("values")).unwrap() {
+        let path = example.unwrap().path();
+        let out = cmd()
+            .args(["render", "-q", "-f", path.to_str().unwrap()])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        assert!(!String::from_utf8(out).unwrap().contains("${"), "{}", path.display());
+    }
+    // A value that carries `${` marks its document for Flux.
+    let values = dir.path().join("v.yaml");
+    std::fs::write(
+        &values,
+        "global: {istioIntegration: {enabled: true}}\ngatewayProxies: {gatewayProxy: {istioMetaMeshId: '${MESH}'}}\n",
+    )
+    .unwrap();
+    let out = cmd()
+        .args(["render", "-q", "-f", values.to_str().unwrap()])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    let deployment = out
+        .split("---\n")
+        .find(|d| d.contains("\"Deployment\"") || d.contains("kind: Deployment"))
+        .unwrap();
+    assert!(
+        deployment.contains("kustomize.toolkit.fluxcd.io/substitute: \"disabled\""),
+        "{deployment}"
+    );
+    assert!(deployment.contains("${MESH}"));
+}
