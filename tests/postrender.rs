@@ -254,12 +254,79 @@ fn helm4_input_keeps_its_annotations_when_edited() {
 
 #[test]
 fn empty_input_gives_empty_output() {
-    let values = concat!(env!("CARGO_MANIFEST_DIR"), "/values/istio-integration.yaml");
-    let out = run(&["post-render", "-q", "-f", values], b"");
-    // The values' Upstreams are appended to a stream; an empty stream stays empty only without them.
-    assert!(out.status.success());
-    let out = run(&["post-render", "-q"], b"");
-    assert_eq!(ok(&out), "");
+    // Helm 3 `template --output-dir` sends nothing: nothing comes back, Upstreams or not.
+    let values = concat!(env!("CARGO_MANIFEST_DIR"), "/values/upstreams.yaml");
+    assert_eq!(ok(&run(&["post-render", "-q", "-f", values], b"")), "");
+    assert_eq!(ok(&run(&["post-render", "-q"], b"")), "");
+    assert_eq!(
+        ok(&run(&["post-render", "-q", "-f", values], b"---\n# only a comment\n")),
+        "---\n# only a comment\n"
+    );
+}
+
+#[test]
+fn appended_upstreams_carry_helm4_file_names() {
+    let Some(path) = reference("postrender/helm4-stdin.c-istio-integration-automtls.yaml") else {
+        return;
+    };
+    let values = reference("c-istio-integration-automtls.values.yaml").unwrap();
+    let set = "upstreams[0].service=a,upstreams[0].namespace=b,upstreams[0].port=80,\
+               upstreams[1].service=c,upstreams[1].namespace=d,upstreams[1].port=81";
+    let args = ["post-render", "-q", "-f", values.to_str().unwrap(), "--set", set];
+    let out = ok(&run(&args, &std::fs::read(&path).unwrap()));
+    let upstreams: Vec<Value> = resources(&out)
+        .into_iter()
+        .filter(|(k, _)| k.0 == "Upstream")
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(upstreams.len(), 2);
+    for u in upstreams {
+        assert_eq!(
+            u["metadata"]["annotations"]["postrenderer.helm.sh/postrender-filename"],
+            "gloo-istio/templates/upstream.yaml"
+        );
+    }
+}
+
+#[test]
+fn the_sds_image_follows_the_gloo_version_of_the_stream() {
+    let Some(plain) = reference("a-defaults.rendered.yaml") else {
+        return;
+    };
+    let input = std::fs::read_to_string(&plain)
+        .unwrap()
+        .replace("gloo-envoy-wrapper:1.0.0-ci", "gloo-envoy-wrapper:1.19.4");
+    let values = reference("c-istio-integration-automtls.values.yaml").unwrap();
+    let sds_image = |out: &str| {
+        let gp = resources(out)
+            .remove(&("Deployment".into(), "gloo-system".into(), "gateway-proxy".into()))
+            .unwrap();
+        gp["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "sds")
+            .unwrap()["image"]
+            .clone()
+    };
+    let out = ok(&run(
+        &["post-render", "-q", "-f", values.to_str().unwrap()],
+        input.as_bytes(),
+    ));
+    assert_eq!(sds_image(&out), "quay.io/solo-io/sds:1.19.4");
+    // An explicit version wins.
+    let out = ok(&run(
+        &[
+            "post-render",
+            "-q",
+            "--gloo-version",
+            "1.19.5",
+            "-f",
+            values.to_str().unwrap(),
+        ],
+        input.as_bytes(),
+    ));
+    assert_eq!(sds_image(&out), "quay.io/solo-io/sds:1.19.5");
 }
 
 #[test]

@@ -13,6 +13,9 @@ use crate::values::layers::LoadedValues;
 use crate::values::{Model, Proxy, names};
 use crate::yaml::Limits;
 
+/// Helm 4 names each document's template in this annotation (and rebuilds `# Source:` from it).
+pub const HELM4_FILENAME_ANNOTATION: &str = "postrenderer.helm.sh/postrender-filename";
+
 /// The Istio volumes of a gateway-proxy pod, in the chart's order (Istio spec §2.7).
 pub const ISTIO_VOLUMES: [&str; 7] = [
     "istio-certs",
@@ -70,6 +73,14 @@ pub struct State<'a> {
     upstreams_seen: BTreeSet<(String, String)>,
     gateway_proxies: usize,
     upstream_found: bool,
+    /// Whether the stream held any document at all (empty input gives empty output).
+    saw_content: bool,
+    /// Whether the stream comes from Helm 4, which names each document's template in an
+    /// annotation and wants it on the documents we add too.
+    helm4: bool,
+    /// The Gloo image tag of the gateway proxies in the stream, for the sds sidecar when the
+    /// values leave it at the chart's placeholder.
+    stream_gloo_tag: Option<String>,
 }
 
 impl<'a> State<'a> {
@@ -91,6 +102,9 @@ impl<'a> State<'a> {
             upstreams_seen: BTreeSet::new(),
             gateway_proxies: 0,
             upstream_found: false,
+            saw_content: false,
+            helm4: false,
+            stream_gloo_tag: None,
         })
     }
 
@@ -106,11 +120,19 @@ impl<'a> State<'a> {
 
     /// Handles one document: its final text.
     pub fn document(&mut self, doc: &Document) -> Result<String, Failure> {
+        if !self.saw_content
+            && doc.text.lines().any(|l| {
+                let t = l.trim();
+                !t.is_empty() && !t.starts_with('#') && t != "---" && t != "..."
+            })
+        {
+            self.saw_content = true;
+        }
+        if !self.helm4 && doc.text.contains(HELM4_FILENAME_ANNOTATION) {
+            self.helm4 = true;
+        }
         // Only documents that may be ours are parsed; everything else passes through unread.
-        let t = &doc.text;
-        let interesting =
-            t.contains("gateway-proxy") || t.contains("Settings") || t.contains("Upstream") || t.contains("gloo");
-        if !interesting {
+        if !self.may_concern(&doc.text) {
             return Ok(doc.text.clone());
         }
         let parsed = DocText::parse(&doc.text).map_err(|err| {
@@ -164,18 +186,28 @@ impl<'a> State<'a> {
         match self.operation {
             Operation::PostRender => {
                 let mut out = String::new();
+                if !self.saw_content {
+                    return Ok(out);
+                }
                 for upstream in &self.model.values.upstreams {
                     let key = (self.model.namespace.clone(), names::upstream_name(upstream));
                     if self.upstreams_seen.contains(&key) {
                         continue;
                     }
-                    let text = engine::render(
+                    let mut text = engine::render(
                         engine::embedded(),
                         "upstream.yaml",
                         "u",
                         &view::upstream(self.model, upstream),
                     )
                     .map_err(Failure::usage)?;
+                    if self.helm4 {
+                        let mark = json!({"metadata": {"annotations": {
+                            HELM4_FILENAME_ANNOTATION: "gloo-istio/templates/upstream.yaml"
+                        }}});
+                        text = crate::render::check::finish(ManifestKind::Upstream, &text, mark.as_object())
+                            .map_err(Failure::usage)?;
+                    }
                     out.push_str("---\n# Source: gloo-istio/templates/upstream.yaml\n");
                     out.push_str(&text);
                 }
@@ -214,6 +246,29 @@ impl<'a> State<'a> {
         }
     }
 
+    /// A cheap look at a document's text: could it be one we edit? Gateway-proxy workloads and
+    /// ConfigMaps carry the `gateway-proxy-id` label; Settings and Upstreams are told by kind.
+    /// A document whose kind cannot be seen on a line of its own is parsed to be sure.
+    fn may_concern(&self, text: &str) -> bool {
+        let kind = text
+            .lines()
+            .find_map(|line| line.strip_prefix("kind:"))
+            .map(|k| k.trim().trim_matches(['"', '\'']));
+        match kind {
+            None => text.contains("kind"),
+            Some("Deployment") => {
+                text.contains("gateway-proxy-id")
+                    || (matches!(self.operation, Operation::PostRender)
+                        && (self.model.values.global.istio_integration.disable_autoinjection == Some(true)
+                            || self.model.sidecar_on_gateway())
+                        && text.contains("gloo"))
+            }
+            Some("DaemonSet" | "ConfigMap") => text.contains("gateway-proxy-id"),
+            Some("Settings" | "Upstream") => true,
+            Some(_) => false,
+        }
+    }
+
     fn in_scope(&self, v: &Value) -> bool {
         let ns = str_at(v, "/metadata/namespace").unwrap_or(&self.model.namespace);
         match self.operation {
@@ -247,12 +302,31 @@ impl<'a> State<'a> {
         })
     }
 
-    /// Our render of the workload of proxy `id`, as JSON.
+    /// Our render of the workload of proxy `id`, as JSON. When the values leave the sds image
+    /// at the chart's placeholder tag, the sds sidecar takes the Gloo version of the stream's
+    /// own gateway proxy (as glooctl asks the running gloo).
     fn our_workload(&self, id: &str) -> Result<Value, Failure> {
         let proxy = self.proxy(id)?;
         let workload = view::workload(self.model, &proxy, &"0".repeat(64), view::istio_files_mode(self.model));
         let text = engine::render(engine::embedded(), "workload.yaml", "w", &workload).map_err(Failure::usage)?;
-        crate::yaml::parse_json(&text).map_err(Failure::usage)
+        let mut value = crate::yaml::parse_json(&text).map_err(Failure::usage)?;
+        let placeholder = format!(":{}", crate::values::layers::CHART_DEFAULT_VERSION);
+        if let (Some(tag), Some(containers)) = (
+            &self.stream_gloo_tag,
+            value
+                .pointer_mut("/spec/template/spec/containers")
+                .and_then(Value::as_array_mut),
+        ) {
+            for c in containers.iter_mut().filter(|c| c["name"] == "sds") {
+                if let Some(image) = c["image"]
+                    .as_str()
+                    .and_then(|i| i.strip_suffix(&placeholder).map(str::to_string))
+                {
+                    c["image"] = Value::String(format!("{image}:{tag}"));
+                }
+            }
+        }
+        Ok(value)
     }
 
     fn gateway_proxy(&mut self, doc: &Document, parsed: &DocText) -> Result<Option<Edits>, Failure> {
@@ -266,6 +340,7 @@ impl<'a> State<'a> {
                 if !self.model.istio_on() {
                     return Ok(None);
                 }
+                self.stream_gloo_tag = self.gloo_tag_of(v);
                 let id = str_at(v, "/metadata/labels/gateway-proxy-id")
                     .or_else(|| str_at(v, "/metadata/name"))
                     .unwrap_or("")
@@ -279,6 +354,24 @@ impl<'a> State<'a> {
             }
             _ => Ok(None),
         }
+    }
+
+    /// The tag of the workload's Gloo envoy image, when the values did not pick the Gloo version
+    /// (`--gloo-version` left at the chart's placeholder and no sds tag of their own).
+    fn gloo_tag_of(&self, v: &Value) -> Option<String> {
+        let placeholder = crate::values::layers::CHART_DEFAULT_VERSION;
+        if self.model.values.global.gloo_mtls.sds.image.tag.as_deref() != Some(placeholder)
+            || self.loaded.locate_exact("/global/glooMtls/sds/image/tag").is_some()
+        {
+            return None;
+        }
+        let containers = v.pointer("/spec/template/spec/containers").and_then(Value::as_array)?;
+        containers.iter().filter_map(|c| c["image"].as_str()).find_map(|image| {
+            let image = image.split('@').next().unwrap_or(image);
+            let (path, tag) = image.rsplit_once(':')?;
+            let repository = path.rsplit('/').next().unwrap_or(path);
+            (repository.ends_with("envoy-wrapper") && !tag.contains('/') && tag != placeholder).then(|| tag.to_string())
+        })
     }
 
     fn inject_workload(&mut self, doc: &Document, parsed: &DocText, ours: &Value) -> Result<Option<Edits>, Failure> {

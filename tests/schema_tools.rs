@@ -1,0 +1,418 @@
+//! The published JSON Schema of the values (`gloo-istio schema`, committed as
+//! `docs/values.schema.json`) used by the real tools that consume it (peers, see
+//! `tests/common/mod.rs`):
+//!
+//! * Helm 3 and Helm 4, as a chart's `values.schema.json`. Helm validates the chart's
+//!   `values.yaml` merged with the `-f` files, so two charts: the small `tests/data/schema-chart`
+//!   (`helm lint` and `helm template`), and the real Gloo chart's `Chart.yaml` and `values.yaml`
+//!   (`<reference>/generated-chart`; `helm template`), i.e. the schema dropped into the Gloo
+//!   chart. Both accept every example and reference case and reject every file of
+//!   `tests/data/bad-values` with a schema error at the expected place.
+//! * `check-jsonschema --schemafile docs/values.schema.json` accepts every example, every
+//!   reference case and the test chart's `values.yaml`, and rejects every bad file, each on its
+//!   own, at the expected path.
+//!
+//! Every bad file is also rejected by `gloo-istio lint` itself, so each tool's rejection is the
+//! schema doing its job, not a broken input.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// What each file of `tests/data/bad-values` must be rejected for: the JSON path
+/// check-jsonschema reports and a piece of its message, and a piece of Helm's message (the same
+/// for Helm 3 and Helm 4, which share a validator).
+struct BadFile {
+    file: &'static str,
+    json_path: &'static str,
+    check_jsonschema: &'static str,
+    helm: &'static str,
+}
+
+const BAD_FILES: [BadFile; 7] = [
+    BadFile {
+        file: "bool-as-string.yaml",
+        json_path: "$.global.istioIntegration.enabled",
+        check_jsonschema: "'yes' is not of type 'boolean'",
+        helm: "at '/global/istioIntegration/enabled': got string, want null or boolean",
+    },
+    BadFile {
+        file: "misspelt-owned-key.yaml",
+        json_path: "$.global",
+        check_jsonschema: "Additional properties are not allowed ('istioSds' was unexpected)",
+        helm: "at '/global': additional properties 'istioSds' not allowed",
+    },
+    BadFile {
+        file: "out-of-range-port.yaml",
+        json_path: "$.upstreams[0].port",
+        check_jsonschema: "70000 is greater than the maximum of 65535",
+        helm: "at '/upstreams/0/port': maximum: got 70,000, want 65,535",
+    },
+    BadFile {
+        file: "port-as-string.yaml",
+        json_path: "$.upstreams[0].port",
+        check_jsonschema: "'9080' is not of type 'integer'",
+        helm: "at '/upstreams/0/port': got string, want integer",
+    },
+    BadFile {
+        file: "unknown-container-field.yaml",
+        json_path: "$.global.istioSDS.customSidecars[0]",
+        check_jsonschema: "Additional properties are not allowed ('resource' was unexpected)",
+        helm: "at '/global/istioSDS/customSidecars/0': additional properties 'resource' not allowed",
+    },
+    BadFile {
+        file: "unknown-mtls-mode.yaml",
+        json_path: "$.upstreams[0].mtls",
+        check_jsonschema: "'strict' is not valid under any of the given schemas",
+        helm: "at '/upstreams/0/mtls': 'oneOf' failed, none matched",
+    },
+    BadFile {
+        file: "wrong-workload-type.yaml",
+        json_path: "$.gatewayProxies.gatewayProxy.kind.workloadType",
+        check_jsonschema: "'Daemonset' is not one of ['Deployment', 'DaemonSet']",
+        helm: "at '/gatewayProxies/gatewayProxy/kind/workloadType': value must be one of 'Deployment', \
+               'DaemonSet'",
+    },
+];
+
+/// What Helm 3.19 and 4.3 print before the errors of a values schema.
+const HELM_SCHEMA_ERROR: &str = "values don't meet the specifications of the schema(s)";
+
+fn data_dir() -> PathBuf {
+    common::manifest_dir().join("tests/data")
+}
+
+/// The bad files with their expectations; panics when a file has no expectation or the other
+/// way round.
+fn bad_files() -> Vec<(PathBuf, &'static BadFile)> {
+    let dir = data_dir().join("bad-values");
+    let on_disk: BTreeSet<String> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|entry| {
+            entry
+                .expect("a directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let expected: BTreeSet<String> = BAD_FILES.iter().map(|bad| bad.file.to_string()).collect();
+    assert_eq!(
+        on_disk, expected,
+        "tests/data/bad-values and BAD_FILES in tests/schema_tools.rs must list the same files"
+    );
+    BAD_FILES.iter().map(|bad| (dir.join(bad.file), bad)).collect()
+}
+
+fn name(path: &Path) -> String {
+    path.file_name()
+        .and_then(OsStr::to_str)
+        .expect("UTF-8 file name")
+        .to_string()
+}
+
+/// The schema as `gloo-istio schema` prints it.
+fn schema_text() -> String {
+    let output = common::run(Command::new(env!("CARGO_BIN_EXE_gloo-istio")).arg("schema"));
+    assert!(
+        output.status.success(),
+        "gloo-istio schema failed:\n{}",
+        common::output_text(&output)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 schema")
+}
+
+/// Copies `files` of the chart in `source` into `dir/chart` and adds `values.schema.json` from
+/// `gloo-istio schema`. Helm keeps its own files in `dir/home`.
+fn chart_with_schema(dir: &Path, source: &Path, files: &[&str]) -> PathBuf {
+    let chart = dir.join("chart");
+    for relative in files {
+        let dest = chart.join(relative);
+        fs::create_dir_all(dest.parent().expect("a parent")).expect("create the chart's directories");
+        fs::copy(source.join(relative), &dest).unwrap_or_else(|e| panic!("copy {relative}: {e}"));
+    }
+    fs::write(chart.join("values.schema.json"), schema_text()).expect("write values.schema.json");
+    chart
+}
+
+/// The test chart `tests/data/schema-chart` with the schema.
+fn test_chart(dir: &Path) -> PathBuf {
+    let source = data_dir().join("schema-chart");
+    chart_with_schema(dir, &source, &["Chart.yaml", "values.yaml", "templates/configmap.yaml"])
+}
+
+/// The real Gloo chart's `Chart.yaml` and `values.yaml` (`<reference>/generated-chart`, the
+/// chart the reference cases were rendered with; its templates are not there) with the schema:
+/// the schema dropped into the Gloo chart. `None` when the reference directory is absent (and
+/// not required).
+fn gloo_chart(dir: &Path) -> Option<PathBuf> {
+    let source = common::reference_dir()?.join("generated-chart");
+    Some(chart_with_schema(
+        &dir.join("gloo"),
+        &source,
+        &["Chart.yaml", "values.yaml"],
+    ))
+}
+
+/// A Helm command with its cache, configuration and data kept beside the chart.
+fn helm(binary: &Path, chart: &Path) -> Command {
+    let home = chart.with_file_name("home");
+    let mut cmd = Command::new(binary);
+    cmd.env("HELM_CACHE_HOME", home.join("cache"))
+        .env("HELM_CONFIG_HOME", home.join("config"))
+        .env("HELM_DATA_HOME", home.join("data"))
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// One finished Helm run, described for messages.
+struct HelmRun {
+    command: String,
+    output: Output,
+}
+
+/// `helm template r CHART [-f VALUES]`, and before it `helm lint CHART [-f VALUES]` if `lint`.
+fn helm_runs(binary: &Path, chart: &Path, values: Option<&Path>, lint: bool) -> Vec<HelmRun> {
+    let mut commands: Vec<Vec<&OsStr>> = Vec::new();
+    if lint {
+        commands.push(vec![OsStr::new("lint"), chart.as_os_str()]);
+    }
+    commands.push(vec![OsStr::new("template"), OsStr::new("r"), chart.as_os_str()]);
+    commands
+        .into_iter()
+        .map(|mut args| {
+            if let Some(values) = values {
+                args.extend([OsStr::new("-f"), values.as_os_str()]);
+            }
+            let output = common::run(helm(binary, chart).args(&args));
+            let args: Vec<_> = args.iter().map(|a| a.to_string_lossy()).collect();
+            HelmRun {
+                command: format!("{} {}", name(binary), args.join(" ")),
+                output,
+            }
+        })
+        .collect()
+}
+
+/// On the test chart: its defaults and every example pass `lint` and `template`, every
+/// reference case passes `template`, and the rendered ConfigMap is there. On the Gloo chart
+/// (merged with its full defaults): every example and reference case passes `template`.
+fn helm_accepts_good_values(binary: &Path) {
+    let dir = tempfile::tempdir().expect("create a temporary directory");
+    let chart = test_chart(dir.path());
+    let mut runs = helm_runs(binary, &chart, None, true);
+    for example in common::example_values() {
+        runs.extend(helm_runs(binary, &chart, Some(&example), true));
+    }
+    for (_, case) in common::reference_cases() {
+        runs.extend(helm_runs(binary, &chart, Some(&case), false));
+    }
+    let mut failures = Vec::new();
+    for run in &runs {
+        let stdout = String::from_utf8_lossy(&run.output.stdout);
+        let rendered = !run.command.contains(" template ") || stdout.contains("r-gloo-istio-values");
+        if !run.output.status.success() || !rendered {
+            failures.push(format!("`{}`:\n{}", run.command, common::output_text(&run.output)));
+        }
+    }
+    if let Some(gloo) = gloo_chart(dir.path()) {
+        let inputs = common::all_values_inputs();
+        for (_, values) in &inputs {
+            for run in helm_runs(binary, &gloo, Some(values), false) {
+                if !run.output.status.success() {
+                    failures.push(format!("`{}`:\n{}", run.command, common::output_text(&run.output)));
+                }
+                runs.push(run);
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} helm runs failed on valid values:\n\n{}",
+        failures.len(),
+        runs.len(),
+        failures.join("\n")
+    );
+}
+
+/// Every bad file fails `lint` and `template` on the test chart, and `template` on the Gloo
+/// chart, with a schema error at the expected place.
+fn helm_rejects_bad_values(binary: &Path) {
+    let dir = tempfile::tempdir().expect("create a temporary directory");
+    let chart = test_chart(dir.path());
+    let gloo = gloo_chart(dir.path());
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for (path, bad) in bad_files() {
+        let mut runs = helm_runs(binary, &chart, Some(&path), true);
+        if let Some(gloo) = &gloo {
+            runs.extend(helm_runs(binary, gloo, Some(&path), false));
+        }
+        for run in runs {
+            count += 1;
+            let text = common::output_text(&run.output);
+            if run.output.status.success() || !text.contains(HELM_SCHEMA_ERROR) || !text.contains(bad.helm) {
+                failures.push(format!(
+                    "`{}` must fail with `{HELM_SCHEMA_ERROR}` and `{}` (exit {:?}):\n{text}",
+                    run.command,
+                    bad.helm,
+                    run.output.status.code()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {count} helm runs did not reject a bad values file as expected:\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn helm3_schema_accepts_the_examples_and_reference_cases() {
+    let Some(helm) = common::peer("helm") else {
+        return;
+    };
+    helm_accepts_good_values(&helm);
+}
+
+#[test]
+fn helm3_schema_rejects_each_bad_values_file() {
+    let Some(helm) = common::peer("helm") else {
+        return;
+    };
+    helm_rejects_bad_values(&helm);
+}
+
+#[test]
+fn helm4_schema_accepts_the_examples_and_reference_cases() {
+    let Some(helm) = common::peer("helm4") else {
+        return;
+    };
+    helm_accepts_good_values(&helm);
+}
+
+#[test]
+fn helm4_schema_rejects_each_bad_values_file() {
+    let Some(helm) = common::peer("helm4") else {
+        return;
+    };
+    helm_rejects_bad_values(&helm);
+}
+
+/// `check-jsonschema -o json --schemafile docs/values.schema.json FILE...`: the exit code and the
+/// parsed report.
+fn check_jsonschema(binary: &Path, files: &[PathBuf]) -> (Output, Value) {
+    let schema = common::manifest_dir().join("docs/values.schema.json");
+    let output = common::run(
+        Command::new(binary)
+            .args(["--output-format", "json", "--schemafile"])
+            .arg(&schema)
+            .args(files),
+    );
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "check-jsonschema printed no JSON report ({e}):\n{}",
+            common::output_text(&output)
+        )
+    });
+    (output, report)
+}
+
+#[test]
+fn check_jsonschema_accepts_the_examples_reference_cases_and_test_chart() {
+    let Some(binary) = common::peer("check-jsonschema") else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = common::all_values_inputs().into_iter().map(|(_, path)| path).collect();
+    files.push(data_dir().join("schema-chart/values.yaml"));
+    let (output, report) = check_jsonschema(&binary, &files);
+    assert!(
+        output.status.success() && report["status"] == "ok",
+        "check-jsonschema rejected valid values files ({} checked):\n{}",
+        files.len(),
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+}
+
+#[test]
+fn check_jsonschema_rejects_each_bad_values_file() {
+    let Some(binary) = common::peer("check-jsonschema") else {
+        return;
+    };
+    let bad = bad_files();
+    let files: Vec<PathBuf> = bad.iter().map(|(path, _)| path.clone()).collect();
+    // One run for all files (each start costs about a second); the report names the file of
+    // every error, so each file is checked on its own below.
+    let (output, report) = check_jsonschema(&binary, &files);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "check-jsonschema must exit 1 on bad values:\n{}",
+        common::output_text(&output)
+    );
+    let errors = report["errors"].as_array().cloned().unwrap_or_default();
+    let parse_errors = report["parse_errors"].as_array().cloned().unwrap_or_default();
+    assert!(
+        parse_errors.is_empty(),
+        "the bad files must be valid YAML: {parse_errors:#?}"
+    );
+    let mut failures = Vec::new();
+    for (path, bad) in &bad {
+        let shown = path.to_string_lossy();
+        let of_file: Vec<&Value> = errors.iter().filter(|error| error["filename"] == *shown).collect();
+        // An error, or the deepest of its sub-errors (for `anyOf`/`oneOf`), at the expected
+        // path with the expected message.
+        let found = of_file.iter().any(|error| {
+            [error, &error["best_deep_match"]].iter().any(|e| {
+                e["path"] == bad.json_path && e["message"].as_str().is_some_and(|m| m.contains(bad.check_jsonschema))
+            })
+        });
+        if !found {
+            failures.push(format!(
+                "{}: expected `{}` at {}; got {}",
+                bad.file,
+                bad.check_jsonschema,
+                bad.json_path,
+                serde_json::to_string_pretty(&of_file).unwrap_or_default()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "check-jsonschema did not reject these files as expected:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn gloo_istio_lint_rejects_each_bad_values_file_too() {
+    let mut failures = Vec::new();
+    for (path, bad) in bad_files() {
+        let output = common::run(
+            Command::new(env!("CARGO_BIN_EXE_gloo-istio"))
+                .args(["lint", "--format", "json"])
+                .arg(&path),
+        );
+        if output.status.code() != Some(1) {
+            failures.push(format!(
+                "{}: exit {:?}\n{}",
+                bad.file,
+                output.status.code(),
+                common::output_text(&output)
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "gloo-istio lint must reject every bad values file:\n{}",
+        failures.join("\n")
+    );
+}
