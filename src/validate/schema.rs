@@ -40,7 +40,13 @@ fn allow_omit_marker(schema: &mut Value) {
     };
     for property in props.values_mut() {
         let original = std::mem::take(property);
-        *property = serde_json::json!({"anyOf": [original, {"const": crate::values::proxy::OMIT_OVERWRITE}]});
+        // `if`/`then`/`else` rather than `anyOf`: a wrong value is then reported against the
+        // key's own schema, not as "not the marker either".
+        *property = serde_json::json!({
+            "if": {"const": crate::values::proxy::OMIT_OVERWRITE},
+            "then": true,
+            "else": original,
+        });
     }
 }
 
