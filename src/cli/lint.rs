@@ -51,10 +51,10 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
             set: Vec::new(),
         })
         .collect();
-    if !args.values.is_empty() || !args.set.is_empty() {
+    if !args.merged.values.is_empty() || !args.merged.set.is_empty() {
         units.push(LintUnit {
-            files: args.values.clone(),
-            set: args.set.clone(),
+            files: args.merged.values.clone(),
+            set: args.merged.set.clone(),
         });
     }
     if units.is_empty() {
@@ -69,7 +69,7 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
     let mut findings = Vec::new();
     let mut unreadable = false;
     for unit in &units {
-        let outcome = lint(unit, &args.namespace, &args.gloo_version, &options);
+        let outcome = lint(unit, &args.merged.namespace, &args.merged.gloo_version, &options);
         unreadable |= outcome.unreadable;
         findings.extend(outcome.findings);
     }

@@ -112,18 +112,9 @@ pub struct LintArgs {
     /// Values files to lint, each on its own (`-` for standard input).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Values files to lint together, merged in order as `render -f` merges them.
-    #[arg(short = 'f', long = "values", value_name = "FILE")]
-    pub values: Vec<PathBuf>,
-    /// Set a value for the merged `-f` files, as Helm's --set does.
-    #[arg(long, value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
-    /// The release namespace.
-    #[arg(short, long, default_value = "gloo-system")]
-    pub namespace: String,
-    /// The Gloo version used for the default image tags.
-    #[arg(long, value_name = "VERSION", default_value = CHART_DEFAULT_VERSION)]
-    pub gloo_version: String,
+    /// `-f` files are linted together, merged in order as `render -f` merges them, with `--set`.
+    #[command(flatten)]
+    pub merged: ValuesArgs,
     /// The Istio version of the cluster's istiod (e.g. 1.22), to check the proxyv2 image against.
     #[arg(long, value_name = "X.Y")]
     pub istio_version: Option<IstioVersion>,
