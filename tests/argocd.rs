@@ -12,7 +12,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use saphyr::{LoadableYamlNode, Scalar, Yaml};
+use common::saphyr_to_json as to_json;
+use saphyr::{LoadableYamlNode, Yaml};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_gloo-istio");
@@ -38,35 +39,6 @@ fn path_str(path: &Path) -> &str {
 // ---------------------------------------------------------------------------------------------
 // YAML
 // ---------------------------------------------------------------------------------------------
-
-fn to_json(node: &Yaml) -> Value {
-    match node {
-        Yaml::Value(scalar) => match scalar {
-            Scalar::Null => Value::Null,
-            Scalar::Boolean(b) => Value::Bool(*b),
-            Scalar::Integer(i) => Value::from(*i),
-            Scalar::FloatingPoint(f) => {
-                serde_json::Number::from_f64(f.0).map_or(Value::String(f.0.to_string()), Value::Number)
-            }
-            Scalar::String(s) => Value::String(s.to_string()),
-        },
-        Yaml::Representation(text, _, _) => Value::String(text.to_string()),
-        Yaml::Sequence(items) => Value::Array(items.iter().map(to_json).collect()),
-        Yaml::Mapping(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let key = match to_json(k) {
-                        Value::String(s) => s,
-                        other => other.to_string(),
-                    };
-                    (key, to_json(v))
-                })
-                .collect(),
-        ),
-        Yaml::Tagged(_, inner) => to_json(inner),
-        Yaml::Alias(_) | Yaml::BadValue => panic!("unexpected YAML node {node:?}"),
-    }
-}
 
 /// Every document of a stream, parsed with saphyr (independent of gloo-istio's parser).
 fn parse_stream(text: &str) -> Result<Vec<Value>, String> {

@@ -26,7 +26,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use saphyr::{LoadableYamlNode, Scalar, Yaml};
+use common::saphyr_to_json as to_json;
+use saphyr::{LoadableYamlNode, Yaml};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_gloo-istio");
@@ -207,39 +208,6 @@ fn parse_yaml(text: &str) -> Result<Value, String> {
         [] => Ok(Value::Null),
         [doc] => Ok(to_json(doc)),
         _ => Err(format!("{} documents where one was expected", docs.len())),
-    }
-}
-
-fn to_json(node: &Yaml) -> Value {
-    match node {
-        Yaml::Value(scalar) => scalar_json(scalar),
-        Yaml::Representation(text, _, _) => Value::String(text.to_string()),
-        Yaml::Sequence(items) => Value::Array(items.iter().map(to_json).collect()),
-        Yaml::Mapping(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let key = match to_json(k) {
-                        Value::String(s) => s,
-                        other => other.to_string(),
-                    };
-                    (key, to_json(v))
-                })
-                .collect(),
-        ),
-        Yaml::Tagged(_, inner) => to_json(inner),
-        Yaml::Alias(_) | Yaml::BadValue => panic!("unexpected YAML node {node:?}"),
-    }
-}
-
-fn scalar_json(scalar: &Scalar) -> Value {
-    match scalar {
-        Scalar::Null => Value::Null,
-        Scalar::Boolean(b) => Value::Bool(*b),
-        Scalar::Integer(i) => Value::from(*i),
-        Scalar::FloatingPoint(f) => {
-            serde_json::Number::from_f64(f.0).map_or(Value::String(f.0.to_string()), Value::Number)
-        }
-        Scalar::String(s) => Value::String(s.to_string()),
     }
 }
 

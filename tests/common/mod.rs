@@ -171,3 +171,36 @@ pub fn output_text(output: &Output) -> String {
     }
     text
 }
+
+/// A YAML node of `saphyr` (the independent parser the peer tests read output with, so that
+/// they do not trust our own loader) as JSON.
+pub fn saphyr_to_json(node: &saphyr::Yaml) -> serde_json::Value {
+    use saphyr::{Scalar, Yaml};
+    use serde_json::Value;
+    match node {
+        Yaml::Value(scalar) => match scalar {
+            Scalar::Null => Value::Null,
+            Scalar::Boolean(b) => Value::Bool(*b),
+            Scalar::Integer(i) => Value::from(*i),
+            Scalar::FloatingPoint(f) => {
+                serde_json::Number::from_f64(f.0).map_or(Value::String(f.0.to_string()), Value::Number)
+            }
+            Scalar::String(s) => Value::String(s.to_string()),
+        },
+        Yaml::Representation(text, _, _) => Value::String(text.to_string()),
+        Yaml::Sequence(items) => Value::Array(items.iter().map(saphyr_to_json).collect()),
+        Yaml::Mapping(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let key = match saphyr_to_json(k) {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    (key, saphyr_to_json(v))
+                })
+                .collect(),
+        ),
+        Yaml::Tagged(_, inner) => saphyr_to_json(inner),
+        Yaml::Alias(_) | Yaml::BadValue => panic!("unexpected YAML node {node:?}"),
+    }
+}
