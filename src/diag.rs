@@ -45,6 +45,15 @@ impl SourceFile {
     }
 }
 
+/// `text` cut to `max` characters: a message must not echo a megabyte of hostile input.
+fn clip(text: &str, max: usize) -> String {
+    if text.len() <= max || text.chars().count() <= max {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(max).collect::<String>())
+    }
+}
+
 /// Where a finding is: a span of one source.
 #[derive(Debug, Clone)]
 pub struct Location {
@@ -152,7 +161,7 @@ impl Diagnostic {
             level,
             path: String::new(),
             location: None,
-            message: message.into(),
+            message: clip(&message.into(), 500),
             help: None,
             related: Vec::new(),
         }
@@ -176,7 +185,7 @@ impl Diagnostic {
     }
 
     pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.path = path.into();
+        self.path = clip(&path.into(), 200);
         self
     }
 
@@ -216,7 +225,16 @@ impl Diagnostic {
         let handler = GraphicalReportHandler::new_themed(theme)
             .with_width(100)
             .with_wrap_lines(false);
-        if self.location.is_none() {
+        // Long lines (minified or generated input) make snippets useless and slow: the short
+        // form names the place just as well.
+        let too_long = self.location.as_ref().is_some_and(|loc| {
+            let text = &loc.source.text;
+            let at = loc.span.start.offset.min(text.len());
+            let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+            line_end - line_start > 400 || loc.span.len() > 4000 || !text.is_char_boundary(at)
+        });
+        if self.location.is_none() || too_long {
             let mut out = self.short();
             if let Some(help) = &self.help {
                 out.push_str(&format!("\n  help: {help}"));

@@ -95,7 +95,17 @@ pub fn finish(
         }
         Format::Github => findings.iter().map(github_line).collect(),
         Format::Human => {
-            let mut text: String = findings.iter().map(|d| d.render_human(color) + "\n").collect();
+            let mut text: String = findings
+                .iter()
+                .take(super::MAX_SHOWN)
+                .map(|d| d.render_human(color) + "\n")
+                .collect();
+            if findings.len() > super::MAX_SHOWN {
+                text.push_str(&format!(
+                    "… and {} more findings (--format json lists them all)\n",
+                    findings.len() - super::MAX_SHOWN
+                ));
+            }
             let count = |level| findings.iter().filter(|d| d.level == level).count();
             text.push_str(&format!(
                 "{} error(s), {} warning(s), {} info(s) in {what}\n",

@@ -182,10 +182,11 @@ fn use_color(choice: Color) -> bool {
 /// line each.
 fn report(diagnostics: &[Diagnostic], color: bool, quiet: bool) {
     let mut text = String::new();
-    for diag in diagnostics {
-        if quiet && diag.level == Level::Info {
-            continue;
-        }
+    let shown: Vec<&Diagnostic> = diagnostics
+        .iter()
+        .filter(|d| !(quiet && d.level == Level::Info))
+        .collect();
+    for diag in shown.iter().take(MAX_SHOWN) {
         if diag.level == Level::Info {
             text.push_str(&diag.short());
         } else {
@@ -193,7 +194,45 @@ fn report(diagnostics: &[Diagnostic], color: bool, quiet: bool) {
         }
         text.push('\n');
     }
+    if shown.len() > MAX_SHOWN {
+        text.push_str(&format!(
+            "… and {} more findings (gloo-istio lint --format json lists them all)\n",
+            shown.len() - MAX_SHOWN
+        ));
+    }
     output::write_stderr(&text);
+}
+
+/// At most this many findings are printed in the human form.
+pub(crate) const MAX_SHOWN: usize = 200;
+
+/// The exit code of a command whose only work is one write to standard output.
+fn finish_write(written: Result<(), crate::Failure>, color: bool) -> ExitCode {
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            report(&failure.diagnostics, color, false);
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+/// Reports a panic as an internal error (GI099) instead of Rust's panic message.
+pub fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let what = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown".into());
+    let place = info
+        .location()
+        .map(|l| format!(" ({}:{})", l.file(), l.line()))
+        .unwrap_or_default();
+    output::write_stderr(&format!(
+        "error[{}]: gloo-istio stopped on an internal error: {what}{place}\n  help: this is a bug in gloo-istio; please report it with the input\n",
+        crate::diag::code::INTERNAL
+    ));
 }
 
 /// Runs a parsed command line and returns the process exit code.
@@ -265,29 +304,20 @@ pub fn run(cli: Cli) -> ExitCode {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut text = Vec::new();
             clap_complete::generate(shell, &mut command, "gloo-istio", &mut text);
-            match output::write_stdout(&String::from_utf8_lossy(&text)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(failure) => ExitCode::from(failure.exit_code()),
-            }
+            finish_write(output::write_stdout(&String::from_utf8_lossy(&text)), color)
         }
         Command::Man => {
             let mut text = Vec::new();
             let rendered = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut text);
-            match rendered
+            let written = rendered
                 .map_err(|e| crate::Failure::io(e.to_string()))
-                .and_then(|()| output::write_stdout(&String::from_utf8_lossy(&text)))
-            {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(failure) => ExitCode::from(failure.exit_code()),
-            }
+                .and_then(|()| output::write_stdout(&String::from_utf8_lossy(&text)));
+            finish_write(written, color)
         }
         Command::Schema => {
             let schema = crate::validate::schema::values_schema(true);
             let text = serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n";
-            match output::write_stdout(&text) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(failure) => ExitCode::from(failure.exit_code()),
-            }
+            finish_write(output::write_stdout(&text), color)
         }
     }
 }

@@ -29,9 +29,12 @@ pub fn write_dir(dir: &Path, manifests: &[Manifest]) -> Result<(), Failure> {
     let mut staged = Vec::new();
     let result = (|| {
         for manifest in manifests {
-            let mut file = tempfile::Builder::new()
-                .prefix(".gloo-istio-")
-                .suffix(".tmp")
+            let mut builder = tempfile::Builder::new();
+            builder.prefix(".gloo-istio-").suffix(".tmp");
+            // Ordinary files (0666 less the umask), not private temporary ones.
+            #[cfg(unix)]
+            builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+            let mut file = builder
                 .tempfile_in(dir)
                 .map_err(|e| Failure::io(format!("cannot write in {}: {e}", dir.display())))?;
             file.write_all(manifest.text.as_bytes())
@@ -43,6 +46,15 @@ pub fn write_dir(dir: &Path, manifests: &[Manifest]) -> Result<(), Failure> {
     })();
     // On error the staged temporary files are removed when `staged` is dropped.
     result?;
+    // Every target must be replaceable before the first one is: all files or none.
+    for (_, target) in &staged {
+        if target.symlink_metadata().is_ok_and(|m| !m.is_file()) {
+            return Err(Failure::io(format!(
+                "cannot write {}: something other than a file is in the way",
+                target.display()
+            )));
+        }
+    }
     for (file, target) in staged {
         file.persist(&target)
             .map_err(|e| Failure::io(format!("cannot write {}: {}", target.display(), e.error)))?;

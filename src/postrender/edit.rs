@@ -81,6 +81,8 @@ pub struct State<'a> {
     /// The Gloo image tag of the gateway proxies in the stream, for the sds sidecar when the
     /// values leave it at the chart's placeholder.
     stream_gloo_tag: Option<String>,
+    /// Whether the output so far ends with a newline (what we append must start a line).
+    ends_with_newline: bool,
 }
 
 impl<'a> State<'a> {
@@ -105,6 +107,7 @@ impl<'a> State<'a> {
             saw_content: false,
             helm4: false,
             stream_gloo_tag: None,
+            ends_with_newline: true,
         })
     }
 
@@ -120,6 +123,28 @@ impl<'a> State<'a> {
 
     /// Handles one document: its final text.
     pub fn document(&mut self, doc: &Document) -> Result<String, Failure> {
+        // Lines are inserted whole; a last document without its final newline gets one for the
+        // edit and loses it again after.
+        let out = if !doc.text.is_empty() && !doc.text.ends_with('\n') {
+            let padded = Document {
+                text: format!("{}\n", doc.text),
+                index: doc.index,
+                line: doc.line,
+            };
+            let out = self.document_lines(&padded)?;
+            if out == padded.text {
+                doc.text.clone()
+            } else {
+                out.strip_suffix('\n').map(str::to_string).unwrap_or(out)
+            }
+        } else {
+            self.document_lines(doc)?
+        };
+        self.ends_with_newline = out.is_empty() || out.ends_with('\n');
+        Ok(out)
+    }
+
+    fn document_lines(&mut self, doc: &Document) -> Result<String, Failure> {
         if !self.saw_content
             && doc.text.lines().any(|l| {
                 let t = l.trim();
@@ -188,6 +213,9 @@ impl<'a> State<'a> {
                 let mut out = String::new();
                 if !self.saw_content {
                     return Ok(out);
+                }
+                if !self.ends_with_newline && !self.model.values.upstreams.is_empty() {
+                    out.push('\n');
                 }
                 for upstream in &self.model.values.upstreams {
                     let key = (self.model.namespace.clone(), names::upstream_name(upstream));
@@ -333,6 +361,42 @@ impl<'a> State<'a> {
         let v = &parsed.value;
         if !self.in_scope(v) {
             return Ok(None);
+        }
+        let kind = manifest_kind(str_at(v, "/kind").unwrap_or("")).unwrap_or(ManifestKind::Deployment);
+        if let Err(problem) = crate::render::check::deserializes(kind, v) {
+            return Err(error_at(
+                doc,
+                parsed.span(""),
+                code::STREAM_UNSUPPORTED,
+                format!(
+                    "this gateway-proxy {} is not a valid {}: {problem}",
+                    kind.as_str(),
+                    kind.as_str()
+                ),
+                "fix the manifest (or the chart values that produced it)",
+            ));
+        }
+        let containers = v.pointer("/spec/template/spec/containers").and_then(Value::as_array);
+        if let Some(i) = containers.and_then(|c| c.iter().position(|c| c["name"].as_str().is_none_or(str::is_empty))) {
+            return Err(error_at(
+                doc,
+                parsed.span(&format!("/spec/template/spec/containers/{i}")),
+                code::STREAM_UNSUPPORTED,
+                "a container of this gateway-proxy pod has no name".into(),
+                "Kubernetes requires a name for every container",
+            ));
+        }
+        for list in ["containers", "volumes"] {
+            let pointer = format!("/spec/template/spec/{list}");
+            if v.pointer(&pointer).is_some_and(|l| !l.is_array() && !l.is_null()) {
+                return Err(error_at(
+                    doc,
+                    parsed.span(&pointer),
+                    code::STREAM_UNSUPPORTED,
+                    format!("`{list}` of this gateway-proxy pod is not a list"),
+                    "fix the manifest",
+                ));
+            }
         }
         match self.operation {
             Operation::PostRender | Operation::Inject { .. } => {
@@ -648,9 +712,15 @@ impl<'a> State<'a> {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        for (i, volume) in volumes.iter().enumerate() {
-            if volume["name"].as_str().is_some_and(|n| ISTIO_VOLUMES.contains(&n)) {
-                edits.delete(block_lines(doc, parsed, &format!("/spec/template/spec/volumes/{i}"))?);
+        let istio = |volume: &Value| volume["name"].as_str().is_some_and(|n| ISTIO_VOLUMES.contains(&n));
+        if !volumes.is_empty() && volumes.iter().all(istio) {
+            // Only Istio volumes: `inject` added the whole `volumes:` entry, so it goes whole.
+            edits.delete(entry_lines(doc, parsed, "/spec/template/spec/volumes")?);
+        } else {
+            for (i, volume) in volumes.iter().enumerate() {
+                if istio(volume) {
+                    edits.delete(block_lines(doc, parsed, &format!("/spec/template/spec/volumes/{i}"))?);
+                }
             }
         }
         Ok(edits)
@@ -1228,18 +1298,28 @@ fn verify(doc: &Document, kind: &str, text: &str) -> Result<(), Failure> {
             ));
         }
     };
-    let manifest_kind = match kind {
-        "Deployment" => Some(ManifestKind::Deployment),
-        "DaemonSet" => Some(ManifestKind::DaemonSet),
-        "ConfigMap" => Some(ManifestKind::ConfigMap),
-        _ => None,
-    };
-    if let Some(kind) = manifest_kind {
-        crate::render::check::finish(kind, text, None)
-            .map_err(|e| internal(doc, format!("the edited document {e}")))?;
+    if let Some(kind) = manifest_kind(kind) {
+        // As strict as the input allows: a document that already carried fields its Kubernetes
+        // type does not know (a newer API) is only required to still parse as that type.
+        if crate::render::check::finish(kind, &doc.text, None).is_ok() {
+            crate::render::check::finish(kind, text, None)
+                .map_err(|e| internal(doc, format!("the edited document {e}")))?;
+        } else {
+            crate::render::check::deserializes(kind, &value)
+                .map_err(|e| internal(doc, format!("the edited document does not parse as its type: {e}")))?;
+        }
     }
     if let Some(envoy) = value.pointer("/data/envoy.yaml").and_then(Value::as_str) {
         crate::render::check::bootstrap(envoy).map_err(|e| internal(doc, format!("the edited envoy bootstrap {e}")))?;
     }
     Ok(())
+}
+
+fn manifest_kind(kind: &str) -> Option<ManifestKind> {
+    match kind {
+        "Deployment" => Some(ManifestKind::Deployment),
+        "DaemonSet" => Some(ManifestKind::DaemonSet),
+        "ConfigMap" => Some(ManifestKind::ConfigMap),
+        _ => None,
+    }
 }

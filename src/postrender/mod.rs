@@ -85,6 +85,9 @@ impl Document {
     }
 }
 
+/// The largest document the stream commands read (the loader's limit).
+pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
+
 /// Reads documents from `input` one at a time.
 pub struct DocumentReader<R> {
     input: R,
@@ -133,10 +136,28 @@ impl<R: BufRead> DocumentReader<R> {
                 return Ok((!self.pending.is_empty()).then(|| self.emit(self.line_no)));
             }
             let mut raw = Vec::new();
-            let read = self
-                .input
+            // A document (and so a line) larger than what the loader accepts is refused before it
+            // fills memory.
+            let room = (MAX_DOCUMENT_BYTES + 1).saturating_sub(self.pending.len()) as u64;
+            let read = std::io::Read::take(&mut self.input, room)
                 .read_until(b'\n', &mut raw)
                 .map_err(|e| Failure::io(format!("cannot read standard input: {e}")))?;
+            if self.pending.len() + raw.len() > MAX_DOCUMENT_BYTES {
+                return Err(Failure::invalid(vec![
+                    Diagnostic::error(
+                        code::YAML_SYNTAX,
+                        format!(
+                            "document {} (from line {}) is larger than {} MiB",
+                            self.index + 1,
+                            self.pending_line,
+                            MAX_DOCUMENT_BYTES / (1024 * 1024)
+                        ),
+                    )
+                    .help(
+                        "Kubernetes objects are far smaller (etcd stores at most 1.5 MiB); is this a manifest stream?",
+                    ),
+                ]));
+            }
             if read == 0 {
                 self.done = true;
                 continue;

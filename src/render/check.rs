@@ -75,6 +75,17 @@ fn typed_check(kind: ManifestKind, value: &Value) -> Result<(), String> {
     }
 }
 
+/// Whether a document parses as its Kubernetes type at all (unknown fields tolerated).
+pub fn deserializes(kind: ManifestKind, value: &Value) -> Result<(), String> {
+    let result = match kind {
+        ManifestKind::Deployment => serde_json::from_value::<Deployment>(value.clone()).map(drop),
+        ManifestKind::DaemonSet => serde_json::from_value::<DaemonSet>(value.clone()).map(drop),
+        ManifestKind::ConfigMap => serde_json::from_value::<ConfigMap>(value.clone()).map(drop),
+        ManifestKind::Upstream => Ok(()),
+    };
+    result.map_err(|e| e.to_string())
+}
+
 /// Kubernetes' strategic merge as the chart's `kubeResourceOverride` does it: maps recurse,
 /// everything else (lists included) is replaced.
 pub fn merge_override(base: &mut Value, patch: &Value) {

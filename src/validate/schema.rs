@@ -168,9 +168,10 @@ pub fn check(instance: &Value, loaded: &LoadedValues) -> Vec<Diagnostic> {
                 for key in unexpected {
                     let key_pointer = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
                     let key_path = dotted_path(&key_pointer);
-                    let mut diag = Diagnostic::error(code::UNKNOWN_KEY, format!("unknown key `{key}` in {shown}"))
-                        .path(key_path)
-                        .at(loaded.locate_key(&key_pointer));
+                    let mut diag =
+                        Diagnostic::error(code::UNKNOWN_KEY, format!("unknown key `{}` in {shown}", clip(key)))
+                            .path(key_path)
+                            .at(loaded.locate_key(&key_pointer));
                     diag = match did_you_mean(key, &known) {
                         Some(best) => diag.help(format!("did you mean `{best}`?")),
                         None if !known.is_empty() => diag.help(format!("known keys here: {}", known.join(", "))),
@@ -291,6 +292,15 @@ fn constants(schema: &Value, keyword_location: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A key or value cut to a length that fits a message.
+fn clip(text: &str) -> String {
+    if text.chars().count() <= 80 {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(80).collect::<String>())
+    }
 }
 
 /// The closest known key, if it is close enough to be a likely misspelling.

@@ -257,11 +257,19 @@ fn parse_set_path(path: &str) -> Result<Vec<Segment>, String> {
     if segments.is_empty() {
         return Err("`--set` needs a key before `=`".into());
     }
+    // The same bound as for values files: deeper paths are hostile, and the merges recurse.
+    let max_depth = crate::yaml::Limits::default().max_depth;
+    if segments.len() > max_depth {
+        return Err(format!(
+            "`--set` path has {} levels, more than {max_depth}",
+            segments.len()
+        ));
+    }
     Ok(segments)
 }
 
 /// Helm's typing of `--set` values: integers, booleans and `null` are typed, the rest strings;
-/// `{a,b}` is a list.
+/// `{a,b}` is a list (of scalars: Helm's `{}` lists do not nest).
 fn parse_set_value(raw: &str) -> Value {
     if let Some(inner) = raw.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
         if inner.is_empty() {
@@ -270,10 +278,14 @@ fn parse_set_value(raw: &str) -> Value {
         return Value::Array(
             split_unescaped(inner, ',')
                 .into_iter()
-                .map(|(_, p)| parse_set_value(p))
+                .map(|(_, p)| parse_set_scalar(p))
                 .collect(),
         );
     }
+    parse_set_scalar(raw)
+}
+
+fn parse_set_scalar(raw: &str) -> Value {
     let unescaped: String = {
         let mut out = String::new();
         let mut chars = raw.chars();
@@ -417,15 +429,42 @@ fn retag(value: &mut Value, version: &str) {
 /// Reads a file (`-` for standard input) as UTF-8 text. Unreadable: an I/O failure; not UTF-8:
 /// an invalid-input failure pointing at the first bad byte.
 pub fn read_source(path: &std::path::Path) -> Result<Arc<SourceFile>, Failure> {
-    let (name, bytes) = if path.as_os_str() == "-" {
+    // Read at most one byte past the limit: /dev/zero and friends must not fill memory.
+    let limit = crate::yaml::Limits::default().max_bytes as u64;
+    let read_capped = |reader: &mut dyn std::io::Read, name: &str| -> Result<Vec<u8>, Failure> {
         let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-            .map_err(|e| Failure::io(format!("cannot read standard input: {e}")))?;
-        ("<stdin>".to_string(), buf)
-    } else {
-        let bytes = std::fs::read(path).map_err(|e| Failure::io(format!("cannot read {}: {e}", path.display())))?;
-        (path.display().to_string(), bytes)
+        std::io::Read::read_to_end(&mut std::io::Read::take(reader, limit + 1), &mut buf)
+            .map_err(|e| Failure::io(format!("cannot read {name}: {e}")))?;
+        Ok(buf)
     };
+    let (name, bytes) = if path.as_os_str() == "-" {
+        (
+            "<stdin>".to_string(),
+            read_capped(&mut std::io::stdin(), "standard input")?,
+        )
+    } else {
+        let name = path.display().to_string();
+        let mut file = std::fs::File::open(path).map_err(|e| Failure::io(format!("cannot read {name}: {e}")))?;
+        let bytes = read_capped(&mut file, &name)?;
+        (name, bytes)
+    };
+    if bytes.len() as u64 > limit {
+        let at = crate::yaml::Pos {
+            line: 1,
+            col: 1,
+            offset: 0,
+        };
+        let diag = Diagnostic::error(
+            code::YAML_SYNTAX,
+            format!("the file is larger than {} MiB", limit / (1024 * 1024)),
+        )
+        .at(Some(Location {
+            source: SourceFile::new(name, ""),
+            span: Span { start: at, end: at },
+        }))
+        .help("values files and manifests are small; is this the right file?");
+        return Err(Failure::invalid(vec![diag]));
+    }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(name, text)),
         Err(err) => {

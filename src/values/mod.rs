@@ -155,6 +155,19 @@ fn sort_findings(findings: &mut [Diagnostic]) {
 /// Checks the loaded values: the schema, then (when the values fit the model) every rule.
 /// Reports every finding; never stops at the first.
 pub fn check_values(loaded: &LoadedValues, namespace: &str, options: &crate::validate::rules::RuleOptions) -> Checked {
+    // The namespace names resources and the files of `render -o`: it must be a DNS label.
+    if !names::is_dns_label(namespace) {
+        return Checked {
+            model: None,
+            findings: vec![
+                Diagnostic::error(
+                    code::INVALID_VALUE,
+                    format!("`{namespace}` is not a valid Kubernetes namespace"),
+                )
+                .help("use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit"),
+            ],
+        };
+    }
     let mut instance = loaded.merged.clone();
     proxy::strip_omit_markers(&mut instance);
     proxy::strip_nulls(&mut instance);

@@ -66,6 +66,21 @@ pub fn check(ctx: &mut Ctx) {
     }
     let proxies = ctx.model.proxies.clone();
     for proxy in &proxies {
+        if let Some(namespace) = proxy
+            .values
+            .namespace
+            .as_deref()
+            .filter(|n| !n.is_empty() && !crate::values::names::is_dns_label(n))
+        {
+            let d = Diagnostic::error(
+                code::INVALID_VALUE,
+                format!("`{namespace}` is not a valid Kubernetes namespace"),
+            )
+            .path(ctx.proxy_path(proxy, "/namespace"))
+            .at(ctx.proxy_at(proxy, "/namespace"))
+            .help("use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit");
+            ctx.push(d);
+        }
         let annotations = proxy
             .values
             .pod_template
