@@ -147,7 +147,7 @@ impl<'a> State<'a> {
     fn document_lines(&mut self, doc: &Document) -> Result<String, Failure> {
         if !self.saw_content
             && doc.text.lines().any(|l| {
-                let t = l.trim();
+                let t = l.trim_matches([' ', '\t', '\r']);
                 !t.is_empty() && !t.starts_with('#') && t != "---" && t != "..."
             })
         {

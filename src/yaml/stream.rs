@@ -24,7 +24,7 @@ impl RawDocument<'_> {
     pub fn has_content(&self) -> bool {
         self.text.lines().any(|line| {
             let line = line.trim_end_matches('\r');
-            let trimmed = line.trim_start();
+            let trimmed = line.trim_start_matches([' ', '\t']);
             !(trimmed.is_empty() || trimmed.starts_with('#') || is_marker(line, "---") || is_marker(line, "..."))
         })
     }
@@ -78,8 +78,16 @@ fn shift_node(node: &mut super::Node, offset: usize, lines: usize) {
     }
 }
 
+/// A line without YAML's white space: spaces, tabs and a line ending's `\r`. (Unicode trimming
+/// would also eat `\v`, U+0085 or U+00A0, which YAML counts as content.)
+fn yaml_trim(line: &str) -> &str {
+    line.trim_start_matches('\u{feff}').trim_matches([' ', '\t', '\r'])
+}
+
 /// `---` or `...` at column 0, alone or followed by a space or a tab.
 fn is_marker(line: &str, marker: &str) -> bool {
+    // A byte order mark may start any document of a stream (YAML 1.2 §5.2).
+    let line = line.strip_prefix('\u{feff}').unwrap_or(line);
     let line = line.strip_suffix('\r').unwrap_or(line);
     match line.strip_prefix(marker) {
         Some(rest) => rest.is_empty() || rest.starts_with(' ') || rest.starts_with('\t'),
@@ -160,7 +168,7 @@ impl Splitter {
             };
             self.has_content = false;
             self.has_marker = true;
-            let rest = bare.trim_end_matches('\r')[3..].trim();
+            let rest = yaml_trim(&bare.trim_start_matches('\u{feff}').trim_end_matches('\r')[3..]);
             if !rest.is_empty() && !rest.starts_with('#') {
                 self.has_content = true;
             }
@@ -170,7 +178,7 @@ impl Splitter {
             self.has_marker = false;
             Boundary::After
         } else {
-            let trimmed = bare.trim();
+            let trimmed = yaml_trim(bare);
             if !trimmed.is_empty() && !trimmed.starts_with('#') {
                 self.has_content = true;
             }
