@@ -98,6 +98,8 @@ pub struct DocumentReader<R> {
     index: usize,
     carry: Option<String>,
     done: bool,
+    /// The line being read, reused from line to line.
+    buf: Vec<u8>,
 }
 
 impl<R: BufRead> DocumentReader<R> {
@@ -111,6 +113,7 @@ impl<R: BufRead> DocumentReader<R> {
             index: 0,
             carry: None,
             done: false,
+            buf: Vec::with_capacity(256),
         }
     }
 
@@ -135,14 +138,14 @@ impl<R: BufRead> DocumentReader<R> {
             if self.done {
                 return Ok((!self.pending.is_empty()).then(|| self.emit(self.line_no)));
             }
-            let mut raw = Vec::new();
+            self.buf.clear();
             // A document (and so a line) larger than what the loader accepts is refused before it
             // fills memory.
             let room = (MAX_DOCUMENT_BYTES + 1).saturating_sub(self.pending.len()) as u64;
             let read = std::io::Read::take(&mut self.input, room)
-                .read_until(b'\n', &mut raw)
+                .read_until(b'\n', &mut self.buf)
                 .map_err(|e| Failure::io(format!("cannot read standard input: {e}")))?;
-            if self.pending.len() + raw.len() > MAX_DOCUMENT_BYTES {
+            if self.pending.len() + self.buf.len() > MAX_DOCUMENT_BYTES {
                 return Err(Failure::invalid(vec![
                     Diagnostic::error(
                         code::YAML_SYNTAX,
@@ -162,7 +165,7 @@ impl<R: BufRead> DocumentReader<R> {
                 self.done = true;
                 continue;
             }
-            let line = String::from_utf8(raw).map_err(|_| {
+            let line = std::str::from_utf8(&self.buf).map_err(|_| {
                 Failure::invalid(vec![
                     Diagnostic::error(
                         code::YAML_SYNTAX,
@@ -171,18 +174,18 @@ impl<R: BufRead> DocumentReader<R> {
                     .help("Kubernetes manifests are UTF-8"),
                 ])
             })?;
-            match self.splitter.line(&line) {
+            match self.splitter.line(line) {
                 Boundary::None => {
-                    self.pending.push_str(&line);
+                    self.pending.push_str(line);
                     self.line_no += 1;
                 }
                 Boundary::Before => {
                     let line_no = self.line_no;
-                    self.carry = Some(line);
+                    self.carry = Some(line.to_owned());
                     return Ok(Some(self.emit(line_no)));
                 }
                 Boundary::After => {
-                    self.pending.push_str(&line);
+                    self.pending.push_str(line);
                     self.line_no += 1;
                     return Ok(Some(self.emit(self.line_no)));
                 }

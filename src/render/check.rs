@@ -18,34 +18,55 @@ pub fn parse(text: &str) -> Result<Value, String> {
 
 /// The first place where `a` and `b` differ, as a JSON pointer.
 pub fn first_difference(a: &Value, b: &Value, pointer: &str) -> Option<String> {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            for key in x.keys().chain(y.keys()) {
-                let child = format!("{pointer}/{key}");
-                match (x.get(key), y.get(key)) {
-                    (Some(u), Some(v)) => {
-                        if let Some(diff) = first_difference(u, v, &child) {
-                            return Some(diff);
+    fn diff(a: &Value, b: &Value, path: &mut Vec<String>) -> bool {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                for (key, u) in x {
+                    match y.get(key) {
+                        Some(v) => {
+                            if diff(u, v, path) {
+                                path.push(key.clone());
+                                return true;
+                            }
+                        }
+                        None => {
+                            path.push(key.clone());
+                            return true;
                         }
                     }
-                    _ => return Some(child),
                 }
+                if let Some(key) = y.keys().find(|k| !x.contains_key(*k)) {
+                    path.push(key.clone());
+                    return true;
+                }
+                false
             }
-            None
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            if x.len() != y.len() {
-                return Some(pointer.to_string());
+            (Value::Array(x), Value::Array(y)) => {
+                if x.len() != y.len() {
+                    return true;
+                }
+                for (i, (u, v)) in x.iter().zip(y).enumerate() {
+                    if diff(u, v, path) {
+                        path.push(i.to_string());
+                        return true;
+                    }
+                }
+                false
             }
-            x.iter()
-                .zip(y)
-                .enumerate()
-                .find_map(|(i, (u, v))| first_difference(u, v, &format!("{pointer}/{i}")))
+            (Value::Number(x), Value::Number(y)) if x.as_f64() == y.as_f64() => false,
+            _ => a != b,
         }
-        (Value::Number(x), Value::Number(y)) if x.as_f64() == y.as_f64() => None,
-        _ if a == b => None,
-        _ => Some(pointer.to_string()),
     }
+    let mut path = Vec::new();
+    if !diff(a, b, &mut path) {
+        return None;
+    }
+    let mut out = pointer.to_string();
+    for seg in path.iter().rev() {
+        out.push('/');
+        out.push_str(seg);
+    }
+    Some(out)
 }
 
 fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(), String> {

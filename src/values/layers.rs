@@ -400,10 +400,15 @@ pub fn coalesce(user: &Value, defaults: &Value) -> Value {
 
 /// The chart defaults with the Gloo image tags set to `version`.
 pub fn chart_defaults(version: &str) -> Value {
-    let node = yaml::load_document(CHART_DEFAULTS.as_bytes(), yaml::Limits::default())
-        .expect("the embedded chart defaults are valid YAML")
-        .expect("the embedded chart defaults are not empty");
-    let mut value = node.to_json();
+    static PARSED: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let mut value = PARSED
+        .get_or_init(|| {
+            yaml::load_document(CHART_DEFAULTS.as_bytes(), yaml::Limits::default())
+                .expect("the embedded chart defaults are valid YAML")
+                .expect("the embedded chart defaults are not empty")
+                .to_json()
+        })
+        .clone();
     if version != CHART_DEFAULT_VERSION {
         retag(&mut value, version);
     }

@@ -109,7 +109,7 @@ fn normalize_quantities(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (key, child) in map.iter_mut() {
-                if key.to_ascii_lowercase().ends_with("resources") {
+                if key.len() >= 9 && key.as_bytes()[key.len() - 9..].eq_ignore_ascii_case(b"resources") {
                     for section in ["limits", "requests"] {
                         if let Some(Value::Object(quantities)) = child.get_mut(section) {
                             for q in quantities.values_mut() {

@@ -178,9 +178,13 @@ impl Splitter {
             self.has_marker = false;
             Boundary::After
         } else {
-            let trimmed = yaml_trim(bare);
-            if !trimmed.is_empty() && !trimmed.starts_with('#') {
-                self.has_content = true;
+            // Only the first content line matters: once the document has content, the rest of
+            // its lines need no scan.
+            if !self.has_content {
+                let trimmed = yaml_trim(bare);
+                if !trimmed.is_empty() && !trimmed.starts_with('#') {
+                    self.has_content = true;
+                }
             }
             Boundary::None
         }
