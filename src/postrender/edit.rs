@@ -1163,42 +1163,35 @@ fn internal(doc: &Document, message: String) -> Failure {
     )
 }
 
+/// The error for a collection gloo-istio must edit but finds in flow style.
+fn flow_style(doc: &Document, parsed: &DocText, pointer: &str, what: &str) -> Failure {
+    error_at(
+        doc,
+        parsed.span(pointer),
+        code::STREAM_UNSUPPORTED,
+        format!("this {what} is written in flow style, which gloo-istio does not edit"),
+        &format!("write the {what} in block style (one entry a line)"),
+    )
+}
+
 /// The dash column of a block sequence item and the offset after its last line.
 fn block_item(doc: &Document, parsed: &DocText, pointer: &str) -> Result<(usize, usize), Failure> {
     match (parsed.dash_column(pointer), parsed.item_lines(pointer)) {
         (Some(column), Some(lines)) => Ok((column, lines.end)),
-        _ => Err(error_at(
-            doc,
-            parsed.span(pointer),
-            code::STREAM_UNSUPPORTED,
-            "this list is written in flow style (`[...]`), which gloo-istio does not edit".into(),
-            "write the list in block style (one `- ` item a line)",
-        )),
+        _ => Err(flow_style(doc, parsed, pointer, "list")),
     }
 }
 
 fn block_lines(doc: &Document, parsed: &DocText, pointer: &str) -> Result<std::ops::Range<usize>, Failure> {
-    parsed.item_lines(pointer).ok_or_else(|| {
-        error_at(
-            doc,
-            parsed.span(pointer),
-            code::STREAM_UNSUPPORTED,
-            "this list is written in flow style (`[...]`), which gloo-istio does not edit".into(),
-            "write the list in block style",
-        )
-    })
+    parsed
+        .item_lines(pointer)
+        .ok_or_else(|| flow_style(doc, parsed, pointer, "list"))
 }
 
 fn entry_lines(doc: &Document, parsed: &DocText, pointer: &str) -> Result<std::ops::Range<usize>, Failure> {
-    parsed.entry_lines(pointer).ok_or_else(|| {
-        error_at(
-            doc,
-            parsed.span(pointer),
-            code::STREAM_UNSUPPORTED,
-            "this mapping is written in flow style (`{...}`), which gloo-istio does not edit".into(),
-            "write the mapping in block style",
-        )
-    })
+    parsed
+        .entry_lines(pointer)
+        .ok_or_else(|| flow_style(doc, parsed, pointer, "mapping"))
 }
 
 /// Adds `key: value` to the block mapping at `map_pointer`, after its last entry.
