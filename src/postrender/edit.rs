@@ -145,12 +145,7 @@ impl<'a> State<'a> {
     }
 
     fn document_lines(&mut self, doc: &Document) -> Result<String, Failure> {
-        if !self.saw_content
-            && doc.text.lines().any(|l| {
-                let t = l.trim_matches([' ', '\t', '\r']);
-                !t.is_empty() && !t.starts_with('#') && t != "---" && t != "..."
-            })
-        {
+        if !self.saw_content && crate::yaml::stream::has_content(&doc.text) {
             self.saw_content = true;
         }
         if !self.helm4 && doc.text.contains(HELM4_FILENAME_ANNOTATION) {
@@ -172,36 +167,52 @@ impl<'a> State<'a> {
         let Some(parsed) = parsed else {
             return Ok(doc.text.clone());
         };
+        let kind = str_at(&parsed.value, "/kind").unwrap_or("");
+        // Line edits are made for LF and CRLF line breaks; a document that breaks lines with a
+        // lone `\r` passes through when it needs no edit and is refused when it does.
+        let edits = match self.edits(doc, &parsed) {
+            Ok(None) => None,
+            Ok(Some(edits)) if edits.is_empty() => None,
+            Err(_) | Ok(Some(_)) if crate::yaml::stream::has_lone_cr(&doc.text) => {
+                return Err(error_at(
+                    doc,
+                    None,
+                    code::STREAM_UNSUPPORTED,
+                    format!(
+                        "document {} (from line {}) breaks lines with a lone carriage return (\\r), which gloo-istio does not edit",
+                        doc.index + 1,
+                        doc.line
+                    ),
+                    "convert the manifests' line endings to LF or CRLF (e.g. `tr '\\r' '\\n'`)",
+                ));
+            }
+            Ok(Some(edits)) => Some(edits),
+            Err(failure) => return Err(failure),
+        };
+        let Some(edits) = edits else {
+            return Ok(doc.text.clone());
+        };
+        let out = edits.apply(&doc.text).map_err(|e| internal(doc, e))?;
+        verify(doc, kind, &out)?;
+        self.summary.changed_documents += 1;
+        Ok(out)
+    }
+
+    /// The edits one parsed document needs, if it is one of the shapes the operation edits.
+    fn edits(&mut self, doc: &Document, parsed: &DocText) -> Result<Option<Edits>, Failure> {
         let v = &parsed.value;
         let kind = str_at(v, "/kind").unwrap_or("");
-        let api = str_at(v, "/apiVersion").unwrap_or("");
-        let is_gloo = api.starts_with("gloo.solo.io/");
-        let edited = match (kind, self.operation) {
-            ("Deployment" | "DaemonSet", _) if str_at(v, "/metadata/labels/gloo") == Some("gateway-proxy") => {
-                self.gateway_proxy(doc, &parsed)?
+        let is_gloo = str_at(v, "/apiVersion").unwrap_or("").starts_with("gloo.solo.io/");
+        let label = str_at(v, "/metadata/labels/gloo");
+        match (kind, self.operation) {
+            ("Deployment" | "DaemonSet", _) if label == Some("gateway-proxy") => self.gateway_proxy(doc, parsed),
+            ("Deployment", Operation::PostRender) if label == Some("gloo") => self.gloo_deployment(doc, parsed),
+            ("ConfigMap", _) if label == Some("gateway-proxy") && v.pointer("/data/envoy.yaml").is_some() => {
+                self.bootstrap_config_map(doc, parsed)
             }
-            ("Deployment", Operation::PostRender) if str_at(v, "/metadata/labels/gloo") == Some("gloo") => {
-                self.gloo_deployment(doc, &parsed)?
-            }
-            ("ConfigMap", _)
-                if str_at(v, "/metadata/labels/gloo") == Some("gateway-proxy")
-                    && v.pointer("/data/envoy.yaml").is_some() =>
-            {
-                self.bootstrap_config_map(doc, &parsed)?
-            }
-            ("Settings", Operation::PostRender) if is_gloo => self.settings(doc, &parsed)?,
-            ("Upstream", _) if is_gloo => self.upstream(doc, &parsed)?,
-            _ => None,
-        };
-        match edited {
-            None => Ok(doc.text.clone()),
-            Some(edits) if edits.is_empty() => Ok(doc.text.clone()),
-            Some(edits) => {
-                let out = edits.apply(&doc.text).map_err(|e| internal(doc, e))?;
-                verify(doc, kind, &out)?;
-                self.summary.changed_documents += 1;
-                Ok(out)
-            }
+            ("Settings", Operation::PostRender) if is_gloo => self.settings(doc, parsed),
+            ("Upstream", _) if is_gloo => self.upstream(doc, parsed),
+            _ => Ok(None),
         }
     }
 

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::diag::{Diagnostic, Location, SourceFile, code};
 use crate::values::Model;
-use crate::yaml::stream::{Boundary, Splitter};
+use crate::yaml::stream::{Boundary, Splitter, line_len};
 use crate::{Failure, FailureKind};
 
 /// What to do to the stream.
@@ -96,10 +96,13 @@ pub struct DocumentReader<R> {
     pending_line: usize,
     line_no: usize,
     index: usize,
-    carry: Option<String>,
+    /// The last chunk read (up to a `\n`): one line, or several when lone `\r`s break it.
+    chunk: String,
+    /// Where the next line of `chunk` starts.
+    pos: usize,
+    /// Whether the line at `pos` was already given to the splitter: it starts the next document.
+    carry: bool,
     done: bool,
-    /// The line being read, reused from line to line.
-    buf: Vec<u8>,
 }
 
 impl<R: BufRead> DocumentReader<R> {
@@ -111,9 +114,10 @@ impl<R: BufRead> DocumentReader<R> {
             pending_line: 1,
             line_no: 1,
             index: 0,
-            carry: None,
+            chunk: String::with_capacity(256),
+            pos: 0,
+            carry: false,
             done: false,
-            buf: Vec::with_capacity(256),
         }
     }
 
@@ -128,67 +132,68 @@ impl<R: BufRead> DocumentReader<R> {
         doc
     }
 
+    /// Reads the next chunk of the input into `chunk`; false at the end of the input.
+    fn read_chunk(&mut self) -> Result<bool, Failure> {
+        let mut buf = std::mem::take(&mut self.chunk).into_bytes();
+        buf.clear();
+        self.pos = 0;
+        // A document (and so a line) larger than what the loader accepts is refused before it
+        // fills memory.
+        let room = (MAX_DOCUMENT_BYTES + 1).saturating_sub(self.pending.len()) as u64;
+        let read = std::io::Read::take(&mut self.input, room)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Failure::io(format!("cannot read standard input: {e}")))?;
+        if self.pending.len() + buf.len() > MAX_DOCUMENT_BYTES {
+            return Err(Failure::invalid(vec![
+                Diagnostic::error(
+                    code::YAML_SYNTAX,
+                    format!(
+                        "document {} (from line {}) is larger than {} MiB",
+                        self.index + 1,
+                        self.pending_line,
+                        MAX_DOCUMENT_BYTES / (1024 * 1024)
+                    ),
+                )
+                .help("Kubernetes objects are far smaller (etcd stores at most 1.5 MiB); is this a manifest stream?"),
+            ]));
+        }
+        self.chunk = String::from_utf8(buf).map_err(|_| {
+            Failure::invalid(vec![
+                Diagnostic::error(
+                    code::YAML_SYNTAX,
+                    format!("line {} of the input is not valid UTF-8", self.line_no),
+                )
+                .help("Kubernetes manifests are UTF-8"),
+            ])
+        })?;
+        Ok(read > 0)
+    }
+
     /// The next document, or `None` at the end of the input.
     pub fn next_document(&mut self) -> Result<Option<Document>, Failure> {
         loop {
-            if let Some(line) = self.carry.take() {
-                self.pending.push_str(&line);
-                self.line_no += 1;
-            }
-            if self.done {
-                return Ok((!self.pending.is_empty()).then(|| self.emit(self.line_no)));
-            }
-            self.buf.clear();
-            // A document (and so a line) larger than what the loader accepts is refused before it
-            // fills memory.
-            let room = (MAX_DOCUMENT_BYTES + 1).saturating_sub(self.pending.len()) as u64;
-            let read = std::io::Read::take(&mut self.input, room)
-                .read_until(b'\n', &mut self.buf)
-                .map_err(|e| Failure::io(format!("cannot read standard input: {e}")))?;
-            if self.pending.len() + self.buf.len() > MAX_DOCUMENT_BYTES {
-                return Err(Failure::invalid(vec![
-                    Diagnostic::error(
-                        code::YAML_SYNTAX,
-                        format!(
-                            "document {} (from line {}) is larger than {} MiB",
-                            self.index + 1,
-                            self.pending_line,
-                            MAX_DOCUMENT_BYTES / (1024 * 1024)
-                        ),
-                    )
-                    .help(
-                        "Kubernetes objects are far smaller (etcd stores at most 1.5 MiB); is this a manifest stream?",
-                    ),
-                ]));
-            }
-            if read == 0 {
-                self.done = true;
-                continue;
-            }
-            let line = std::str::from_utf8(&self.buf).map_err(|_| {
-                Failure::invalid(vec![
-                    Diagnostic::error(
-                        code::YAML_SYNTAX,
-                        format!("line {} of the input is not valid UTF-8", self.line_no),
-                    )
-                    .help("Kubernetes manifests are UTF-8"),
-                ])
-            })?;
-            match self.splitter.line(line) {
-                Boundary::None => {
-                    self.pending.push_str(line);
-                    self.line_no += 1;
+            if self.pos >= self.chunk.len() {
+                if self.done || !self.read_chunk()? {
+                    self.done = true;
+                    return Ok((!self.pending.is_empty()).then(|| self.emit(self.line_no)));
                 }
-                Boundary::Before => {
-                    let line_no = self.line_no;
-                    self.carry = Some(line.to_owned());
-                    return Ok(Some(self.emit(line_no)));
-                }
-                Boundary::After => {
-                    self.pending.push_str(line);
-                    self.line_no += 1;
-                    return Ok(Some(self.emit(self.line_no)));
-                }
+            }
+            let rest = &self.chunk[self.pos..];
+            let line = &rest[..line_len(rest.as_bytes())];
+            let boundary = if std::mem::take(&mut self.carry) {
+                Boundary::None
+            } else {
+                self.splitter.line(line)
+            };
+            if boundary == Boundary::Before {
+                self.carry = true;
+                return Ok(Some(self.emit(self.line_no)));
+            }
+            self.pending.push_str(line);
+            self.pos += line.len();
+            self.line_no += 1;
+            if boundary == Boundary::After {
+                return Ok(Some(self.emit(self.line_no)));
             }
         }
     }

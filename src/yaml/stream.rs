@@ -22,11 +22,7 @@ pub struct RawDocument<'a> {
 impl RawDocument<'_> {
     /// Whether the document holds anything but markers, comments and blank lines.
     pub fn has_content(&self) -> bool {
-        self.text.lines().any(|line| {
-            let line = line.trim_end_matches('\r');
-            let trimmed = line.trim_start_matches([' ', '\t']);
-            !(trimmed.is_empty() || trimmed.starts_with('#') || is_marker(line, "---") || is_marker(line, "..."))
-        })
+        has_content(self.text)
     }
 
     /// Parses the document; spans are positions in the whole stream.
@@ -78,6 +74,45 @@ fn shift_node(node: &mut super::Node, offset: usize, lines: usize) {
     }
 }
 
+/// Whether `text` holds anything but document markers, comments and blank lines.
+pub fn has_content(text: &str) -> bool {
+    lines(text).any(|line| {
+        let line = line.trim_end_matches(['\n', '\r']);
+        let trimmed = yaml_trim(line);
+        !(trimmed.is_empty() || trimmed.starts_with('#') || is_marker(line, "---") || is_marker(line, "..."))
+    })
+}
+
+/// The length of the first line of `bytes`, with its line break. YAML 1.2 breaks lines at
+/// `\n`, `\r\n` and a lone `\r` (§5.4); a last line without a break runs to the end.
+pub fn line_len(bytes: &[u8]) -> usize {
+    match memchr::memchr2(b'\n', b'\r', bytes) {
+        None => bytes.len(),
+        Some(i) if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') => i + 2,
+        Some(i) => i + 1,
+    }
+}
+
+/// The lines of `text`, each with its line break (see [`line_len`]); they concatenate to `text`.
+pub fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        // A line ends after an ASCII byte, so the cut is a char boundary.
+        let (line, tail) = rest.split_at(line_len(rest.as_bytes()));
+        rest = tail;
+        Some(line)
+    })
+}
+
+/// Whether `text` breaks a line with a lone `\r` (not followed by `\n`).
+pub fn has_lone_cr(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n'))
+}
+
 /// A line without YAML's white space: spaces, tabs and a line ending's `\r`. (Unicode trimming
 /// would also eat `\v`, U+0085 or U+00A0, which YAML counts as content.)
 fn yaml_trim(line: &str) -> &str {
@@ -103,7 +138,7 @@ pub fn split_stream(input: &str) -> Vec<RawDocument<'_>> {
     let mut splitter = Splitter::default();
     let (mut offset, mut line_no) = (0usize, 1usize);
     let (mut start, mut start_line) = (0usize, 1usize);
-    for line in input.split_inclusive('\n') {
+    for line in lines(input) {
         match splitter.line(line) {
             Boundary::Before => {
                 docs.push(RawDocument {
@@ -160,6 +195,7 @@ impl Splitter {
     /// Feeds one line (with its line ending) and says where a boundary falls.
     pub fn line(&mut self, line: &str) -> Boundary {
         let bare = line.strip_suffix('\n').unwrap_or(line);
+        let bare = bare.strip_suffix('\r').unwrap_or(bare);
         if is_marker(bare, "---") {
             let boundary = if self.has_content || self.has_marker {
                 Boundary::Before
@@ -168,7 +204,7 @@ impl Splitter {
             };
             self.has_content = false;
             self.has_marker = true;
-            let rest = yaml_trim(&bare.trim_start_matches('\u{feff}').trim_end_matches('\r')[3..]);
+            let rest = yaml_trim(&bare.trim_start_matches('\u{feff}')[3..]);
             if !rest.is_empty() && !rest.starts_with('#') {
                 self.has_content = true;
             }
@@ -258,6 +294,15 @@ mod tests {
         let (_, span) = spans["/name"];
         assert_eq!((span.start.line, span.start.col), (5, 7));
         assert_eq!(&input[span.start.offset..span.start.offset + 1], "x");
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        assert_eq!(texts("a: 1\r---\rb: 2\r"), ["a: 1\r", "---\rb: 2\r"]);
+        assert_eq!(texts("a: 1\r\n---\r\nb: 2"), ["a: 1\r\n", "---\r\nb: 2"]);
+        assert_eq!(lines("a\rb\r\nc\nd").collect::<Vec<_>>(), ["a\r", "b\r\n", "c\n", "d"]);
+        assert_eq!(split_stream("a: 1\r---\rb: 2\r")[1].line, 2);
+        assert!(has_lone_cr("a\rb") && has_lone_cr("a\r") && !has_lone_cr("a\r\nb\n"));
     }
 
     #[test]
