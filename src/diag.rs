@@ -29,20 +29,221 @@ impl Level {
 }
 
 /// A source text that diagnostics point into: a values file, `--set` arguments, or stdin.
+///
+/// Secret values in it (tokens, passwords, keys: see [`is_secret_key`]) are marked after it is
+/// parsed; the source line a diagnostic shows has them masked, and messages have their text
+/// replaced, so no secret from the input is ever printed.
 #[derive(Debug)]
 pub struct SourceFile {
     pub name: String,
     pub text: String,
-    named: NamedSource<String>,
+    secrets: std::sync::Mutex<Secrets>,
 }
+
+/// The secret parts of a source: byte ranges to mask, and the values to cut out of messages.
+#[derive(Debug, Default)]
+struct Secrets {
+    ranges: Vec<std::ops::Range<usize>>,
+    values: Vec<String>,
+}
+
+/// What replaces a secret value in a message.
+pub const REDACTED: &str = "‹redacted›";
+
+/// Secrets shorter than this are masked in source lines but not searched for in messages,
+/// where they would cut ordinary words apart.
+const MIN_REDACTED_LEN: usize = 4;
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<Self> {
-        let name = name.into();
-        let text = text.into();
-        let named = NamedSource::new(name.clone(), text.clone()).with_language("yaml");
-        Arc::new(SourceFile { name, text, named })
+        Arc::new(SourceFile {
+            name: name.into(),
+            text: text.into(),
+            secrets: Default::default(),
+        })
     }
+
+    fn secrets(&self) -> std::sync::MutexGuard<'_, Secrets> {
+        self.secrets.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Marks the bytes `range` of the text secret: they are masked wherever the text is shown.
+    pub fn mask(&self, range: std::ops::Range<usize>) {
+        let range = range.start.min(self.text.len())..range.end.min(self.text.len());
+        if !range.is_empty() {
+            self.secrets().ranges.push(range);
+        }
+    }
+
+    /// Marks a secret value written at `range`: masked in the text, and cut out of messages.
+    pub fn mark_secret(&self, range: std::ops::Range<usize>, value: &str) {
+        self.mask(range);
+        if value.chars().count() >= MIN_REDACTED_LEN {
+            let mut secrets = self.secrets();
+            if !secrets.values.iter().any(|v| v == value) {
+                secrets.values.push(value.to_string());
+            }
+        }
+    }
+
+    /// `text` with every secret value of this source replaced by [`REDACTED`].
+    pub fn redact(&self, text: &str) -> String {
+        let secrets = self.secrets();
+        let mut out = text.to_string();
+        // Longest first, so that a secret holding another is cut whole.
+        let mut values: Vec<&String> = secrets.values.iter().collect();
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        for value in values {
+            if out.contains(value.as_str()) {
+                out = out.replace(value.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+
+    /// The text as a diagnostic shows it: every masked byte that is not a line break becomes
+    /// `*` (a multi-byte character becomes as many), so offsets stay the same.
+    fn shown(&self) -> NamedSource<String> {
+        let secrets = self.secrets();
+        let text = if secrets.ranges.is_empty() {
+            self.text.clone()
+        } else {
+            let mut bytes = self.text.clone().into_bytes();
+            for range in &secrets.ranges {
+                // Whole characters only: widen the range to character boundaries.
+                let start = (0..=range.start)
+                    .rev()
+                    .find(|i| self.text.is_char_boundary(*i))
+                    .unwrap_or(0);
+                let end = (range.end..=self.text.len())
+                    .find(|i| self.text.is_char_boundary(*i))
+                    .unwrap_or(self.text.len());
+                for byte in &mut bytes[start..end] {
+                    if *byte != b'\n' && *byte != b'\r' {
+                        *byte = b'*';
+                    }
+                }
+            }
+            String::from_utf8(bytes).unwrap_or_default()
+        };
+        NamedSource::new(self.name.clone(), text).with_language("yaml")
+    }
+
+    /// Marks the secret values of a parsed values file or manifest: every string or number under
+    /// a key that names a secret, and the `value` of an `env` entry whose `name` does. `spans`
+    /// are those of [`crate::yaml::Node::index_spans`], offsets into this text.
+    pub fn mark_secrets(
+        &self,
+        value: &serde_json::Value,
+        spans: &std::collections::BTreeMap<String, (Option<Span>, Span)>,
+    ) {
+        for (pointer, (_, span)) in spans {
+            let Some(scalar) = value.pointer(pointer) else { continue };
+            let text = match scalar {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                _ => continue,
+            };
+            let (parent, key) = pointer.rsplit_once('/').unwrap_or(("", pointer));
+            let key = key.replace("~1", "/").replace("~0", "~");
+            let env_secret = key == "value"
+                && value
+                    .pointer(&format!("{parent}/name"))
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(is_secret_key);
+            let in_secret = pointer
+                .split('/')
+                .map(|k| k.replace("~1", "/").replace("~0", "~"))
+                .any(|k| is_secret_key(&k));
+            if env_secret || in_secret || secret_manifest_data(value, pointer) {
+                self.mark_secret(span.start.offset..span.end.offset, &text);
+            }
+        }
+    }
+}
+
+impl SourceFile {
+    /// Marks the secrets of a manifest stream: each document is parsed and marked as
+    /// [`SourceFile::mark_secrets`] does; a document that does not parse but looks like a
+    /// Kubernetes Secret is masked whole.
+    pub fn mark_manifest_secrets(&self) {
+        for raw in crate::yaml::stream::split_stream(&self.text) {
+            match raw.load(crate::yaml::Limits::default()) {
+                Ok(Some(node)) => {
+                    let mut spans = std::collections::BTreeMap::new();
+                    node.index_spans(&mut spans);
+                    self.mark_secrets(&node.to_json(), &spans);
+                }
+                Ok(None) => {}
+                Err(_) if looks_like_secret_manifest(raw.text) => self.mask(raw.offset..raw.offset + raw.text.len()),
+                Err(_) => {}
+            }
+        }
+    }
+}
+
+/// Whether a document's text says `kind: Secret` (block or flow style, quoted or not).
+fn looks_like_secret_manifest(text: &str) -> bool {
+    text.match_indices("kind").any(|(at, _)| {
+        let rest = text[at + 4..]
+            .trim_start_matches(['"', '\''])
+            .trim_start_matches([' ', '\t']);
+        let Some(rest) = rest.strip_prefix(':') else {
+            return false;
+        };
+        let rest = rest.trim_start_matches([' ', '\t']).trim_start_matches(['"', '\'']);
+        rest.strip_prefix("Secret")
+            .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric()))
+    })
+}
+
+/// Whether a key (or an env var's name) names a secret value: a token, password, credential or
+/// key. Names of secrets (`pullSecret`, `secretName`, `…Ref`), paths and policies are not.
+pub fn is_secret_key(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    let not_a_value = [
+        "name",
+        "names",
+        "ref",
+        "path",
+        "file",
+        "policy",
+        "audience",
+        "pullsecret",
+        "pullsecrets",
+        "mode",
+        "seconds",
+        "enabled",
+        "uri",
+        "url",
+    ];
+    if not_a_value.iter().any(|s| lower.ends_with(s)) {
+        return false;
+    }
+    [
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "credential",
+        "apikey",
+        "api_key",
+        "api-key",
+        "privatekey",
+        "private_key",
+        "private-key",
+        "bearer",
+        "access_key",
+        "accesskey",
+    ]
+    .iter()
+    .any(|s| lower.contains(s))
+}
+
+/// Whether `pointer` is under the `data` or `stringData` of a Kubernetes Secret.
+fn secret_manifest_data(value: &serde_json::Value, pointer: &str) -> bool {
+    value.get("kind").and_then(serde_json::Value::as_str) == Some("Secret")
+        && (pointer.starts_with("/data/") || pointer.starts_with("/stringData/"))
 }
 
 /// `text` cut to `max` characters: a message must not echo a megabyte of hostile input.
@@ -116,6 +317,8 @@ pub mod code {
     pub const PROXYV2_IMAGE: &str = "GI024";
     /// An Upstream mTLS mode that cannot work with the rest of the values.
     pub const UPSTREAM_MODE: &str = "GI025";
+    /// A choice that weakens the pods' secure defaults or the sidecar's trust in istiod.
+    pub const WEAKENED_SECURITY: &str = "GI026";
     /// `analyze`: the transport Gloo uses for an Upstream.
     pub const ANALYZE_TRANSPORT: &str = "GI030";
     /// `analyze`: plain text to pods whose peer authentication is STRICT.
@@ -210,6 +413,18 @@ impl Diagnostic {
         if !self.path.is_empty() {
             out.push_str(&format!(" (at {})", self.path));
         }
+        self.redact(&out)
+    }
+
+    /// `text` with the secret values of every source this finding points into cut out.
+    fn redact(&self, text: &str) -> String {
+        let mut out = match &self.location {
+            Some(loc) => loc.source.redact(text),
+            None => text.to_string(),
+        };
+        for (related, _) in &self.related {
+            out = related.source.redact(&out);
+        }
         out
     }
 
@@ -237,12 +452,18 @@ impl Diagnostic {
         if self.location.is_none() || too_long {
             let mut out = self.short();
             if let Some(help) = &self.help {
-                out.push_str(&format!("\n  help: {help}"));
+                out.push_str(&format!("\n  help: {}", self.redact(help)));
             }
             return out;
         }
+        let view = MietteView {
+            diagnostic: self,
+            message: self.redact(&self.message),
+            help: self.help.as_deref().map(|h| self.redact(h)),
+            source: self.location.as_ref().map(|loc| loc.source.shown()),
+        };
         let mut out = String::new();
-        if handler.render_report(&mut out, &MietteView(self)).is_err() {
+        if handler.render_report(&mut out, &view).is_err() {
             return self.short();
         }
         out.trim_end_matches('\n').to_string()
@@ -258,8 +479,8 @@ impl Diagnostic {
             "file": loc.map(|l| l.source.name.clone()),
             "line": loc.map(|l| l.span.start.line),
             "column": loc.map(|l| l.span.start.col),
-            "message": self.message,
-            "help": self.help,
+            "message": self.redact(&self.message),
+            "help": self.help.as_deref().map(|h| self.redact(h)),
         })
     }
 }
@@ -270,18 +491,36 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// Adapts a [`Diagnostic`] to miette's report interface.
-struct MietteView<'a>(&'a Diagnostic);
+/// Adapts a [`Diagnostic`] to miette's report interface, with its texts redacted and its
+/// source masked.
+struct MietteView<'a> {
+    diagnostic: &'a Diagnostic,
+    message: String,
+    help: Option<String>,
+    source: Option<NamedSource<String>>,
+}
 
 impl fmt::Debug for MietteView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.0, f)
+        write!(
+            f,
+            "{}[{}]: {}",
+            self.diagnostic.level.as_str(),
+            self.diagnostic.code,
+            self.message
+        )
     }
 }
 
 impl fmt::Display for MietteView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}[{}]: {}", self.0.level.as_str(), self.0.code, self.0.message)
+        write!(
+            f,
+            "{}[{}]: {}",
+            self.diagnostic.level.as_str(),
+            self.diagnostic.code,
+            self.message
+        )
     }
 }
 
@@ -293,7 +532,7 @@ fn source_span(span: Span) -> SourceSpan {
 
 impl miette::Diagnostic for MietteView<'_> {
     fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.0.level {
+        Some(match self.diagnostic.level {
             Level::Error => miette::Severity::Error,
             Level::Warning => miette::Severity::Warning,
             Level::Info => miette::Severity::Advice,
@@ -301,30 +540,26 @@ impl miette::Diagnostic for MietteView<'_> {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.0
-            .help
+        self.help
             .as_ref()
             .map(|h| Box::new(h.as_str()) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.0
-            .location
-            .as_ref()
-            .map(|loc| &loc.source.named as &dyn miette::SourceCode)
+        self.source.as_ref().map(|source| source as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let loc = self.0.location.as_ref()?;
+        let loc = self.diagnostic.location.as_ref()?;
         let mut labels = vec![LabeledSpan::new_primary_with_span(
-            Some(if self.0.path.is_empty() {
+            Some(if self.diagnostic.path.is_empty() {
                 "here".to_string()
             } else {
-                self.0.path.clone()
+                self.diagnostic.path.clone()
             }),
             source_span(loc.span),
         )];
-        for (related, label) in &self.0.related {
+        for (related, label) in &self.diagnostic.related {
             // miette draws labels of one source only; others are named in the message.
             if Arc::ptr_eq(&related.source, &loc.source) {
                 labels.push(LabeledSpan::new_with_span(

@@ -333,6 +333,62 @@ fn cases() -> Vec<Case> {
             "global: {istioIntegration: {enabled: true, enableAutoMtls: true}}\nupstreams:\n- {service: a, namespace: b, port: 80, mtls: istio-files}\n",
             "upstreams:\n- {service: a, namespace: b, port: 80, mtls: istio-files}\n",
         ),
+        case(
+            "GI026",
+            Level::Warning,
+            "gatewayProxies.gatewayProxy.podTemplate.runAsUser",
+            "global: {securitySettings: {floatingUserId: true}}\ngatewayProxies: {gatewayProxy: {podTemplate: {runAsUser: 20000}}}\n",
+            "gatewayProxies: {gatewayProxy: {podTemplate: {runAsUser: 20000}}}\n",
+        ),
+        case(
+            "GI026",
+            Level::Warning,
+            "gatewayProxies.gatewayProxy.podTemplate.glooContainerSecurityContext",
+            "gatewayProxies: {gatewayProxy: {podTemplate: {glooContainerSecurityContext: {runAsUser: 20000}}}}\n",
+            "gatewayProxies: {gatewayProxy: {podTemplate: {glooContainerSecurityContext: {mergePolicy: helm-merge, runAsUser: 20000}}}}\n",
+        ),
+        case(
+            "GI026",
+            Level::Warning,
+            "gatewayProxies.gatewayProxy.podTemplate.runUnprivileged",
+            "gatewayProxies: {gatewayProxy: {podTemplate: {runUnprivileged: false}}}\n",
+            "global: {podSecurityStandards: {container: {enableRestrictedContainerDefaults: true}}}\ngatewayProxies: {gatewayProxy: {podTemplate: {runUnprivileged: false}}}\n",
+        ),
+        case(
+            "GI026",
+            Level::Warning,
+            "global.glooMtls.istioProxy.securityContext",
+            "global:\n  istioIntegration: {enabled: true}\n  glooMtls: {istioProxy: {securityContext: {privileged: true}}}\n",
+            "global:\n  istioIntegration: {enabled: true}\n  glooMtls: {istioProxy: {securityContext: {privileged: false}}}\n",
+        ),
+        case(
+            "GI026",
+            Level::Warning,
+            "global.istioSDS.customSidecars[0].args[1]",
+            "global:\n  istioIntegration: {enabled: true}\n  istioSDS:\n    customSidecars:\n    - name: istio-proxy\n      image: docker.io/istio/proxyv2:1.22.6\n      args: [proxy, --controlPlaneAuthPolicy, NONE]\n",
+            "global:\n  istioIntegration: {enabled: true}\n  istioSDS:\n    customSidecars:\n    - name: istio-proxy\n      image: docker.io/istio/proxyv2:1.22.6\n      args: [proxy, --controlPlaneAuthPolicy, MUTUAL_TLS]\n",
+        ),
+        case(
+            "GI026",
+            Level::Warning,
+            "global.istioSDS.customSidecars[0].env[0].value",
+            "global:\n  istioIntegration: {enabled: true}\n  istioSDS:\n    customSidecars:\n    - name: istio-proxy\n      image: docker.io/istio/proxyv2:1.22.6\n      env: [{name: JWT_POLICY, value: first-party-jwt}]\n",
+            "global:\n  istioIntegration: {enabled: true}\n  istioSDS:\n    customSidecars:\n    - name: istio-proxy\n      image: docker.io/istio/proxyv2:1.22.6\n      env: [{name: JWT_POLICY, value: third-party-jwt}]\n",
+        ),
+        case(
+            "GI026",
+            Level::Warning,
+            "global.istioSDS.customSidecars[0].securityContext",
+            "global:\n  istioIntegration: {enabled: true}\n  istioSDS:\n    customSidecars:\n    - name: istio-proxy\n      image: docker.io/istio/proxyv2:1.22.6\n      securityContext: {runAsUser: 0}\n",
+            "global:\n  istioIntegration: {enabled: true}\n  istioSDS:\n    customSidecars:\n    - name: istio-proxy\n      image: docker.io/istio/proxyv2:1.22.6\n      securityContext: {runAsUser: 1337}\n",
+        ),
+        case(
+            "GI026",
+            Level::Warning,
+            "gatewayProxies.gatewayProxy.podTemplate.podSecurityContext",
+            "gatewayProxies: {gatewayProxy: {podTemplate: {podSecurityContext: {runAsNonRoot: false}}}}\n",
+            "gatewayProxies: {gatewayProxy: {podTemplate: {podSecurityContext: {runAsNonRoot: true}}}}\n",
+        ),
     ]
 }
 

@@ -136,6 +136,7 @@ impl Transport {
 fn documents(sources: &[Arc<SourceFile>], out: &mut Vec<Diagnostic>) -> Vec<Doc> {
     let mut docs = Vec::new();
     for source in sources {
+        source.mark_manifest_secrets();
         for raw in stream::split_stream(&source.text) {
             if !raw.has_content() {
                 continue;

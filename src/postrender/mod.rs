@@ -64,7 +64,9 @@ impl Document {
     pub fn source(&self) -> Arc<SourceFile> {
         let mut text = "\n".repeat(self.line.saturating_sub(1));
         text.push_str(&self.text);
-        SourceFile::new(format!("<stdin> (document {})", self.index + 1), text)
+        let source = SourceFile::new(format!("<stdin> (document {})", self.index + 1), text);
+        source.mark_manifest_secrets();
+        source
     }
 
     /// A location in this document from a span of its own text.
@@ -172,11 +174,9 @@ impl<R: BufRead> DocumentReader<R> {
     /// The next document, or `None` at the end of the input.
     pub fn next_document(&mut self) -> Result<Option<Document>, Failure> {
         loop {
-            if self.pos >= self.chunk.len() {
-                if self.done || !self.read_chunk()? {
-                    self.done = true;
-                    return Ok((!self.pending.is_empty()).then(|| self.emit(self.line_no)));
-                }
+            if self.pos >= self.chunk.len() && (self.done || !self.read_chunk()?) {
+                self.done = true;
+                return Ok((!self.pending.is_empty()).then(|| self.emit(self.line_no)));
             }
             let rest = &self.chunk[self.pos..];
             let line = &rest[..line_len(rest.as_bytes())];

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::values::merge_policy::{MergePolicy, WithMergePolicy};
-use crate::values::{Model, SeccompProfileType};
+use crate::values::{Model, PodTemplate, SeccompProfileType};
 
 type Object = Map<String, Value>;
 
@@ -125,6 +125,50 @@ pub fn pod_context<T: serde::Serialize>(
     }
     let result = combine(user, defaults);
     (!result.is_empty()).then_some(Value::Object(result))
+}
+
+/// The gateway-proxy pod's securityContext (gateway-proxy-keys spec §2.4): `fsGroup` and, unless
+/// `floatingUserId`, `runAsUser` (both 10101 by default), combined with `podSecurityContext`.
+pub fn gateway_proxy_pod_context(model: &Model, pod: &PodTemplate) -> Option<Value> {
+    let mut defaults = Map::new();
+    defaults.insert("fsGroup".into(), json!(pod.fs_group.unwrap_or(10101)));
+    if pod.floating_user_id != Some(true) {
+        defaults.insert("runAsUser".into(), json!(pod.run_as_user.unwrap_or(10101)));
+    }
+    pod_context(
+        model,
+        pod.enable_pod_security_context.unwrap_or(true),
+        pod.pod_security_context.as_ref(),
+        defaults,
+    )
+}
+
+/// The chart's secure defaults for the envoy container, before the user's context.
+pub fn envoy_container_defaults(pod: &PodTemplate) -> Object {
+    let mut capabilities = Map::new();
+    if !pod.disable_net_bind.unwrap_or(true) {
+        capabilities.insert("add".into(), json!(["NET_BIND_SERVICE"]));
+    }
+    capabilities.insert("drop".into(), json!(["ALL"]));
+    let mut defaults = Map::new();
+    defaults.insert("allowPrivilegeEscalation".into(), json!(false));
+    defaults.insert("capabilities".into(), Value::Object(capabilities));
+    defaults.insert("readOnlyRootFilesystem".into(), json!(true));
+    defaults.insert("runAsNonRoot".into(), json!(pod.run_unprivileged.unwrap_or(true)));
+    if pod.floating_user_id != Some(true) {
+        defaults.insert("runAsUser".into(), json!(pod.run_as_user.unwrap_or(10101)));
+    }
+    defaults
+}
+
+/// The envoy container's securityContext (gateway-proxy-keys spec §2.4): the chart's defaults
+/// with the restricted ones filled in, combined with `glooContainerSecurityContext`.
+pub fn envoy_container_context(model: &Model, pod: &PodTemplate) -> Option<Value> {
+    container_context(
+        model,
+        pod.gloo_container_security_context.as_ref(),
+        envoy_container_defaults(pod),
+    )
 }
 
 #[cfg(test)]

@@ -503,37 +503,9 @@ pub fn workload(model: &Model, proxy: &Proxy, checksum: &str, istio_files: bool)
         }
     }
 
-    // Pod securityContext (gateway-proxy-keys spec §2.4).
-    let pod_floating = on(pod.floating_user_id);
-    let run_as_user = pod.run_as_user.unwrap_or(10101);
-    let mut pod_defaults = Map::new();
-    pod_defaults.insert("fsGroup".into(), json!(pod.fs_group.unwrap_or(10101)));
-    if !pod_floating {
-        pod_defaults.insert("runAsUser".into(), json!(run_as_user));
-    }
-    let pod_security_context = security::pod_context(
-        model,
-        pod.enable_pod_security_context.unwrap_or(true),
-        pod.pod_security_context.as_ref(),
-        pod_defaults,
-    );
-
-    // Envoy container securityContext.
-    let mut capabilities = Map::new();
-    if !pod.disable_net_bind.unwrap_or(true) {
-        capabilities.insert("add".into(), json!(["NET_BIND_SERVICE"]));
-    }
-    capabilities.insert("drop".into(), json!(["ALL"]));
-    let mut envoy_defaults = Map::new();
-    envoy_defaults.insert("allowPrivilegeEscalation".into(), json!(false));
-    envoy_defaults.insert("capabilities".into(), Value::Object(capabilities));
-    envoy_defaults.insert("readOnlyRootFilesystem".into(), json!(true));
-    envoy_defaults.insert("runAsNonRoot".into(), json!(pod.run_unprivileged.unwrap_or(true)));
-    if !pod_floating {
-        envoy_defaults.insert("runAsUser".into(), json!(run_as_user));
-    }
-    let envoy_security =
-        security::container_context(model, pod.gloo_container_security_context.as_ref(), envoy_defaults);
+    // Pod and envoy container securityContext (gateway-proxy-keys spec §2.4).
+    let pod_security_context = security::gateway_proxy_pod_context(model, &pod);
+    let envoy_security = security::envoy_container_context(model, &pod);
 
     // Envoy container.
     let envoy_image = image::merged(&pod.image.clone().unwrap_or_default(), &global.image);

@@ -65,6 +65,7 @@ impl Layer {
         }
         let mut spans = BTreeMap::new();
         node.index_spans(&mut spans);
+        source.mark_secrets(&value, &spans);
         Ok(Layer { source, value, spans })
     }
 }
@@ -159,6 +160,7 @@ pub fn parse_set_args(args: &[String]) -> Result<Option<Layer>, Diagnostic> {
         }
         line_start += arg.len() + 1;
     }
+    source.mark_secrets(&root, &spans);
     Ok(Some(Layer {
         source,
         value: root,

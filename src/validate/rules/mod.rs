@@ -8,6 +8,7 @@ mod bootstrap;
 mod flags;
 mod images;
 mod labels;
+mod security;
 mod sidecars;
 mod upstreams;
 
@@ -113,6 +114,7 @@ pub fn check(model: &Model, loaded: &LoadedValues, options: &RuleOptions) -> Vec
     bootstrap::check(&mut ctx);
     images::check(&mut ctx);
     upstreams::check(&mut ctx);
+    security::check(&mut ctx);
     ctx.out
 }
 

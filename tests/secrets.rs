@@ -1,0 +1,199 @@
+//! No token, key or secret value from the input is ever printed in a message: every command,
+//! every output format, with the secret on the line a diagnostic points at, next to it, and in
+//! the text a message quotes. A control shows the same text under an ordinary key is printed,
+//! so the checks can fail.
+
+use std::process::{Command, Stdio};
+
+use gloo_istio::diag::{Diagnostic, Location, REDACTED, SourceFile, code, is_secret_key};
+use gloo_istio::yaml::{Pos, Span};
+
+const MARKER: &str = "s3cr3t-MARKER-do-not-print";
+
+/// Runs gloo-istio with `args` (and `stdin`) in a scratch directory holding `files`: what it
+/// printed as messages (stderr, and stdout when `messages_on_stdout`: lint's reports).
+fn run(files: &[(&str, &str)], args: &[&str], stdin: &str, messages_on_stdout: bool) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gloo-istio"))
+        .args(args)
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
+    if messages_on_stdout {
+        text.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    assert!(!text.contains("panicked at"), "{text}");
+    text
+}
+
+/// A values file with a secret env value on an invalid line's neighbour, a secret under a
+/// misspelt key (the diagnostic points at it) and a token in an annotation.
+fn values_with_secrets(secret: &str) -> String {
+    format!(
+        "global:
+  istioIntegration: {{enabled: true}}
+  istioSDS:
+    customSidecars:
+    - name: istio-proxy
+      image: docker.io/istio/proxyv2:1.22.6
+      env:
+      - name: API_TOKEN
+        value: {secret}-env
+      - name: OUTPUT_CERTS
+        value: 12
+gatewayProxies:
+  gatewayProxy:
+    podTemplate:
+      password: {secret}-key
+      httpPort: nope
+"
+    )
+}
+
+#[test]
+fn lint_and_render_never_print_secret_values() {
+    let values = values_with_secrets(MARKER);
+    let files = [("values.yaml", values.as_str())];
+    for args in [
+        &["lint", "values.yaml"][..],
+        &["lint", "--format", "json", "values.yaml"],
+        &["lint", "--format", "github", "values.yaml"],
+        &["render", "-f", "values.yaml"],
+        &[
+            "render",
+            "-f",
+            "values.yaml",
+            "--set",
+            "gatewayProxies.gatewayProxy.podTemplate.apiKey=s3cr3t-MARKER-do-not-print-set",
+        ],
+    ] {
+        let out = run(&files, args, "", true);
+        assert!(out.contains("GI00"), "{args:?}: no finding at all:\n{out}");
+        assert!(!out.contains(MARKER), "{args:?} printed a secret:\n{out}");
+    }
+}
+
+#[test]
+fn the_control_is_printed_so_the_check_can_fail() {
+    // The same text under keys that name nothing secret is shown in the source line.
+    let values = values_with_secrets(MARKER)
+        .replace("API_TOKEN", "GREETING")
+        .replace("password", "greeting");
+    let out = run(&[("values.yaml", values.as_str())], &["lint", "values.yaml"], "", true);
+    assert!(out.contains(MARKER), "the control must show the text:\n{out}");
+}
+
+#[test]
+fn stream_commands_never_print_secret_values() {
+    // A Secret that does not parse (flow style, so post-render has to look at it), a Secret that
+    // parses next to a broken document, and a gateway-proxy Deployment with a secret env value
+    // beside a container post-render refuses to edit.
+    let broken_secret =
+        format!("---\n{{kind: Secret, apiVersion: v1, metadata: {{name: s}}, data: {{token: {MARKER}\n");
+    let secret = format!(
+        "---\napiVersion: v1\nkind: Secret\nmetadata: {{name: t}}\nstringData:\n  tls.key: {MARKER}\nbroken: [\n"
+    );
+    let proxy = format!(
+        "---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: gateway-proxy
+  namespace: gloo-system
+  labels: {{app: gloo, gloo: gateway-proxy, gateway-proxy-id: gateway-proxy}}
+spec:
+  template:
+    spec:
+      containers:
+      - name: gateway-proxy
+        env:
+        - name: DB_PASSWORD
+          value: {MARKER}
+      - name: sds
+        image: other
+"
+    );
+    for (stream, args) in [
+        (
+            broken_secret.as_str(),
+            &["post-render", "--set", "global.istioIntegration.enabled=true"][..],
+        ),
+        (broken_secret.as_str(), &["analyze", "-"]),
+        (secret.as_str(), &["analyze", "-"]),
+        (
+            proxy.as_str(),
+            &["post-render", "--set", "global.istioIntegration.enabled=true"],
+        ),
+        (proxy.as_str(), &["inject"]),
+    ] {
+        // post-render's and inject's stdout is the manifest stream itself, analyze's its report.
+        let out = run(&[], args, stream, args[0] == "analyze");
+        assert!(out.contains("GI0"), "{args:?}: no finding at all:\n{out}");
+        assert!(!out.contains(MARKER), "{args:?} printed a secret:\n{out}");
+    }
+}
+
+#[test]
+fn messages_that_quote_a_secret_are_redacted() {
+    let text = format!("token: {MARKER}\n");
+    let source = SourceFile::new("values.yaml", text.clone());
+    let start = text.find(MARKER).unwrap();
+    source.mark_secret(start..start + MARKER.len(), MARKER);
+    let at = |offset: usize| Pos {
+        line: 1,
+        col: offset + 1,
+        offset,
+    };
+    let d = Diagnostic::error(code::INVALID_VALUE, format!("`{MARKER}` is not a valid value"))
+        .at(Some(Location {
+            source,
+            span: Span {
+                start: at(start),
+                end: at(start + MARKER.len()),
+            },
+        }))
+        .help(format!("did you mean {MARKER}?"));
+    for shown in [d.short(), d.render_human(false), d.to_json().to_string()] {
+        assert!(!shown.contains(MARKER), "{shown}");
+        assert!(shown.contains(REDACTED), "{shown}");
+    }
+}
+
+#[test]
+fn secret_keys_and_names_of_secrets() {
+    for key in [
+        "token",
+        "API_TOKEN",
+        "password",
+        "DB_PASSWD",
+        "clientSecret",
+        "apiKey",
+        "AWS_SECRET_ACCESS_KEY",
+        "privateKey",
+    ] {
+        assert!(is_secret_key(key), "{key}");
+    }
+    for key in [
+        "pullSecret",
+        "secretName",
+        "tokenPath",
+        "JWT_POLICY",
+        "name",
+        "image",
+        "serviceAccountName",
+        "certificatesSecretName",
+    ] {
+        assert!(!is_secret_key(key), "{key}");
+    }
+}
