@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's one test command: installs the peer tools, then runs the formatting check,
-# clippy and every test. Stops at the first failure with its exit code.
+# clippy, every test, and each fuzz target for a short time (FUZZ_SECONDS, default 30; 0 skips
+# them). Stops at the first failure of the checks; the tests and the fuzzers always both run.
 #
 #   bash scripts/test.sh
 #
@@ -30,14 +31,35 @@ cargo fmt --all -- --check
 section "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
 
-# Last, so that the run closes on the test runner's own summary. (There are no doctests.)
 section "cargo test --all-targets --no-fail-fast"
 log=$(mktemp)
+set +e
 cargo test --all-targets --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+set -e
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
 rm -f "$log"
+
+# The fuzz targets of fuzz/ (docs/fuzzing.md): built on the stable toolchain and run for a short
+# fixed time each, seeded with the regression inputs of every crash found so far.
+# FUZZ_SECONDS=0 leaves them out (a quick local run).
+fuzz_seconds=${FUZZ_SECONDS:-30}
+fuzz_result="not run (FUZZ_SECONDS=0)"
+if [ "$fuzz_seconds" != 0 ]; then
+  section "fuzz: scripts/fuzz.sh $fuzz_seconds"
+  set +e
+  bash scripts/fuzz.sh "$fuzz_seconds"
+  fuzz_status=$?
+  set -e
+  if [ "$fuzz_status" = 0 ]; then
+    fuzz_result="no crash in ${fuzz_seconds}s per target"
+  else
+    fuzz_result="FAILED (exit $fuzz_status)"
+    [ "$status" = 0 ] && status=$fuzz_status
+  fi
+fi
 trap - ERR
-printf '\ntotal: %s passed, %s failed\n' "$passed" "$failed"
+printf '\nfuzz: %s\n' "$fuzz_result"
+printf 'total: %s passed, %s failed\n' "$passed" "$failed"
 exit "$status"

@@ -233,20 +233,7 @@ impl<'a> State<'a> {
                     if self.upstreams_seen.contains(&key) {
                         continue;
                     }
-                    let mut text = engine::render(
-                        engine::embedded(),
-                        "upstream.yaml",
-                        "u",
-                        &view::upstream(self.model, upstream),
-                    )
-                    .map_err(Failure::usage)?;
-                    if self.helm4 {
-                        let mark = json!({"metadata": {"annotations": {
-                            HELM4_FILENAME_ANNOTATION: "gloo-istio/templates/upstream.yaml"
-                        }}});
-                        text = crate::render::check::finish(ManifestKind::Upstream, &text, mark.as_object())
-                            .map_err(Failure::usage)?;
-                    }
+                    let text = self.render_upstream(upstream)?;
                     out.push_str("---\n# Source: gloo-istio/templates/upstream.yaml\n");
                     out.push_str(&text);
                 }
@@ -283,6 +270,25 @@ impl<'a> State<'a> {
             ])),
             _ => Ok(String::new()),
         }
+    }
+
+    /// The Upstream the values give, as post-render appends it: with Helm 4's file-name
+    /// annotation when the stream comes from Helm 4 (so that a second run finds it unchanged).
+    fn render_upstream(&self, upstream: &crate::values::UpstreamValues) -> Result<String, Failure> {
+        let text = engine::render(
+            engine::embedded(),
+            "upstream.yaml",
+            "u",
+            &view::upstream(self.model, upstream),
+        )
+        .map_err(Failure::usage)?;
+        if !self.helm4 {
+            return Ok(text);
+        }
+        let mark = json!({"metadata": {"annotations": {
+            HELM4_FILENAME_ANNOTATION: "gloo-istio/templates/upstream.yaml"
+        }}});
+        crate::render::check::finish(ManifestKind::Upstream, &text, mark.as_object()).map_err(Failure::usage)
     }
 
     /// A cheap look at a document's text: could it be one we edit? Gateway-proxy workloads and
@@ -1028,13 +1034,7 @@ impl<'a> State<'a> {
                 let Some(ours) = ours else {
                     return Ok(None);
                 };
-                let text = engine::render(
-                    engine::embedded(),
-                    "upstream.yaml",
-                    "u",
-                    &view::upstream(self.model, ours),
-                )
-                .map_err(Failure::usage)?;
+                let text = self.render_upstream(ours)?;
                 let our_value = crate::yaml::parse_json(&text).map_err(Failure::usage)?;
                 if same(v, &our_value) {
                     return Ok(None);
