@@ -288,7 +288,8 @@ impl<'a> State<'a> {
         let mark = json!({"metadata": {"annotations": {
             HELM4_FILENAME_ANNOTATION: "gloo-istio/templates/upstream.yaml"
         }}});
-        crate::render::check::finish(ManifestKind::Upstream, &text, mark.as_object()).map_err(Failure::usage)
+        crate::render::check::finish(ManifestKind::Upstream, &text, mark.as_object())
+            .map_err(|e| Failure::usage(e.to_string()))
     }
 
     /// A cheap look at a document's text: could it be one we edit? Gateway-proxy workloads and

@@ -125,16 +125,38 @@ pub fn merge_override(base: &mut Value, patch: &Value) {
     }
 }
 
+/// Why a rendered document failed its check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FinishError {
+    /// The template's own output is wrong: a bug (or a broken `--templates` copy).
+    Rendered(String),
+    /// The output is right, but the user's `kubeResourceOverride` makes it invalid.
+    Override(String),
+}
+
+impl std::fmt::Display for FinishError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FinishError::Rendered(e) => f.write_str(e),
+            FinishError::Override(e) => write!(f, "with its kubeResourceOverride applied {e}"),
+        }
+    }
+}
+
 /// Checks a rendered document and applies `kubeResourceOverride` to it. Returns the final text:
 /// the template's own text, or, with an override, the merged document written out again.
-pub fn finish(kind: ManifestKind, text: &str, override_fields: Option<&Map<String, Value>>) -> Result<String, String> {
-    let mut value = parse(text)?;
-    typed_check(kind, &value)?;
+pub fn finish(
+    kind: ManifestKind,
+    text: &str,
+    override_fields: Option<&Map<String, Value>>,
+) -> Result<String, FinishError> {
+    let mut value = parse(text).map_err(FinishError::Rendered)?;
+    typed_check(kind, &value).map_err(FinishError::Rendered)?;
     match override_fields.filter(|o| !o.is_empty()) {
         None => Ok(text.to_string()),
         Some(patch) => {
             merge_override(&mut value, &Value::Object(patch.clone()));
-            typed_check(kind, &value).map_err(|e| format!("with its kubeResourceOverride applied {e}"))?;
+            typed_check(kind, &value).map_err(FinishError::Override)?;
             Ok(yaml::emit::document(&value))
         }
     }

@@ -156,6 +156,32 @@ fn internal(message: String) -> Failure {
     }
 }
 
+/// A failed check of a proxy's resource: the user's error when their `kubeResourceOverride`
+/// (at `field` of the proxy) broke it, else ours.
+fn finish_failure(
+    error: check::FinishError,
+    proxy: &crate::values::Proxy,
+    field: &str,
+    kind: &str,
+    name: &str,
+) -> Failure {
+    match error {
+        check::FinishError::Override(message) => Failure::invalid(vec![
+            Diagnostic::error(
+                code::INVALID_VALUE,
+                format!(
+                    "the {} of gateway proxy {} makes {kind} {name} invalid: it {message}",
+                    field.trim_start_matches('/').replace('/', "."),
+                    proxy.key
+                ),
+            )
+            .path(crate::values::layers::dotted_path(&format!("{}{field}", proxy.pointer)))
+            .help("the override is merged into the rendered resource: use the field names and types of the Kubernetes object"),
+        ]),
+        rendered => internal(format!("{kind} {name}: {rendered}")),
+    }
+}
+
 /// Flux's post-build substitution replaces `${var}` in every manifest it applies. A rendered
 /// document that carries `${` from the values is marked so that Flux leaves it alone.
 fn protect_from_flux(kind: ManifestKind, text: String) -> Result<String, String> {
@@ -163,7 +189,7 @@ fn protect_from_flux(kind: ManifestKind, text: String) -> Result<String, String>
         return Ok(text);
     }
     let mark = serde_json::json!({"metadata": {"annotations": {"kustomize.toolkit.fluxcd.io/substitute": "disabled"}}});
-    check::finish(kind, &text, mark.as_object())
+    check::finish(kind, &text, mark.as_object()).map_err(|e| e.to_string())
 }
 
 fn sha256_hex(text: &str) -> String {
@@ -202,8 +228,11 @@ pub fn render_model(model: &Model, tera: &Tera) -> Result<Vec<Manifest>, Failure
             .as_ref()
             .and_then(|c| c.kube_resource_override.as_ref());
         let cm_text = check::finish(ManifestKind::ConfigMap, &cm_text, cm_override)
-            .and_then(|t| protect_from_flux(ManifestKind::ConfigMap, t))
-            .map_err(|e| internal(format!("ConfigMap {}: {e}", cm_view.name)))?;
+            .map_err(|e| finish_failure(e, proxy, "/configMap/kubeResourceOverride", "ConfigMap", &cm_view.name))
+            .and_then(|t| {
+                protect_from_flux(ManifestKind::ConfigMap, t)
+                    .map_err(|e| internal(format!("ConfigMap {}: {e}", cm_view.name)))
+            })?;
         // The checksum changes exactly when the ConfigMap text changes (Istio spec §3.4).
         let checksum = sha256_hex(&cm_text);
 
@@ -215,8 +244,10 @@ pub fn render_model(model: &Model, tera: &Tera) -> Result<Vec<Manifest>, Failure
         };
         let text = engine::render(tera, "workload.yaml", "w", &workload).map_err(internal)?;
         let text = check::finish(kind, &text, proxy.values.kube_resource_override.as_ref())
-            .and_then(|t| protect_from_flux(kind, t))
-            .map_err(|e| internal(format!("{} {}: {e}", kind.as_str(), workload.name)))?;
+            .map_err(|e| finish_failure(e, proxy, "/kubeResourceOverride", kind.as_str(), &workload.name))
+            .and_then(|t| {
+                protect_from_flux(kind, t).map_err(|e| internal(format!("{} {}: {e}", kind.as_str(), workload.name)))
+            })?;
         manifests.push(Manifest {
             kind,
             name: workload.name.clone(),

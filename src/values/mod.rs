@@ -183,6 +183,7 @@ pub fn check_values(loaded: &LoadedValues, namespace: &str, options: &crate::val
     match model_from(instance, loaded, namespace) {
         Ok(model) => {
             findings.extend(crate::validate::rules::check(&model, loaded, options));
+            findings.extend(override_errors(&model, loaded));
             sort_findings(&mut findings);
             Checked {
                 model: Some(model),
@@ -195,6 +196,54 @@ pub fn check_values(loaded: &LoadedValues, namespace: &str, options: &crate::val
             Checked { model: None, findings }
         }
     }
+}
+
+/// A `kubeResourceOverride` is merged into the rendered resource, so only a render can tell
+/// whether it leaves a valid object: the proxies that have one are rendered, and an override
+/// that breaks its resource is reported at its key.
+fn override_errors(model: &Model, loaded: &LoadedValues) -> Vec<Diagnostic> {
+    let fields = ["/kubeResourceOverride", "/configMap/kubeResourceOverride"];
+    let has_override = model.proxies.iter().any(|proxy| {
+        proxy
+            .values
+            .kube_resource_override
+            .as_ref()
+            .is_some_and(|o| !o.is_empty())
+            || proxy
+                .values
+                .config_map
+                .as_ref()
+                .and_then(|c| c.kube_resource_override.as_ref())
+                .is_some_and(|o| !o.is_empty())
+    });
+    if !has_override {
+        return Vec::new();
+    }
+    let Err(failure) = crate::render::render_model(model, crate::render::engine::embedded()) else {
+        return Vec::new();
+    };
+    if failure.kind != crate::FailureKind::Invalid {
+        // Ours, not the values': `render` reports it as an internal error.
+        return Vec::new();
+    }
+    failure
+        .diagnostics
+        .into_iter()
+        .map(|d| {
+            let pointer = model
+                .proxies
+                .iter()
+                .flat_map(|p| fields.iter().map(move |f| format!("{}{f}", p.pointer)))
+                .find(|pointer| dotted_path(pointer) == d.path);
+            match pointer {
+                Some(pointer) => {
+                    let location = loaded.locate_key(&pointer);
+                    d.at(location)
+                }
+                None => d,
+            }
+        })
+        .collect()
 }
 
 fn model_from(instance: Value, loaded: &LoadedValues, namespace: &str) -> Result<Model, Vec<Diagnostic>> {
