@@ -3,16 +3,13 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use gloo_istio::yaml;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn cmd() -> Command {
-    let mut c = Command::cargo_bin("gloo-istio").unwrap();
-    c.env("NO_COLOR", "1");
-    c
-}
+mod common;
+
+use common::gloo_istio as cmd;
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);

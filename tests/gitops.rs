@@ -3,14 +3,11 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn cmd() -> Command {
-    let mut c = Command::cargo_bin("gloo-istio").unwrap();
-    c.env("NO_COLOR", "1").current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
+mod common;
+
+use common::gloo_istio as cmd;
 
 fn files(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)

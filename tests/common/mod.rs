@@ -204,3 +204,11 @@ pub fn saphyr_to_json(node: &saphyr::Yaml) -> serde_json::Value {
         Yaml::Alias(_) | Yaml::BadValue => panic!("unexpected YAML node {node:?}"),
     }
 }
+
+/// The gloo-istio binary of this build as a test command, without colours (so messages compare
+/// as plain text), run from the crate root (where `values/` and `snapshots/` are).
+pub fn gloo_istio() -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::cargo_bin("gloo-istio").expect("the gloo-istio binary is built");
+    command.env("NO_COLOR", "1").current_dir(manifest_dir());
+    command
+}
