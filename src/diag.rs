@@ -151,11 +151,14 @@ impl SourceFile {
                     .pointer(&format!("{parent}/name"))
                     .and_then(serde_json::Value::as_str)
                     .is_some_and(is_secret_key);
-            let in_secret = pointer
+            // Under a key that names a secret (`credentials: {user: …}`), but not under the
+            // Kubernetes fields that only refer to one (`secret:` volumes, `secretKeyRef`,
+            // projected `serviceAccountToken` settings).
+            let under_secret = pointer
                 .split('/')
                 .map(|k| k.replace("~1", "/").replace("~0", "~"))
-                .any(|k| is_secret_key(&k));
-            if env_secret || in_secret || secret_manifest_data(value, pointer) {
+                .any(|k| is_secret_key(&k) && !refers_to_secret(&k));
+            if env_secret || under_secret || secret_manifest_data(value, pointer) {
                 self.mark_secret(span.start.offset..span.end.offset, &text);
             }
         }
@@ -238,6 +241,20 @@ pub fn is_secret_key(key: &str) -> bool {
     ]
     .iter()
     .any(|s| lower.contains(s))
+}
+
+/// Kubernetes fields whose contents say which secret or token to use, not what it holds.
+fn refers_to_secret(key: &str) -> bool {
+    matches!(
+        key.to_ascii_lowercase().as_str(),
+        "secret"
+            | "secrets"
+            | "secretref"
+            | "secretkeyref"
+            | "serviceaccounttoken"
+            | "imagepullsecrets"
+            | "tokenrequests"
+    )
 }
 
 /// Whether `pointer` is under the `data` or `stringData` of a Kubernetes Secret.

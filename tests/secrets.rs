@@ -171,6 +171,59 @@ fn messages_that_quote_a_secret_are_redacted() {
 }
 
 #[test]
+fn references_to_secrets_are_not_secret() {
+    // A custom sidecar without OUTPUT_CERTS draws GI020, whose message names istio-certs; the
+    // projected token and the secret volume around it hold no secret values, so nothing in the
+    // messages is redacted.
+    let values = "global:
+  istioIntegration: {enabled: true}
+  istioSDS:
+    customSidecars:
+    - name: istio-proxy
+      image: docker.io/istio/proxyv2:1.22.6
+      env:
+      - name: CA_ADDR
+        valueFrom: {secretKeyRef: {name: istio-certs, key: istio-certs}}
+gatewayProxies:
+  gatewayProxy:
+    podTemplate:
+      extraAnnotations: {sidecar.istio.io/userVolume: '[{\"name\":\"istio-certs\",\"secret\":{\"secretName\":\"istio-certs\"}}]'}
+";
+    let out = run(&[("values.yaml", values)], &["lint", "values.yaml"], "", true);
+    assert!(out.contains("GI020"), "{out}");
+    assert!(out.contains("istio-certs"), "{out}");
+    assert!(!out.contains(REDACTED), "{out}");
+}
+
+#[test]
+fn volumes_that_refer_to_secrets_hold_none() {
+    let manifest = "apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  volumes:
+  - name: certs
+    secret: {secretName: istio-certs-secret}
+  - name: istio-token
+    projected:
+      sources:
+      - serviceAccountToken: {audience: istio-ca-audience, path: istio-token-path}
+  containers:
+  - name: app
+    env:
+    - name: CREDENTIALS
+      value: hunter2-credential
+    - name: DB
+      valueFrom: {secretKeyRef: {name: db-secret-name, key: password-key}}
+";
+    let source = SourceFile::new("pod.yaml", manifest);
+    source.mark_manifest_secrets();
+    let shown = source.redact("istio-certs-secret istio-ca-audience istio-token-path db-secret-name password-key");
+    assert!(!shown.contains(REDACTED), "{shown}");
+    assert_eq!(source.redact("hunter2-credential"), REDACTED);
+}
+
+#[test]
 fn secret_keys_and_names_of_secrets() {
     for key in [
         "token",
