@@ -172,11 +172,9 @@ impl<R: BufRead> DocumentReader<R> {
     /// The next document, or `None` at the end of the input.
     pub fn next_document(&mut self) -> Result<Option<Document>, Failure> {
         loop {
-            if self.pos >= self.chunk.len() {
-                if self.done || !self.read_chunk()? {
-                    self.done = true;
-                    return Ok((!self.pending.is_empty()).then(|| self.emit(self.line_no)));
-                }
+            if self.pos >= self.chunk.len() && (self.done || !self.read_chunk()?) {
+                self.done = true;
+                return Ok((!self.pending.is_empty()).then(|| self.emit(self.line_no)));
             }
             let rest = &self.chunk[self.pos..];
             let line = &rest[..line_len(rest.as_bytes())];
