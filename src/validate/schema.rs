@@ -175,13 +175,21 @@ fn check_schema() -> &'static Value {
     })
 }
 
-/// The compiled validator of [`check_schema`], built once per process and only when a value
-/// is not proven valid by [`proven_valid`] (compiling it costs more than a whole render).
+/// The compiled validator of [`check_schema`]: built once per process, when a value is not
+/// proven valid by [`proven_valid`] (compiling it costs more than a whole render), or up front
+/// by [`compile_validator`].
+static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+
 fn validator() -> &'static jsonschema::Validator {
-    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
         jsonschema::draft7::new(check_schema()).expect("the generated values schema is a valid draft-07 schema")
     })
+}
+
+/// Compiles the validator now, for a caller that will check many sets of values: from then on
+/// [`check`] uses it for every set.
+pub fn compile_validator() {
+    validator();
 }
 
 /// The formats of the schema (from the Kubernetes types) that `jsonschema` does not know, and
@@ -210,29 +218,30 @@ fn proven_valid(root: &Value, schema: &Value, instance: &Value, depth: usize) ->
     obj.iter().all(|(keyword, value)| match keyword.as_str() {
         "$ref" => value
             .as_str()
-            .and_then(|reference| reference.strip_prefix('#'))
-            .and_then(|pointer| root.pointer(pointer))
+            .and_then(|reference| resolve_ref(root, reference))
             .is_some_and(|target| sub(target, instance)),
         "type" => match value {
             Value::String(name) => has_type(instance, name),
             Value::Array(names) => names.iter().any(|n| n.as_str().is_some_and(|n| has_type(instance, n))),
             _ => false,
         },
+        // With `additionalProperties`, in one pass over the instance's keys.
         "properties" => match (value, instance) {
-            (Value::Object(props), Value::Object(map)) => map
-                .iter()
-                .all(|(key, child)| props.get(key).is_none_or(|s| sub(s, child))),
+            (Value::Object(_), Value::Object(_)) if obj.contains_key("patternProperties") => false,
+            (Value::Object(props), Value::Object(map)) => {
+                let additional = obj.get("additionalProperties");
+                map.iter().all(|(key, child)| match (props.get(key), additional) {
+                    (Some(s), _) | (None, Some(s)) => sub(s, child),
+                    (None, None) => true,
+                })
+            }
             (Value::Object(_), _) => true,
             _ => false,
         },
         "additionalProperties" => match instance {
             Value::Object(_) if obj.contains_key("patternProperties") => false,
-            Value::Object(map) => {
-                let props = obj.get("properties").and_then(Value::as_object);
-                map.iter()
-                    .filter(|(key, _)| !props.is_some_and(|p| p.contains_key(*key)))
-                    .all(|(_, child)| sub(value, child))
-            }
+            Value::Object(_) if obj.contains_key("properties") => true,
+            Value::Object(map) => map.values().all(|child| sub(value, child)),
             _ => true,
         },
         "required" => match (value, instance) {
@@ -258,6 +267,14 @@ fn proven_valid(root: &Value, schema: &Value, instance: &Value, depth: usize) ->
         "description" | "default" | "title" | "examples" | "$schema" | "$comment" | "definitions" => true,
         other => other.starts_with("x-"),
     })
+}
+
+/// The target of a `$ref` within `root`: a definition by name, or any JSON pointer.
+fn resolve_ref<'a>(root: &'a Value, reference: &str) -> Option<&'a Value> {
+    match reference.strip_prefix("#/definitions/") {
+        Some(name) if !name.contains(['/', '~']) => root.get("definitions")?.get(name),
+        _ => root.pointer(reference.strip_prefix('#')?),
+    }
 }
 
 /// Draft-07 `type`; only what is certainly an integer counts as one.
@@ -320,10 +337,13 @@ fn exactly_one_constant(alternatives: &Value, instance: &Value) -> bool {
 pub fn check(instance: &Value, loaded: &LoadedValues) -> Vec<Diagnostic> {
     let schema = check_schema();
     let mut out = Vec::new();
-    if proven_valid(schema, schema, instance, 0) {
-        return out;
-    }
-    for err in validator().iter_errors(instance) {
+    // Once the validator is compiled, it checks faster than the walk that avoids compiling it.
+    let validator = match VALIDATOR.get() {
+        Some(validator) => validator,
+        None if proven_valid(schema, schema, instance, 0) => return out,
+        None => validator(),
+    };
+    for err in validator.iter_errors(instance) {
         let pointer = err.instance_path().as_str().to_string();
         let dotted = dotted_path(&pointer);
         let shown = if dotted.is_empty() {
@@ -521,7 +541,7 @@ fn describe(value: &Value) -> String {
 pub fn not_rendered(loaded: &LoadedValues) -> Vec<Diagnostic> {
     let schema = check_schema();
     let mut out = Vec::new();
-    walk_unrendered(schema, schema, &loaded.user, String::new(), loaded, &mut out);
+    walk_unrendered(schema, schema, &loaded.user, &mut String::new(), loaded, &mut out);
     out
 }
 
@@ -535,7 +555,7 @@ fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
             continue;
         }
         match current.get("$ref").and_then(Value::as_str) {
-            Some(reference) => match reference.strip_prefix('#').and_then(|p| root.pointer(p)) {
+            Some(reference) => match resolve_ref(root, reference) {
                 Some(target) => current = target,
                 None => return current,
             },
@@ -545,11 +565,21 @@ fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
     current
 }
 
+/// Appends `/key` to a JSON pointer, escaped.
+fn push_pointer_token(pointer: &mut String, key: &str) {
+    pointer.push('/');
+    if key.contains(['~', '/']) {
+        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+    } else {
+        pointer.push_str(key);
+    }
+}
+
 fn walk_unrendered(
     root: &Value,
     schema: &Value,
     value: &Value,
-    pointer: String,
+    pointer: &mut String,
     loaded: &LoadedValues,
     out: &mut Vec<Diagnostic>,
 ) {
@@ -560,25 +590,28 @@ fn walk_unrendered(
     let props: Option<&Map<String, Value>> = schema.get("properties").and_then(Value::as_object);
     let closed = schema.get("additionalProperties") == Some(&Value::Bool(false));
     let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+    let parent = pointer.len();
     for (key, child) in map {
         if child.is_null() {
             continue;
         }
-        let child_pointer = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+        pointer.truncate(parent);
+        push_pointer_token(pointer, key);
         let child_schema = props.and_then(|p| p.get(key));
         match child_schema {
             Some(s) if resolve(root, s).get(NOT_RENDERED_MARK).is_some() => {
-                out.push(not_rendered_info(&child_pointer, loaded))
+                out.push(not_rendered_info(pointer, loaded))
             }
-            Some(s) => walk_unrendered(root, s, child, child_pointer, loaded, out),
+            Some(s) => walk_unrendered(root, s, child, pointer, loaded, out),
             None if closed => {}
             None => match additional {
-                Some(s) => walk_unrendered(root, s, child, child_pointer, loaded, out),
-                None if props.is_some() => out.push(not_rendered_info(&child_pointer, loaded)),
+                Some(s) => walk_unrendered(root, s, child, pointer, loaded, out),
+                None if props.is_some() => out.push(not_rendered_info(pointer, loaded)),
                 None => {}
             },
         }
     }
+    pointer.truncate(parent);
 }
 
 fn not_rendered_info(pointer: &str, loaded: &LoadedValues) -> Diagnostic {
