@@ -370,3 +370,31 @@ fn rendering_is_deterministic() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn lint_reports_the_files_in_the_order_given_whichever_thread_checks_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = "global:\n  istioSds: {}\n";
+    let mut args = vec!["lint".to_string(), "--format".into(), "json".into()];
+    let mut expected = Vec::new();
+    for i in 0..80 {
+        if i == 40 {
+            args.push("-".into());
+            expected.push("<stdin>".to_string());
+        }
+        let file = write(dir.path(), &format!("v{i:02}.yaml"), bad);
+        expected.push(file.clone());
+        args.push(file);
+    }
+    let out = cmd()
+        .args(&args)
+        .write_stdin(bad)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let findings: Vec<Value> = serde_json::from_slice(&out).unwrap();
+    let files: Vec<&str> = findings.iter().map(|f| f["file"].as_str().unwrap()).collect();
+    assert_eq!(files, expected);
+}

@@ -1,6 +1,7 @@
-//! Generated files stay current: `docs/values.md` and `docs/values.schema.json` are written
-//! from the model (`UPDATE_SNAPSHOTS=1 cargo test --test docs` rewrites them), and every
-//! diagnostic code in the source has its section in `docs/diagnostics.md` and vice versa.
+//! Generated files stay current: `docs/values.md`, `docs/values.schema.json` and the schema of our
+//! own check, `src/validate/check-schema.json`, are written from the model (`UPDATE_SNAPSHOTS=1
+//! cargo test --test docs` rewrites them), and every diagnostic code in the source has its section
+//! in `docs/diagnostics.md` and vice versa.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -36,6 +37,14 @@ fn published_schema_is_current() {
     check_generated(
         "docs/values.schema.json",
         &(serde_json::to_string_pretty(&schema).unwrap() + "\n"),
+    );
+}
+
+#[test]
+fn check_schema_is_current() {
+    check_generated(
+        "src/validate/check-schema.json",
+        &gloo_istio::validate::schema::check_schema_json(),
     );
 }
 

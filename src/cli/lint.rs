@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use super::{FailOn, Format, LintArgs, output};
 use crate::diag::{Diagnostic, Level};
-use crate::validate::lint::{LintUnit, lint};
+use crate::validate::lint::{LintUnit, lint_all};
 use crate::validate::rules::RuleOptions;
 
 /// GitHub Actions escapes for workflow command data and properties.
@@ -68,8 +68,7 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
     };
     let mut findings = Vec::new();
     let mut unreadable = false;
-    for unit in &units {
-        let outcome = lint(unit, &args.merged.namespace, &args.merged.gloo_version, &options);
+    for outcome in lint_all(&units, &args.merged.namespace, &args.merged.gloo_version, &options) {
         unreadable |= outcome.unreadable;
         findings.extend(outcome.findings);
     }

@@ -1,5 +1,6 @@
 //! The edits of each kind of document the stream operations touch.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
@@ -15,6 +16,11 @@ use crate::yaml::Limits;
 
 /// Helm 4 names each document's template in this annotation (and rebuilds `# Source:` from it).
 pub const HELM4_FILENAME_ANNOTATION: &str = "postrenderer.helm.sh/postrender-filename";
+
+/// Whether `needle` occurs in `text` (a vectorised search: it runs over every document).
+fn contains(text: &str, needle: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some()
+}
 
 /// The Istio volumes of a gateway-proxy pod, in the chart's order (Istio spec §2.7).
 pub const ISTIO_VOLUMES: [&str; 7] = [
@@ -121,8 +127,8 @@ impl<'a> State<'a> {
             .push(Diagnostic::new(code::STREAM_NOTE, level, message));
     }
 
-    /// Handles one document: its final text.
-    pub fn document(&mut self, doc: &Document) -> Result<String, Failure> {
+    /// Handles one document: its final text (the document itself when it passes through).
+    pub fn document<'d>(&mut self, doc: &'d Document) -> Result<Cow<'d, str>, Failure> {
         // Lines are inserted whole; a last document without its final newline gets one for the
         // edit and loses it again after.
         let out = if !doc.text.is_empty() && !doc.text.ends_with('\n') {
@@ -131,11 +137,10 @@ impl<'a> State<'a> {
                 index: doc.index,
                 line: doc.line,
             };
-            let out = self.document_lines(&padded)?;
-            if out == padded.text {
-                doc.text.clone()
-            } else {
-                out.strip_suffix('\n').map(str::to_string).unwrap_or(out)
+            match self.document_lines(&padded)? {
+                Cow::Borrowed(_) => Cow::Borrowed(doc.text.as_str()),
+                Cow::Owned(out) if out == padded.text => Cow::Borrowed(doc.text.as_str()),
+                Cow::Owned(out) => Cow::Owned(out.strip_suffix('\n').map(str::to_string).unwrap_or(out)),
             }
         } else {
             self.document_lines(doc)?
@@ -144,16 +149,16 @@ impl<'a> State<'a> {
         Ok(out)
     }
 
-    fn document_lines(&mut self, doc: &Document) -> Result<String, Failure> {
+    fn document_lines<'d>(&mut self, doc: &'d Document) -> Result<Cow<'d, str>, Failure> {
         if !self.saw_content && crate::yaml::stream::has_content(&doc.text) {
             self.saw_content = true;
         }
-        if !self.helm4 && doc.text.contains(HELM4_FILENAME_ANNOTATION) {
+        if !self.helm4 && contains(&doc.text, HELM4_FILENAME_ANNOTATION) {
             self.helm4 = true;
         }
         // Only documents that may be ours are parsed; everything else passes through unread.
         if !self.may_concern(&doc.text) {
-            return Ok(doc.text.clone());
+            return Ok(Cow::Borrowed(&doc.text));
         }
         let parsed = DocText::parse(&doc.text).map_err(|err| {
             error_at(
@@ -165,7 +170,7 @@ impl<'a> State<'a> {
             )
         })?;
         let Some(parsed) = parsed else {
-            return Ok(doc.text.clone());
+            return Ok(Cow::Borrowed(&doc.text));
         };
         let kind = str_at(&parsed.value, "/kind").unwrap_or("");
         // Line edits are made for LF and CRLF line breaks; a document that breaks lines with a
@@ -190,12 +195,12 @@ impl<'a> State<'a> {
             Err(failure) => return Err(failure),
         };
         let Some(edits) = edits else {
-            return Ok(doc.text.clone());
+            return Ok(Cow::Borrowed(&doc.text));
         };
         let out = edits.apply(&doc.text).map_err(|e| internal(doc, e))?;
         verify(doc, kind, &out)?;
         self.summary.changed_documents += 1;
-        Ok(out)
+        Ok(Cow::Owned(out))
     }
 
     /// The edits one parsed document needs, if it is one of the shapes the operation edits.
@@ -301,15 +306,15 @@ impl<'a> State<'a> {
             .find_map(|line| line.strip_prefix("kind:"))
             .map(|k| k.trim().trim_matches(['"', '\'']));
         match kind {
-            None => text.contains("kind"),
+            None => contains(text, "kind"),
             Some("Deployment") => {
-                text.contains("gateway-proxy-id")
+                contains(text, "gateway-proxy-id")
                     || (matches!(self.operation, Operation::PostRender)
                         && (self.model.values.global.istio_integration.disable_autoinjection == Some(true)
                             || self.model.sidecar_on_gateway())
-                        && text.contains("gloo"))
+                        && contains(text, "gloo"))
             }
-            Some("DaemonSet" | "ConfigMap") => text.contains("gateway-proxy-id"),
+            Some("DaemonSet" | "ConfigMap") => contains(text, "gateway-proxy-id"),
             Some("Settings" | "Upstream") => true,
             Some(_) => false,
         }

@@ -1,6 +1,7 @@
 //! `lint`: every finding of a set of values files, never only the first.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::FailureKind;
 use crate::diag::Diagnostic;
@@ -47,4 +48,122 @@ pub fn lint(unit: &LintUnit, namespace: &str, gloo_version: &str, options: &Rule
     let loaded = LoadedValues::new(layers, gloo_version);
     outcome.findings = check_values(&loaded, namespace, options).findings;
     outcome
+}
+
+/// From how many units on a lint pays for compiling the schema validator up front (a few
+/// milliseconds) to check every unit with it, rather than first trying to prove each valid.
+const COMPILE_VALIDATOR_FROM: usize = 64;
+
+/// The stack of each lint thread: what the main thread usually has, as the checks recurse into
+/// values up to the loader's depth limit.
+const THREAD_STACK_BYTES: usize = 8 * 1024 * 1024;
+
+/// Lints every unit, on the available cores, and returns the outcomes in the order of `units`.
+///
+/// The units that read standard input (`-`) run first, in order, on this thread. The others are
+/// taken one at a time by this thread and helper threads; a panic in any of them is re-raised
+/// here once all have stopped.
+pub fn lint_all(units: &[LintUnit], namespace: &str, gloo_version: &str, options: &RuleOptions) -> Vec<LintOutcome> {
+    let mut outcomes: Vec<Option<LintOutcome>> = vec![None; units.len()];
+    for (i, unit) in units.iter().enumerate() {
+        if unit.files.iter().any(|f| f.as_os_str() == "-") {
+            outcomes[i] = Some(lint(unit, namespace, gloo_version, options));
+        }
+    }
+    let rest: Vec<usize> = (0..units.len()).filter(|&i| outcomes[i].is_none()).collect();
+    let next = AtomicUsize::new(0);
+    let work = |prepare: bool| {
+        if prepare {
+            crate::validate::schema::compile_validator();
+        }
+        let mut done = Vec::new();
+        while let Some(&i) = rest.get(next.fetch_add(1, Ordering::Relaxed)) {
+            done.push((i, lint(&units[i], namespace, gloo_version, options)));
+        }
+        done
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(rest.len());
+    let prepare = rest.len() >= COMPILE_VALIDATOR_FROM;
+    std::thread::scope(|scope| {
+        // Helpers that cannot be started leave their share to the others.
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .stack_size(THREAD_STACK_BYTES)
+                    .spawn_scoped(scope, || work(false))
+                    .ok()
+            })
+            .collect();
+        let mut finished = vec![Ok(work(prepare))];
+        finished.extend(helpers.into_iter().map(|helper| helper.join()));
+        for result in finished {
+            match result {
+                Ok(done) => done.into_iter().for_each(|(i, outcome)| outcomes[i] = Some(outcome)),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    outcomes.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lint_all_gives_the_outcomes_of_lint_in_the_order_of_the_units() {
+        let dir = tempfile::tempdir().unwrap();
+        let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("values");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(examples)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for (i, text) in ["global:\n  istioSds: {}\n", "gatewayProxies: [1]\n", "a: [\n"]
+            .iter()
+            .enumerate()
+        {
+            let path = dir.path().join(format!("bad-{i}.yaml"));
+            std::fs::write(&path, text).unwrap();
+            files.push(path);
+        }
+        files.push(dir.path().join("missing.yaml"));
+        // Enough units for every thread, and for the validator to be compiled up front.
+        let units: Vec<LintUnit> = files
+            .iter()
+            .cycle()
+            .take(COMPILE_VALIDATOR_FROM + 3)
+            .map(|f| LintUnit {
+                files: vec![f.clone()],
+                set: Vec::new(),
+            })
+            .collect();
+        let options = RuleOptions::default();
+        let version = crate::values::layers::CHART_DEFAULT_VERSION;
+        let describe = |outcome: &LintOutcome| {
+            let messages: Vec<String> = outcome
+                .findings
+                .iter()
+                .map(|d| format!("{} {}", d.code, d.message))
+                .collect();
+            (outcome.unreadable, messages)
+        };
+        let expected: Vec<_> = units
+            .iter()
+            .map(|unit| describe(&lint(unit, "gloo-system", version, &options)))
+            .collect();
+        let parallel: Vec<_> = lint_all(&units, "gloo-system", version, &options)
+            .iter()
+            .map(describe)
+            .collect();
+        assert_eq!(parallel, expected);
+        assert!(expected.iter().any(|(unreadable, _)| *unreadable));
+        assert!(
+            expected
+                .iter()
+                .any(|(_, messages)| messages.iter().any(|m| m.contains("istioSds")))
+        );
+    }
 }

@@ -134,27 +134,216 @@ fn forbid_null(schema: &mut Value) {
     }
 }
 
-struct Checker {
-    schema: Value,
-    validator: jsonschema::Validator,
+/// The schema our own check uses: [`values_schema`]`(false)` without its annotations, as JSON.
+/// It is committed as `src/validate/check-schema.json` (the `docs` test keeps it current), because
+/// parsing that costs a fraction of generating the schema with `schemars` on every run.
+pub fn check_schema_json() -> String {
+    let mut schema = values_schema(false);
+    remove_annotations(&mut schema);
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
 }
 
-fn checker() -> &'static Checker {
-    static CHECKER: OnceLock<Checker> = OnceLock::new();
-    CHECKER.get_or_init(|| {
-        let schema = values_schema(false);
-        let validator =
-            jsonschema::draft7::new(&schema).expect("the generated values schema is a valid draft-07 schema");
-        Checker { schema, validator }
+/// Removes what validation ignores (descriptions, defaults, titles) from a schema, keeping the
+/// names of properties and definitions, constants and the not-rendered marks.
+fn remove_annotations(schema: &mut Value) {
+    match schema {
+        Value::Object(obj) => {
+            for annotation in ["description", "default", "title", "examples", "$comment"] {
+                obj.remove(annotation);
+            }
+            for (keyword, value) in obj.iter_mut() {
+                match (keyword.as_str(), value) {
+                    ("properties" | "definitions", Value::Object(named)) => {
+                        named.values_mut().for_each(remove_annotations)
+                    }
+                    ("const" | "enum", _) => {}
+                    (_, value) => remove_annotations(value),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(remove_annotations),
+        _ => {}
+    }
+}
+
+/// The schema of [`check`] and [`not_rendered`], parsed once per process.
+fn check_schema() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        serde_json::from_str(include_str!("check-schema.json"))
+            .expect("src/validate/check-schema.json is the JSON the docs test keeps current")
     })
+}
+
+/// The compiled validator of [`check_schema`]: built once per process, when a value is not
+/// proven valid by [`proven_valid`] (compiling it costs more than a whole render), or up front
+/// by [`compile_validator`].
+static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+
+fn validator() -> &'static jsonschema::Validator {
+    VALIDATOR.get_or_init(|| {
+        jsonschema::draft7::new(check_schema()).expect("the generated values schema is a valid draft-07 schema")
+    })
+}
+
+/// Compiles the validator now, for a caller that will check many sets of values: from then on
+/// [`check`] uses it for every set.
+pub fn compile_validator() {
+    validator();
+}
+
+/// The formats of the schema (from the Kubernetes types) that `jsonschema` does not know, and
+/// therefore does not check.
+const UNCHECKED_FORMATS: [&str; 9] = [
+    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "double",
+];
+
+/// How deep [`proven_valid`] follows schemas before it gives up (a `$ref` cycle that does not
+/// descend into the instance stops here).
+const MAX_PROOF_DEPTH: usize = 512;
+
+/// Whether `instance` is certainly valid against `schema` (within `root`, for `$ref`s).
+///
+/// A walk over the instance that knows the draft-07 keywords our schema uses and answers false
+/// whenever it is not sure: an unknown keyword, a format `jsonschema` checks, numbers it cannot
+/// compare exactly, `$ref` siblings (checked too, where draft 07 ignores them). It is never true
+/// for a value the compiled validator rejects, so the messages still all come from the validator.
+fn proven_valid(root: &Value, schema: &Value, instance: &Value, depth: usize) -> bool {
+    let obj = match schema {
+        Value::Bool(valid) => return *valid,
+        Value::Object(obj) if depth < MAX_PROOF_DEPTH => obj,
+        _ => return false,
+    };
+    let sub = |schema: &Value, instance: &Value| proven_valid(root, schema, instance, depth + 1);
+    obj.iter().all(|(keyword, value)| match keyword.as_str() {
+        "$ref" => value
+            .as_str()
+            .and_then(|reference| resolve_ref(root, reference))
+            .is_some_and(|target| sub(target, instance)),
+        "type" => match value {
+            Value::String(name) => has_type(instance, name),
+            Value::Array(names) => names.iter().any(|n| n.as_str().is_some_and(|n| has_type(instance, n))),
+            _ => false,
+        },
+        // With `additionalProperties`, in one pass over the instance's keys.
+        "properties" => match (value, instance) {
+            (Value::Object(_), Value::Object(_)) if obj.contains_key("patternProperties") => false,
+            (Value::Object(props), Value::Object(map)) => {
+                let additional = obj.get("additionalProperties");
+                map.iter().all(|(key, child)| match (props.get(key), additional) {
+                    (Some(s), _) | (None, Some(s)) => sub(s, child),
+                    (None, None) => true,
+                })
+            }
+            (Value::Object(_), _) => true,
+            _ => false,
+        },
+        "additionalProperties" => match instance {
+            Value::Object(_) if obj.contains_key("patternProperties") => false,
+            Value::Object(_) if obj.contains_key("properties") => true,
+            Value::Object(map) => map.values().all(|child| sub(value, child)),
+            _ => true,
+        },
+        "required" => match (value, instance) {
+            (Value::Array(names), Value::Object(map)) => {
+                names.iter().all(|n| n.as_str().is_some_and(|n| map.contains_key(n)))
+            }
+            (Value::Array(_), _) => true,
+            _ => false,
+        },
+        "items" => match (value, instance) {
+            (Value::Array(_), _) => false,
+            (_, Value::Array(items)) => items.iter().all(|item| sub(value, item)),
+            _ => true,
+        },
+        "allOf" => value.as_array().is_some_and(|all| all.iter().all(|s| sub(s, instance))),
+        "anyOf" => value.as_array().is_some_and(|any| any.iter().any(|s| sub(s, instance))),
+        "oneOf" => exactly_one_constant(value, instance),
+        "const" => value == instance,
+        "enum" => value.as_array().is_some_and(|options| options.contains(instance)),
+        "minimum" => within(instance, value, true),
+        "maximum" => within(instance, value, false),
+        "format" => !instance.is_string() || value.as_str().is_some_and(|f| UNCHECKED_FORMATS.contains(&f)),
+        "description" | "default" | "title" | "examples" | "$schema" | "$comment" | "definitions" => true,
+        other => other.starts_with("x-"),
+    })
+}
+
+/// The target of a `$ref` within `root`: a definition by name, or any JSON pointer.
+fn resolve_ref<'a>(root: &'a Value, reference: &str) -> Option<&'a Value> {
+    match reference.strip_prefix("#/definitions/") {
+        Some(name) if !name.contains(['/', '~']) => root.get("definitions")?.get(name),
+        _ => root.pointer(reference.strip_prefix('#')?),
+    }
+}
+
+/// Draft-07 `type`; only what is certainly an integer counts as one.
+fn has_type(instance: &Value, name: &str) -> bool {
+    match (name, instance) {
+        ("null", Value::Null) | ("boolean", Value::Bool(_)) | ("number", Value::Number(_)) => true,
+        ("string", Value::String(_)) | ("array", Value::Array(_)) | ("object", Value::Object(_)) => true,
+        ("integer", Value::Number(n)) => n.is_i64() || n.is_u64(),
+        _ => false,
+    }
+}
+
+/// `minimum` (`at_least`) or `maximum`: true for values that are not numbers, false when the
+/// numbers cannot be compared exactly as integers.
+fn within(instance: &Value, limit: &Value, at_least: bool) -> bool {
+    let (Value::Number(n), Value::Number(limit)) = (instance, limit) else {
+        return !instance.is_number();
+    };
+    let ordering = match (n.as_i64(), limit.as_i64(), n.as_u64(), limit.as_u64()) {
+        (Some(a), Some(b), _, _) => a.cmp(&b),
+        (_, _, Some(a), Some(b)) => a.cmp(&b),
+        _ => return false,
+    };
+    if at_least {
+        ordering != std::cmp::Ordering::Less
+    } else {
+        ordering != std::cmp::Ordering::Greater
+    }
+}
+
+/// A `oneOf` of string constants (an enum with a description per value) that `instance`
+/// matches exactly once.
+fn exactly_one_constant(alternatives: &Value, instance: &Value) -> bool {
+    let (Some(alternatives), Value::String(text)) = (alternatives.as_array(), instance) else {
+        return false;
+    };
+    let mut matched = 0;
+    for alternative in alternatives {
+        let Some(obj) = alternative.as_object() else {
+            return false;
+        };
+        let only_constant = obj.iter().all(|(keyword, value)| match keyword.as_str() {
+            "const" => value.is_string(),
+            "type" => value == "string",
+            "description" | "title" => true,
+            _ => false,
+        });
+        if !only_constant {
+            return false;
+        }
+        if obj.get("const").and_then(Value::as_str) == Some(text.as_str()) {
+            matched += 1;
+        }
+    }
+    matched == 1
 }
 
 /// Checks `instance` (the merged values, nulls and `gloo.omitOverwrite` markers removed) and
 /// returns one located diagnostic per problem.
 pub fn check(instance: &Value, loaded: &LoadedValues) -> Vec<Diagnostic> {
-    let checker = checker();
+    let schema = check_schema();
     let mut out = Vec::new();
-    for err in checker.validator.iter_errors(instance) {
+    // Once the validator is compiled, it checks faster than the walk that avoids compiling it.
+    let validator = match VALIDATOR.get() {
+        Some(validator) => validator,
+        None if proven_valid(schema, schema, instance, 0) => return out,
+        None => validator(),
+    };
+    for err in validator.iter_errors(instance) {
         let pointer = err.instance_path().as_str().to_string();
         let dotted = dotted_path(&pointer);
         let shown = if dotted.is_empty() {
@@ -164,7 +353,7 @@ pub fn check(instance: &Value, loaded: &LoadedValues) -> Vec<Diagnostic> {
         };
         match err.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let known = known_keys(&checker.schema, err.schema_path().as_str());
+                let known = known_keys(schema, err.schema_path().as_str());
                 for key in unexpected {
                     let key_pointer = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
                     let key_path = dotted_path(&key_pointer);
@@ -239,7 +428,7 @@ pub fn check(instance: &Value, loaded: &LoadedValues) -> Vec<Diagnostic> {
                 );
             }
             ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => {
-                let allowed = constants(&checker.schema, err.schema_path().as_str());
+                let allowed = constants(schema, err.schema_path().as_str());
                 let help = if allowed.is_empty() {
                     format!("see docs/values.md for `{dotted}`")
                 } else {
@@ -350,9 +539,9 @@ fn describe(value: &Value) -> String {
 /// Info findings for every key the user set that gloo-istio accepts but does not render, once
 /// per key: chart keys marked in the schema, and keys of sections we read only in part.
 pub fn not_rendered(loaded: &LoadedValues) -> Vec<Diagnostic> {
-    let schema = &checker().schema;
+    let schema = check_schema();
     let mut out = Vec::new();
-    walk_unrendered(schema, schema, &loaded.user, String::new(), loaded, &mut out);
+    walk_unrendered(schema, schema, &loaded.user, &mut String::new(), loaded, &mut out);
     out
 }
 
@@ -366,7 +555,7 @@ fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
             continue;
         }
         match current.get("$ref").and_then(Value::as_str) {
-            Some(reference) => match reference.strip_prefix('#').and_then(|p| root.pointer(p)) {
+            Some(reference) => match resolve_ref(root, reference) {
                 Some(target) => current = target,
                 None => return current,
             },
@@ -376,11 +565,21 @@ fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
     current
 }
 
+/// Appends `/key` to a JSON pointer, escaped.
+fn push_pointer_token(pointer: &mut String, key: &str) {
+    pointer.push('/');
+    if key.contains(['~', '/']) {
+        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+    } else {
+        pointer.push_str(key);
+    }
+}
+
 fn walk_unrendered(
     root: &Value,
     schema: &Value,
     value: &Value,
-    pointer: String,
+    pointer: &mut String,
     loaded: &LoadedValues,
     out: &mut Vec<Diagnostic>,
 ) {
@@ -391,25 +590,28 @@ fn walk_unrendered(
     let props: Option<&Map<String, Value>> = schema.get("properties").and_then(Value::as_object);
     let closed = schema.get("additionalProperties") == Some(&Value::Bool(false));
     let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+    let parent = pointer.len();
     for (key, child) in map {
         if child.is_null() {
             continue;
         }
-        let child_pointer = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+        pointer.truncate(parent);
+        push_pointer_token(pointer, key);
         let child_schema = props.and_then(|p| p.get(key));
         match child_schema {
             Some(s) if resolve(root, s).get(NOT_RENDERED_MARK).is_some() => {
-                out.push(not_rendered_info(&child_pointer, loaded))
+                out.push(not_rendered_info(pointer, loaded))
             }
-            Some(s) => walk_unrendered(root, s, child, child_pointer, loaded, out),
+            Some(s) => walk_unrendered(root, s, child, pointer, loaded, out),
             None if closed => {}
             None => match additional {
-                Some(s) => walk_unrendered(root, s, child, child_pointer, loaded, out),
-                None if props.is_some() => out.push(not_rendered_info(&child_pointer, loaded)),
+                Some(s) => walk_unrendered(root, s, child, pointer, loaded, out),
+                None if props.is_some() => out.push(not_rendered_info(pointer, loaded)),
                 None => {}
             },
         }
     }
+    pointer.truncate(parent);
 }
 
 fn not_rendered_info(pointer: &str, loaded: &LoadedValues) -> Diagnostic {
@@ -441,6 +643,105 @@ mod tests {
         let schema = values_schema(false);
         let container = &schema["definitions"]["io.k8s.api.core.v1.Container"];
         assert_eq!(container["additionalProperties"], Value::Bool(false));
+    }
+
+    /// The instances the schema checks for the example values files.
+    fn example_instances() -> Vec<(String, Value)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("values");
+        let mut paths: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        paths.sort();
+        paths
+            .into_iter()
+            .map(|path| {
+                let layer = crate::values::layers::read_layer(&path).unwrap();
+                let loaded = LoadedValues::new(vec![layer], crate::values::layers::CHART_DEFAULT_VERSION);
+                (path.display().to_string(), crate::values::schema_instance(&loaded))
+            })
+            .collect()
+    }
+
+    /// Every variant of `value` with one node changed: each scalar, list and mapping replaced by
+    /// values of other types and edge numbers, and an unknown key added to each mapping.
+    fn mutations(value: &Value) -> Vec<Value> {
+        let replacements = [
+            serde_json::json!("x"),
+            serde_json::json!(true),
+            serde_json::json!(-1),
+            serde_json::json!(70000),
+            serde_json::json!(1.5),
+            serde_json::json!(u64::MAX),
+            serde_json::json!([]),
+            serde_json::json!({}),
+        ];
+        let mut out: Vec<Value> = replacements.iter().filter(|r| *r != value).cloned().collect();
+        match value {
+            Value::Object(map) => {
+                let mut extra = map.clone();
+                extra.insert("notAKnownKey".into(), Value::Bool(true));
+                out.push(Value::Object(extra));
+                for (key, child) in map {
+                    for changed in mutations(child) {
+                        let mut copy = map.clone();
+                        copy.insert(key.clone(), changed);
+                        out.push(Value::Object(copy));
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    for changed in mutations(child) {
+                        let mut copy = items.clone();
+                        copy[i] = changed;
+                        out.push(Value::Array(copy));
+                    }
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+
+    #[test]
+    fn the_examples_are_proven_valid_without_the_compiled_validator() {
+        let schema = check_schema();
+        for (name, instance) in example_instances() {
+            assert!(proven_valid(schema, schema, &instance, 0), "{name} is not proven valid");
+        }
+    }
+
+    #[test]
+    fn nothing_the_validator_rejects_is_proven_valid() {
+        let schema = check_schema();
+        let validator = validator();
+        let (mut proven, mut rejected) = (0, 0);
+        // The user's part of one example with every single change (with the defaults, the
+        // instance is mostly the same for each file).
+        for (name, instance) in example_instances().into_iter().take(2) {
+            for mutant in mutations(&instance) {
+                let fast = proven_valid(schema, schema, &mutant, 0);
+                let valid = validator.is_valid(&mutant);
+                assert!(!fast || valid, "{name}: proven valid but rejected: {mutant}");
+                proven += usize::from(fast);
+                rejected += usize::from(!valid);
+            }
+        }
+        // The walk must prove most of what is valid, and the changes must hit the schema.
+        assert!(proven > 100 && rejected > 100, "proven {proven}, rejected {rejected}");
+    }
+
+    #[test]
+    fn the_check_schema_reports_what_the_generated_schema_reports() {
+        let full = jsonschema::draft7::new(&values_schema(false)).unwrap();
+        let errors = |validator: &jsonschema::Validator, instance: &Value| -> Vec<String> {
+            validator
+                .iter_errors(instance)
+                .map(|e| format!("{} {} {e}", e.instance_path().as_str(), e.schema_path().as_str()))
+                .collect()
+        };
+        let (name, instance) = example_instances().swap_remove(0);
+        for mutant in mutations(&instance) {
+            assert_eq!(errors(validator(), &mutant), errors(&full, &mutant), "{name}: {mutant}");
+        }
     }
 
     #[test]

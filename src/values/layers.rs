@@ -400,21 +400,22 @@ pub fn coalesce(user: &Value, defaults: &Value) -> Value {
     }
 }
 
-/// The chart defaults with the Gloo image tags set to `version`.
-pub fn chart_defaults(version: &str) -> Value {
+/// The chart defaults with the Gloo image tags set to `version` (parsed once per process, and
+/// copied only for another version).
+pub fn chart_defaults(version: &str) -> std::borrow::Cow<'static, Value> {
     static PARSED: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    let mut value = PARSED
-        .get_or_init(|| {
-            yaml::load_document(CHART_DEFAULTS.as_bytes(), yaml::Limits::default())
-                .expect("the embedded chart defaults are valid YAML")
-                .expect("the embedded chart defaults are not empty")
-                .to_json()
-        })
-        .clone();
-    if version != CHART_DEFAULT_VERSION {
-        retag(&mut value, version);
+    let parsed = PARSED.get_or_init(|| {
+        yaml::load_document(CHART_DEFAULTS.as_bytes(), yaml::Limits::default())
+            .expect("the embedded chart defaults are valid YAML")
+            .expect("the embedded chart defaults are not empty")
+            .to_json()
+    });
+    if version == CHART_DEFAULT_VERSION {
+        return std::borrow::Cow::Borrowed(parsed);
     }
-    value
+    let mut value = parsed.clone();
+    retag(&mut value, version);
+    std::borrow::Cow::Owned(value)
 }
 
 fn retag(value: &mut Value, version: &str) {

@@ -128,6 +128,16 @@ fn normalize_quantities(value: &mut Value) {
     }
 }
 
+/// What the schema checks: the merged values without nulls and `gloo.omitOverwrite` markers,
+/// quantities as strings.
+pub fn schema_instance(loaded: &LoadedValues) -> Value {
+    let mut instance = loaded.merged.clone();
+    proxy::strip_omit_markers(&mut instance);
+    proxy::strip_nulls(&mut instance);
+    normalize_quantities(&mut instance);
+    instance
+}
+
 /// The outcome of checking values: the model when the values fit it, and every finding.
 #[derive(Debug, Clone)]
 pub struct Checked {
@@ -168,11 +178,7 @@ pub fn check_values(loaded: &LoadedValues, namespace: &str, options: &crate::val
             ],
         };
     }
-    let mut instance = loaded.merged.clone();
-    proxy::strip_omit_markers(&mut instance);
-    proxy::strip_nulls(&mut instance);
-    normalize_quantities(&mut instance);
-
+    let instance = schema_instance(loaded);
     let mut findings = crate::validate::schema::not_rendered(loaded);
     let schema_errors = crate::validate::schema::check(&instance, loaded);
     if !schema_errors.is_empty() {

@@ -77,9 +77,9 @@ fn shift_node(node: &mut super::Node, offset: usize, lines: usize) {
 /// Whether `text` holds anything but document markers, comments and blank lines.
 pub fn has_content(text: &str) -> bool {
     lines(text).any(|line| {
-        let line = line.trim_end_matches(['\n', '\r']);
+        let line = line.trim_end_matches(['\n', '\r']).as_bytes();
         let trimmed = yaml_trim(line);
-        !(trimmed.is_empty() || trimmed.starts_with('#') || is_marker(line, "---") || is_marker(line, "..."))
+        !(trimmed.is_empty() || trimmed[0] == b'#' || is_marker(line, b"---") || is_marker(line, b"..."))
     })
 }
 
@@ -113,19 +113,29 @@ pub fn has_lone_cr(text: &str) -> bool {
     memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n'))
 }
 
-/// A line without YAML's white space: spaces, tabs and a line ending's `\r`. (Unicode trimming
-/// would also eat `\v`, U+0085 or U+00A0, which YAML counts as content.)
-fn yaml_trim(line: &str) -> &str {
-    line.trim_start_matches('\u{feff}').trim_matches([' ', '\t', '\r'])
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = "\u{feff}".as_bytes();
+
+/// A line without its leading byte order marks and YAML's white space: spaces, tabs and a line
+/// ending's `\r`. (Unicode trimming would also eat `\v`, U+0085 or U+00A0, which YAML counts as
+/// content.)
+fn yaml_trim(mut line: &[u8]) -> &[u8] {
+    while let Some(rest) = line.strip_prefix(BOM) {
+        line = rest;
+    }
+    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r');
+    let start = line.iter().position(|b| !blank(b)).unwrap_or(line.len());
+    let end = line.iter().rposition(|b| !blank(b)).map_or(start, |i| i + 1);
+    &line[start..end]
 }
 
 /// `---` or `...` at column 0, alone or followed by a space or a tab.
-fn is_marker(line: &str, marker: &str) -> bool {
+fn is_marker(line: &[u8], marker: &[u8]) -> bool {
     // A byte order mark may start any document of a stream (YAML 1.2 §5.2).
-    let line = line.strip_prefix('\u{feff}').unwrap_or(line);
-    let line = line.strip_suffix('\r').unwrap_or(line);
+    let line = line.strip_prefix(BOM).unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
     match line.strip_prefix(marker) {
-        Some(rest) => rest.is_empty() || rest.starts_with(' ') || rest.starts_with('\t'),
+        Some(rest) => matches!(rest.first(), None | Some(b' ' | b'\t')),
         None => false,
     }
 }
@@ -194,9 +204,19 @@ pub struct Splitter {
 impl Splitter {
     /// Feeds one line (with its line ending) and says where a boundary falls.
     pub fn line(&mut self, line: &str) -> Boundary {
-        let bare = line.strip_suffix('\n').unwrap_or(line);
-        let bare = bare.strip_suffix('\r').unwrap_or(bare);
-        if is_marker(bare, "---") {
+        self.line_bytes(line.as_bytes())
+    }
+
+    /// [`line`](Self::line) on the bytes of a line, for readers that check UTF-8 apart.
+    pub fn line_bytes(&mut self, line: &[u8]) -> Boundary {
+        // Most lines: only a line that starts with `-`, `.` or a byte order mark can be a
+        // marker, and once the document has content, the rest of its lines need no scan.
+        if self.has_content && !matches!(line.first(), Some(b'-' | b'.' | 0xEF)) {
+            return Boundary::None;
+        }
+        let bare = line.strip_suffix(b"\n").unwrap_or(line);
+        let bare = bare.strip_suffix(b"\r").unwrap_or(bare);
+        if is_marker(bare, b"---") {
             let boundary = if self.has_content || self.has_marker {
                 Boundary::Before
             } else {
@@ -204,21 +224,23 @@ impl Splitter {
             };
             self.has_content = false;
             self.has_marker = true;
-            let rest = yaml_trim(&bare.trim_start_matches('\u{feff}')[3..]);
-            if !rest.is_empty() && !rest.starts_with('#') {
+            let mut after_bom = bare;
+            while let Some(rest) = after_bom.strip_prefix(BOM) {
+                after_bom = rest;
+            }
+            let rest = yaml_trim(&after_bom[3..]);
+            if !rest.is_empty() && rest[0] != b'#' {
                 self.has_content = true;
             }
             boundary
-        } else if is_marker(bare, "...") {
+        } else if is_marker(bare, b"...") {
             self.has_content = false;
             self.has_marker = false;
             Boundary::After
         } else {
-            // Only the first content line matters: once the document has content, the rest of
-            // its lines need no scan.
             if !self.has_content {
                 let trimmed = yaml_trim(bare);
-                if !trimmed.is_empty() && !trimmed.starts_with('#') {
+                if !trimmed.is_empty() && trimmed[0] != b'#' {
                     self.has_content = true;
                 }
             }
