@@ -65,7 +65,8 @@ pub fn restricted_defaults(model: &Model) -> Option<Object> {
     }
 }
 
-fn global_floating_user_id(model: &Model) -> bool {
+/// Whether `global.securitySettings.floatingUserId` is on.
+pub fn global_floating_user_id(model: &Model) -> bool {
     model
         .values
         .global

@@ -23,19 +23,9 @@ pub fn check(ctx: &mut Ctx) {
     custom_sidecars(ctx);
 }
 
-fn global_floating(ctx: &Ctx) -> bool {
-    ctx.model
-        .values
-        .global
-        .security_settings
-        .as_ref()
-        .and_then(|s| s.floating_user_id)
-        == Some(true)
-}
-
 /// `floatingUserId` drops `runAsUser`; a user the values fix next to it is dropped without a word.
 fn floating_user_with_fixed_user(ctx: &mut Ctx) {
-    let global = global_floating(ctx);
+    let global = security::global_floating_user_id(ctx.model);
     for proxy in ctx.model.proxies.clone() {
         let pod = proxy.values.pod_template.clone().unwrap_or_default();
         let pod_floating = pod.floating_user_id == Some(true);
