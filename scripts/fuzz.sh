@@ -17,6 +17,11 @@
 #   FUZZ_JOBS=N              libFuzzer worker processes per target (default 1)
 #   FUZZ_STRICT=1            the postrender target also fails on GI099 for a stream (see
 #                            fuzz/fuzz_targets/postrender.rs)
+#   FUZZ_SEED=N              libFuzzer's random seed (default 1, so that a run repeats the
+#                            mutations of the last one as far as the target is deterministic;
+#                            `random` for a new seed each run)
+#   FUZZ_CORPUS=DIR          where the growing corpus lives (default fuzz/corpus); a fresh
+#                            empty directory starts from the seeds alone, as CI does
 set -euo pipefail
 
 seconds=${1:-30}
@@ -55,7 +60,7 @@ echo "==== building the fuzz targets (sanitizer: $sanitizer) ===="
 cargo fuzz build --sanitizer "$sanitizer"
 
 reference=${GLOO_REFERENCE_DIR:-$repo_root/../shared/reference/gloo-chart}
-corpus_root=fuzz/corpus
+corpus_root=${FUZZ_CORPUS:-fuzz/corpus}
 seed_root=$(mktemp -d)
 trap 'rm -rf "$seed_root"' EXIT
 
@@ -130,13 +135,16 @@ max_len() {
 failed=()
 for target in "${targets[@]}"; do
   echo "==== fuzzing $target for ${seconds}s ===="
-  parallel=()
+  options=()
+  if [ "${FUZZ_SEED:-1}" != random ]; then
+    options+=(-seed="${FUZZ_SEED:-1}")
+  fi
   if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then
-    parallel=(-fork="$FUZZ_JOBS")
+    options+=(-fork="$FUZZ_JOBS")
   fi
   if cargo fuzz run --sanitizer "$sanitizer" "$target" "$corpus_root/$target" "$seed_root/$target" -- \
     -max_total_time="$seconds" \
-    "${parallel[@]}" \
+    "${options[@]}" \
     -max_len="$(max_len "$target")" \
     -timeout=10 \
     -rss_limit_mb=2048 \

@@ -574,6 +574,7 @@ impl<'a> State<'a> {
             );
         }
         let mut missing_volumes = Vec::new();
+        let mut reused = Vec::new();
         for ours in &wanted {
             match volumes.iter().position(|t| t["name"] == ours["name"]) {
                 Some(i) if !same(&volumes[i], ours) => {
@@ -588,9 +589,20 @@ impl<'a> State<'a> {
                         "remove the volume, or uninject first",
                     ));
                 }
-                Some(_) => {}
+                Some(_) => reused.extend(ours["name"].as_str().map(|n| format!("`{n}`"))),
                 None => missing_volumes.push(ours.clone()),
             }
+        }
+        if matches!(self.operation, Operation::Inject { .. }) && !reused.is_empty() {
+            // Volumes left from an earlier injection: kept, and uninject will take them with the
+            // sidecars, so the pair does not give this input back. Said, not hidden.
+            self.note(
+                crate::diag::Level::Warning,
+                format!(
+                    "the pod of {name} already has the Istio volume(s) {} without the sidecars: kept as they are for the sidecars; `uninject` will remove them",
+                    reused.join(", ")
+                ),
+            );
         }
         if !missing_volumes.is_empty() {
             let anchor = volumes

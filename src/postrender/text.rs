@@ -143,10 +143,20 @@ impl Edits {
         self.edits.is_empty()
     }
 
-    /// Applies the edits; insertions at one offset keep the order they were added in.
+    /// Applies the edits. Insertions at one offset (the end of a block where several edits
+    /// add lines) go deepest first, and at one depth list items before keys: a line ends the
+    /// blocks deeper than itself, so a shallower line inserted first would adopt the deeper
+    /// ones (an annotation added after a new `labels:` entry would become a label). Otherwise
+    /// the order of addition is kept.
     pub fn apply(mut self, text: &str) -> Result<String, String> {
-        // Stable sort: for equal starts the order of addition is kept.
-        self.edits.sort_by_key(|(range, _)| (range.start, range.end));
+        self.edits.sort_by_key(|(range, insert)| {
+            let nesting = if range.is_empty() {
+                insertion_nesting(insert)
+            } else {
+                (0, false)
+            };
+            (range.start, range.end, std::cmp::Reverse(nesting))
+        });
         let mut out = String::with_capacity(text.len() + self.edits.iter().map(|(_, t)| t.len()).sum::<usize>());
         let mut cursor = 0;
         for (range, insert) in &self.edits {
@@ -160,6 +170,18 @@ impl Edits {
         out.push_str(&text[cursor..]);
         Ok(out)
     }
+}
+
+/// The nesting of inserted lines: the indentation of the first line with content, and whether
+/// it is a list item (at one indentation an item belongs to the list above, a key does not).
+fn insertion_nesting(text: &str) -> (usize, bool) {
+    text.lines()
+        .map(|line| line.trim_end_matches('\r'))
+        .find(|line| !line.trim().is_empty())
+        .map_or((0, false), |line| {
+            let body = line.trim_start_matches(' ');
+            (line.len() - body.len(), body == "-" || body.starts_with("- "))
+        })
 }
 
 #[cfg(test)]
@@ -204,6 +226,40 @@ mod tests {
         let mut undo = Edits::default();
         undo.delete(again.item_lines("/spec/containers/2").unwrap());
         assert_eq!(undo.apply(&injected).unwrap(), DOC);
+    }
+
+    #[test]
+    fn insertions_at_one_offset_go_deepest_first() {
+        // The end of `annotations` is also the end of `metadata`: a new annotation and a new
+        // `labels:` entry land at one offset, whatever order they are added in.
+        let doc = "metadata:\n  annotations:\n    a: \"1\"\nspec: {}\n";
+        let at = doc.find("spec:").unwrap();
+        let mut edits = Edits::default();
+        edits.insert(at, "  labels:\n    l: \"2\"\n".into());
+        edits.insert(at, "    b: \"3\"\n".into());
+        let out = edits.apply(doc).unwrap();
+        let parsed = DocText::parse(&out).unwrap().unwrap();
+        assert_eq!(
+            parsed.value["metadata"]["annotations"],
+            json!({"a": "1", "b": "3"}),
+            "{out}"
+        );
+        assert_eq!(parsed.value["metadata"]["labels"], json!({"l": "2"}), "{out}");
+
+        // At one indentation, an item of the list above goes before a new key.
+        let doc = "spec:\n  containers:\n  - name: a\nstatus: {}\n";
+        let at = doc.find("status:").unwrap();
+        let mut edits = Edits::default();
+        edits.insert(at, "  volumes:\n  - name: v\n".into());
+        edits.insert(at, "  - name: b\n".into());
+        let out = edits.apply(doc).unwrap();
+        let parsed = DocText::parse(&out).unwrap().unwrap();
+        assert_eq!(
+            parsed.value["spec"]["containers"],
+            json!([{"name": "a"}, {"name": "b"}]),
+            "{out}"
+        );
+        assert_eq!(parsed.value["spec"]["volumes"], json!([{"name": "v"}]), "{out}");
     }
 
     #[test]
