@@ -17,9 +17,28 @@ use crate::yaml::Limits;
 /// Helm 4 names each document's template in this annotation (and rebuilds `# Source:` from it).
 pub const HELM4_FILENAME_ANNOTATION: &str = "postrenderer.helm.sh/postrender-filename";
 
-/// Whether `needle` occurs in `text` (a vectorised search: it runs over every document).
-fn contains(text: &str, needle: &str) -> bool {
-    memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some()
+/// The strings looked for in every document, each with its vectorised search built once per
+/// process (building one costs more than searching a small document).
+struct Needles {
+    helm4: memchr::memmem::Finder<'static>,
+    kind: memchr::memmem::Finder<'static>,
+    proxy_id: memchr::memmem::Finder<'static>,
+    gloo: memchr::memmem::Finder<'static>,
+}
+
+fn needles() -> &'static Needles {
+    static NEEDLES: std::sync::OnceLock<Needles> = std::sync::OnceLock::new();
+    NEEDLES.get_or_init(|| Needles {
+        helm4: memchr::memmem::Finder::new(HELM4_FILENAME_ANNOTATION),
+        kind: memchr::memmem::Finder::new("kind"),
+        proxy_id: memchr::memmem::Finder::new("gateway-proxy-id"),
+        gloo: memchr::memmem::Finder::new("gloo"),
+    })
+}
+
+/// Whether `finder`'s string occurs in `text`.
+fn contains(text: &str, finder: &memchr::memmem::Finder<'_>) -> bool {
+    finder.find(text.as_bytes()).is_some()
 }
 
 /// The Istio volumes of a gateway-proxy pod, in the chart's order (Istio spec §2.7).
@@ -153,7 +172,7 @@ impl<'a> State<'a> {
         if !self.saw_content && crate::yaml::stream::has_content(&doc.text) {
             self.saw_content = true;
         }
-        if !self.helm4 && contains(&doc.text, HELM4_FILENAME_ANNOTATION) {
+        if !self.helm4 && contains(&doc.text, &needles().helm4) {
             self.helm4 = true;
         }
         // Only documents that may be ours are parsed; everything else passes through unread.
@@ -306,15 +325,15 @@ impl<'a> State<'a> {
             .find_map(|line| line.strip_prefix("kind:"))
             .map(|k| k.trim().trim_matches(['"', '\'']));
         match kind {
-            None => contains(text, "kind"),
+            None => contains(text, &needles().kind),
             Some("Deployment") => {
-                contains(text, "gateway-proxy-id")
+                contains(text, &needles().proxy_id)
                     || (matches!(self.operation, Operation::PostRender)
                         && (self.model.values.global.istio_integration.disable_autoinjection == Some(true)
                             || self.model.sidecar_on_gateway())
-                        && contains(text, "gloo"))
+                        && contains(text, &needles().gloo))
             }
-            Some("DaemonSet" | "ConfigMap") => contains(text, "gateway-proxy-id"),
+            Some("DaemonSet" | "ConfigMap") => contains(text, &needles().proxy_id),
             Some("Settings" | "Upstream") => true,
             Some(_) => false,
         }
