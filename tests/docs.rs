@@ -1,5 +1,6 @@
-//! Generated files stay current: `docs/values.md`, `docs/values.schema.json` and the schema of our
-//! own check, `src/validate/check-schema.json`, are written from the model (`UPDATE_SNAPSHOTS=1
+//! Generated files stay current: `docs/values.md`, `docs/values.schema.json`, the schema of our
+//! own check, `src/validate/check-schema.json`, and the chart defaults as JSON,
+//! `src/values/chart-defaults.json`, are written from the model and the defaults (`UPDATE_SNAPSHOTS=1
 //! cargo test --test docs` rewrites them), and every diagnostic code in the source has its section
 //! in `docs/diagnostics.md` and vice versa.
 
@@ -45,6 +46,14 @@ fn check_schema_is_current() {
     check_generated(
         "src/validate/check-schema.json",
         &gloo_istio::validate::schema::check_schema_json(),
+    );
+}
+
+#[test]
+fn chart_defaults_json_is_current() {
+    check_generated(
+        "src/values/chart-defaults.json",
+        &gloo_istio::values::layers::chart_defaults_json(),
     );
 }
 

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gloo_istio::render::{RenderOptions, render_files};
+use gloo_istio::render::{ManifestKind, RenderOptions, render_files};
 use similar::TextDiff;
 
 fn root() -> PathBuf {
@@ -69,4 +69,29 @@ fn every_snapshot_has_its_values_file() {
         .map(|s| s.display().to_string())
         .collect();
     assert!(orphans.is_empty(), "snapshots without a values file: {orphans:?}");
+}
+
+/// The bootstrap a render reports beside each ConfigMap (what `envoy --mode validate` and the
+/// bootstrap snapshots use) is the one in the ConfigMap's `data` as printed.
+#[test]
+fn reported_bootstraps_are_the_config_maps_own() {
+    for values in yaml_files(&root().join("values")) {
+        let opts = RenderOptions {
+            values_files: vec![values.clone()],
+            ..RenderOptions::default()
+        };
+        let rendered = render_files(&opts).unwrap_or_else(|f| panic!("{}: {f}", values.display()));
+        let mut config_maps = 0;
+        for manifest in rendered.manifests.iter().filter(|m| m.kind == ManifestKind::ConfigMap) {
+            config_maps += 1;
+            assert_eq!(
+                manifest.envoy_bootstrap,
+                gloo_istio::render::check::config_map_bootstrap(&manifest.text),
+                "{}: ConfigMap {}",
+                values.display(),
+                manifest.name
+            );
+        }
+        assert!(config_maps > 0, "{}: no ConfigMap rendered", values.display());
+    }
 }

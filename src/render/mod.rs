@@ -256,11 +256,16 @@ pub fn render_model(model: &Model, tera: &Tera) -> Result<Vec<Manifest>, Failure
             envoy_bootstrap: None,
             template: "workload.yaml",
         });
+        // The bootstrap rendered above is the ConfigMap's, unless an override replaced it.
+        let envoy_bootstrap = match (bootstrap_text, cm_override.filter(|o| !o.is_empty())) {
+            (Some(text), None) => Some(text),
+            _ => check::config_map_bootstrap(&cm_text),
+        };
         manifests.push(Manifest {
             kind: ManifestKind::ConfigMap,
             name: cm_view.name.clone(),
             namespace: cm_view.namespace.clone(),
-            envoy_bootstrap: check::config_map_bootstrap(&cm_text),
+            envoy_bootstrap,
             text: cm_text,
             template: "configmap.yaml",
         });

@@ -166,13 +166,68 @@ fn remove_annotations(schema: &mut Value) {
     }
 }
 
-/// The schema of [`check`] and [`not_rendered`], parsed once per process.
-fn check_schema() -> &'static Value {
-    static SCHEMA: OnceLock<Value> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        serde_json::from_str(include_str!("check-schema.json"))
-            .expect("src/validate/check-schema.json is the JSON the docs test keeps current")
-    })
+/// The committed check schema, as text.
+const CHECK_SCHEMA: &str = include_str!("check-schema.json");
+
+/// The check schema of [`check`] and [`not_rendered`], read once per process: the top level at
+/// once, each definition when a `$ref` first reaches it (most values use a few of the many
+/// Kubernetes definitions, and parsing them all costs more than the walk).
+struct CheckSchema {
+    /// The top level, without `definitions`.
+    root: Value,
+    /// Each definition's JSON text, parsed on first use.
+    definitions: std::collections::HashMap<&'static str, (&'static serde_json::value::RawValue, OnceLock<Value>)>,
+    /// The whole schema, for the compiled validator and the error messages.
+    whole: OnceLock<Value>,
+}
+
+impl CheckSchema {
+    fn parse() -> CheckSchema {
+        const BROKEN: &str = "src/validate/check-schema.json is the JSON the docs test keeps current";
+        let top: Map<String, Value> =
+            serde_json::from_str::<std::collections::BTreeMap<&str, &serde_json::value::RawValue>>(CHECK_SCHEMA)
+                .expect(BROKEN)
+                .into_iter()
+                .filter(|(key, _)| *key != "definitions")
+                .map(|(key, raw)| (key.to_string(), serde_json::from_str(raw.get()).expect(BROKEN)))
+                .collect();
+        #[derive(serde::Deserialize)]
+        struct Definitions<'a> {
+            #[serde(borrow, default)]
+            definitions: std::collections::HashMap<&'a str, &'a serde_json::value::RawValue>,
+        }
+        let definitions = serde_json::from_str::<Definitions<'static>>(CHECK_SCHEMA)
+            .expect(BROKEN)
+            .definitions
+            .into_iter()
+            .map(|(name, raw)| (name, (raw, OnceLock::new())))
+            .collect();
+        CheckSchema {
+            root: Value::Object(top),
+            definitions,
+            whole: OnceLock::new(),
+        }
+    }
+
+    /// The definition `name`, parsed on first use.
+    fn definition(&self, name: &str) -> Option<&Value> {
+        let (raw, parsed) = self.definitions.get(name)?;
+        Some(parsed.get_or_init(|| {
+            serde_json::from_str(raw.get()).expect("a definition of the committed check schema is JSON")
+        }))
+    }
+
+    fn whole(&self) -> &Value {
+        self.whole.get_or_init(|| {
+            serde_json::from_str(CHECK_SCHEMA)
+                .expect("src/validate/check-schema.json is the JSON the docs test keeps current")
+        })
+    }
+}
+
+fn check_schema() -> &'static CheckSchema {
+    static SCHEMA: OnceLock<CheckSchema> = OnceLock::new();
+    SCHEMA.get_or_init(CheckSchema::parse)
 }
 
 /// The compiled validator of [`check_schema`]: built once per process, when a value is not
@@ -182,7 +237,7 @@ static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
 
 fn validator() -> &'static jsonschema::Validator {
     VALIDATOR.get_or_init(|| {
-        jsonschema::draft7::new(check_schema()).expect("the generated values schema is a valid draft-07 schema")
+        jsonschema::draft7::new(check_schema().whole()).expect("the generated values schema is a valid draft-07 schema")
     })
 }
 
@@ -208,7 +263,7 @@ const MAX_PROOF_DEPTH: usize = 512;
 /// whenever it is not sure: an unknown keyword, a format `jsonschema` checks, numbers it cannot
 /// compare exactly, `$ref` siblings (checked too, where draft 07 ignores them). It is never true
 /// for a value the compiled validator rejects, so the messages still all come from the validator.
-fn proven_valid(root: &Value, schema: &Value, instance: &Value, depth: usize) -> bool {
+fn proven_valid(root: &CheckSchema, schema: &Value, instance: &Value, depth: usize) -> bool {
     let obj = match schema {
         Value::Bool(valid) => return *valid,
         Value::Object(obj) if depth < MAX_PROOF_DEPTH => obj,
@@ -270,10 +325,10 @@ fn proven_valid(root: &Value, schema: &Value, instance: &Value, depth: usize) ->
 }
 
 /// The target of a `$ref` within `root`: a definition by name, or any JSON pointer.
-fn resolve_ref<'a>(root: &'a Value, reference: &str) -> Option<&'a Value> {
+fn resolve_ref<'a>(root: &'a CheckSchema, reference: &str) -> Option<&'a Value> {
     match reference.strip_prefix("#/definitions/") {
-        Some(name) if !name.contains(['/', '~']) => root.get("definitions")?.get(name),
-        _ => root.pointer(reference.strip_prefix('#')?),
+        Some(name) if !name.contains(['/', '~']) => root.definition(name),
+        _ => root.whole().pointer(reference.strip_prefix('#')?),
     }
 }
 
@@ -335,14 +390,14 @@ fn exactly_one_constant(alternatives: &Value, instance: &Value) -> bool {
 /// Checks `instance` (the merged values, nulls and `gloo.omitOverwrite` markers removed) and
 /// returns one located diagnostic per problem.
 pub fn check(instance: &Value, loaded: &LoadedValues) -> Vec<Diagnostic> {
-    let schema = check_schema();
     let mut out = Vec::new();
     // Once the validator is compiled, it checks faster than the walk that avoids compiling it.
     let validator = match VALIDATOR.get() {
         Some(validator) => validator,
-        None if proven_valid(schema, schema, instance, 0) => return out,
+        None if proven_valid(check_schema(), &check_schema().root, instance, 0) => return out,
         None => validator(),
     };
+    let schema = check_schema().whole();
     for err in validator.iter_errors(instance) {
         let pointer = err.instance_path().as_str().to_string();
         let dotted = dotted_path(&pointer);
@@ -541,11 +596,11 @@ fn describe(value: &Value) -> String {
 pub fn not_rendered(loaded: &LoadedValues) -> Vec<Diagnostic> {
     let schema = check_schema();
     let mut out = Vec::new();
-    walk_unrendered(schema, schema, &loaded.user, &mut String::new(), loaded, &mut out);
+    walk_unrendered(schema, &schema.root, &loaded.user, &mut String::new(), loaded, &mut out);
     out
 }
 
-fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
+fn resolve<'a>(root: &'a CheckSchema, schema: &'a Value) -> &'a Value {
     let mut current = schema;
     for _ in 0..16 {
         if let Some(Value::Array(all)) = current.get("allOf")
@@ -576,7 +631,7 @@ fn push_pointer_token(pointer: &mut String, key: &str) {
 }
 
 fn walk_unrendered(
-    root: &Value,
+    root: &CheckSchema,
     schema: &Value,
     value: &Value,
     pointer: &mut String,
@@ -705,7 +760,10 @@ mod tests {
     fn the_examples_are_proven_valid_without_the_compiled_validator() {
         let schema = check_schema();
         for (name, instance) in example_instances() {
-            assert!(proven_valid(schema, schema, &instance, 0), "{name} is not proven valid");
+            assert!(
+                proven_valid(schema, &schema.root, &instance, 0),
+                "{name} is not proven valid"
+            );
         }
     }
 
@@ -718,7 +776,7 @@ mod tests {
         // instance is mostly the same for each file).
         for (name, instance) in example_instances().into_iter().take(2) {
             for mutant in mutations(&instance) {
-                let fast = proven_valid(schema, schema, &mutant, 0);
+                let fast = proven_valid(schema, &schema.root, &mutant, 0);
                 let valid = validator.is_valid(&mutant);
                 assert!(!fast || valid, "{name}: proven valid but rejected: {mutant}");
                 proven += usize::from(fast);
