@@ -184,27 +184,22 @@ struct CheckSchema {
 impl CheckSchema {
     fn parse() -> CheckSchema {
         const BROKEN: &str = "src/validate/check-schema.json is the JSON the docs test keeps current";
-        let top: Map<String, Value> =
-            serde_json::from_str::<std::collections::BTreeMap<&str, &serde_json::value::RawValue>>(CHECK_SCHEMA)
-                .expect(BROKEN)
-                .into_iter()
-                .filter(|(key, _)| *key != "definitions")
-                .map(|(key, raw)| (key.to_string(), serde_json::from_str(raw.get()).expect(BROKEN)))
-                .collect();
-        #[derive(serde::Deserialize)]
-        struct Definitions<'a> {
-            #[serde(borrow, default)]
-            definitions: std::collections::HashMap<&'a str, &'a serde_json::value::RawValue>,
-        }
-        let definitions = serde_json::from_str::<Definitions<'static>>(CHECK_SCHEMA)
-            .expect(BROKEN)
-            .definitions
+        type Raw<'a> = std::collections::HashMap<&'a str, &'a serde_json::value::RawValue>;
+        let mut top: Raw<'static> = serde_json::from_str(CHECK_SCHEMA).expect(BROKEN);
+        let definitions: Raw<'static> = top
+            .remove("definitions")
+            .map_or_else(|| Ok(Raw::new()), |raw| serde_json::from_str(raw.get()))
+            .expect(BROKEN);
+        let root = top
             .into_iter()
-            .map(|(name, raw)| (name, (raw, OnceLock::new())))
+            .map(|(key, raw)| (key.to_string(), serde_json::from_str(raw.get()).expect(BROKEN)))
             .collect();
         CheckSchema {
-            root: Value::Object(top),
-            definitions,
+            root: Value::Object(root),
+            definitions: definitions
+                .into_iter()
+                .map(|(name, raw)| (name, (raw, OnceLock::new())))
+                .collect(),
             whole: OnceLock::new(),
         }
     }
