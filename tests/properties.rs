@@ -6,7 +6,8 @@
 //! - documents `post-render` does not concern (odd formatting, CRLF, block scalars holding
 //!   `---`, end markers, anything at all after an unrelated `kind:`) pass through byte for byte,
 //!   in order, interleaved with the reference stream;
-//! - the stream splitters give the input back and agree with each other.
+//! - the stream splitters give the input back and agree with each other;
+//! - `yaml::parse_json`'s fast path answers as the full loader does.
 //!
 //! The runs are deterministic (a fixed seed; set `PROPTEST_RNG_SEED` to explore others, and
 //! `PROPTEST_CASES` for more cases) and each property stays within a few seconds in a debug
@@ -640,6 +641,120 @@ fn each_piece_of_the_splitter_is_one_yaml_document() {
             }
         }
     });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fast JSON path
+// ---------------------------------------------------------------------------------------------
+
+/// Lines of YAML-like text: plain structure, and the features the fast path refuses (anchors,
+/// aliases, merge keys, tags, duplicate keys, second documents, flow collections as keys).
+fn json_path_line() -> impl Strategy<Value = String> {
+    let piece = proptest::sample::select(vec![
+        "a: 1",
+        "a: 2",
+        "b: x",
+        "- 1",
+        "- a: 1",
+        "-",
+        "c:",
+        "d: [1, {e: f}]",
+        "e: {a: 1, a: 2}",
+        "f: |",
+        "g: >-",
+        "text",
+        "h: &x 1",
+        "i: *x",
+        "<<: *x",
+        "'<<': 1",
+        "j: !!str 1",
+        "k: !!int 0x1F",
+        "l: !t 1",
+        "m: .nan",
+        "n: 1e3",
+        "o: ~",
+        "p: 'q: r'",
+        "\"s\": \"t\"",
+        "? [u]",
+        ": v",
+        "---",
+        "...",
+        "# c",
+        "w: 9223372036854775808",
+        "x: -0o17",
+        "y: \"\\u0000\"",
+        "z: [",
+        "]",
+        "{",
+        "}",
+    ]);
+    (0..3usize, piece).prop_map(|(indent, piece)| format!("{}{piece}", "  ".repeat(indent)))
+}
+
+/// Whatever the text, `parse_json` answers as the loader does: the same value, or the same error.
+#[test]
+fn the_fast_json_path_answers_as_the_loader() {
+    proptest!(config(512), |(lines in proptest::collection::vec(json_path_line(), 0..12))| {
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        prop_assert_eq!(yaml::parse_json(&text), yaml::parse_json_with_loader(&text), "{:?}", text);
+    });
+}
+
+/// On every document of the corpora (our snapshots, the chart's reference renders, the hostile
+/// inputs), the fast path gives the loader's value or leaves the document to it; and it takes
+/// every document we render.
+#[test]
+fn the_fast_json_path_agrees_with_the_loader_on_every_corpus() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut texts: Vec<(String, String, bool)> = Vec::new();
+    let mut add_dir = |dir: &Path, ours: bool| {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        for file in files.into_iter().filter(|p| p.is_file()) {
+            let bytes = std::fs::read(&file).unwrap();
+            texts.push((
+                file.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+                ours,
+            ));
+        }
+    };
+    add_dir(&root.join("snapshots"), true);
+    for sub in ["values", "streams"] {
+        add_dir(&root.join("tests/hostile").join(sub), false);
+    }
+    texts.extend(
+        all_references()
+            .iter()
+            .map(|(name, text)| (name.clone(), text.clone(), false)),
+    );
+    let (mut taken, mut documents) = (0, 0);
+    for (name, text, ours) in &texts {
+        for doc in split_stream(text) {
+            documents += 1;
+            let fast = yaml::load::plain_json(doc.text);
+            if *ours && !doc.text.trim().is_empty() {
+                assert!(
+                    fast.is_some(),
+                    "{name}, line {}: a rendered document left to the loader",
+                    doc.line
+                );
+            }
+            if let Some(value) = fast {
+                taken += 1;
+                assert_eq!(
+                    Ok(value),
+                    yaml::parse_json_with_loader(doc.text),
+                    "{name}, line {}",
+                    doc.line
+                );
+            }
+        }
+    }
+    assert!(
+        taken > 50 && taken < documents,
+        "taken {taken} of {documents}: both paths must be exercised"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

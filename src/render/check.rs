@@ -18,13 +18,21 @@ pub fn parse(text: &str) -> Result<Value, String> {
 
 /// The first place where `a` and `b` differ, as a JSON pointer.
 pub fn first_difference(a: &Value, b: &Value, pointer: &str) -> Option<String> {
-    fn diff(a: &Value, b: &Value, path: &mut Vec<String>) -> bool {
+    difference(a, b, pointer, false)
+}
+
+/// [`first_difference`], or with `a_nulls_absent` the first difference once every `null`
+/// mapping entry of `a` counts as absent (as [`strip_nulls`] would leave it), without copying
+/// `a`.
+fn difference(a: &Value, b: &Value, pointer: &str, a_nulls_absent: bool) -> Option<String> {
+    fn diff(a: &Value, b: &Value, path: &mut Vec<String>, skip: bool) -> bool {
         match (a, b) {
             (Value::Object(x), Value::Object(y)) => {
                 for (key, u) in x {
                     match y.get(key) {
+                        _ if skip && u.is_null() => {}
                         Some(v) => {
-                            if diff(u, v, path) {
+                            if diff(u, v, path, skip) {
                                 path.push(key.clone());
                                 return true;
                             }
@@ -35,7 +43,8 @@ pub fn first_difference(a: &Value, b: &Value, pointer: &str) -> Option<String> {
                         }
                     }
                 }
-                if let Some(key) = y.keys().find(|k| !x.contains_key(*k)) {
+                let absent = |k: &String| x.get(k).is_none_or(|u| skip && u.is_null());
+                if let Some(key) = y.keys().find(|k| absent(k)) {
                     path.push(key.clone());
                     return true;
                 }
@@ -46,7 +55,7 @@ pub fn first_difference(a: &Value, b: &Value, pointer: &str) -> Option<String> {
                     return true;
                 }
                 for (i, (u, v)) in x.iter().zip(y).enumerate() {
-                    if diff(u, v, path) {
+                    if diff(u, v, path, skip) {
                         path.push(i.to_string());
                         return true;
                     }
@@ -58,7 +67,7 @@ pub fn first_difference(a: &Value, b: &Value, pointer: &str) -> Option<String> {
         }
     }
     let mut path = Vec::new();
-    if !diff(a, b, &mut path) {
+    if !diff(a, b, &mut path, a_nulls_absent) {
         return None;
     }
     let mut out = pointer.to_string();
@@ -69,14 +78,12 @@ pub fn first_difference(a: &Value, b: &Value, pointer: &str) -> Option<String> {
     Some(out)
 }
 
+/// Reads `value` as a `T` and writes it back: the two trees must agree, nulls aside.
 fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(), String> {
-    let typed: T =
-        serde_json::from_value(value.clone()).map_err(|e| format!("does not parse as its Kubernetes type: {e}"))?;
+    let typed = T::deserialize(value).map_err(|e| format!("does not parse as its Kubernetes type: {e}"))?;
     let mut back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
     strip_nulls(&mut back);
-    let mut original = value.clone();
-    strip_nulls(&mut original);
-    match first_difference(&original, &back, "") {
+    match difference(value, &back, "", true) {
         None => Ok(()),
         Some(at) => Err(format!(
             "has a field its Kubernetes type does not know or reads differently, at {at}"

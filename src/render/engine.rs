@@ -110,10 +110,32 @@ pub fn engine(dir: Option<&Path>) -> Result<Tera, String> {
     Ok(tera)
 }
 
-/// The shared engine with the embedded templates, parsed once per process.
+/// The engine with the embedded templates; the error stays here so that the thread of
+/// [`prepare_embedded`] cannot panic.
+static ENGINE: std::sync::OnceLock<Result<Tera, String>> = std::sync::OnceLock::new();
+
+/// The shared engine with the embedded templates, parsed once per process (waiting for
+/// [`prepare_embedded`]'s thread if it is at work).
 pub fn embedded() -> &'static Tera {
-    static ENGINE: std::sync::OnceLock<Tera> = std::sync::OnceLock::new();
-    ENGINE.get_or_init(|| engine(None).expect("the embedded templates compile"))
+    ENGINE
+        .get_or_init(|| engine(None))
+        .as_ref()
+        .expect("the embedded templates compile")
+}
+
+/// Starts parsing the embedded templates on another thread, once per process, so that it
+/// overlaps with loading and checking the values (it is a sixth of a render's work, and the
+/// machines we run on have a second core). [`embedded`] then waits for it; a process that
+/// never renders just exits.
+pub fn prepare_embedded() {
+    static STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if ENGINE.get().is_some() || STARTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    // Without a thread (a sandbox may refuse one), `embedded` parses them when needed.
+    let _ = std::thread::Builder::new().name("templates".into()).spawn(|| {
+        ENGINE.get_or_init(|| engine(None));
+    });
 }
 
 /// Renders `template` with one variable `name` bound to `data`.

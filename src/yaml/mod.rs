@@ -38,7 +38,19 @@ impl Span {
 }
 
 /// Parses one YAML document into JSON; `Err` with a one-line message (position included).
+///
+/// Plain documents (most of them: every manifest we render) take [`load::plain_json`], which
+/// skips the position-carrying tree; everything else goes through the loader, and both give
+/// the same answer ([`parse_json_with_loader`]).
 pub fn parse_json(text: &str) -> Result<serde_json::Value, String> {
+    match load::plain_json(text) {
+        Some(value) => Ok(value),
+        None => parse_json_with_loader(text),
+    }
+}
+
+/// [`parse_json`] through the full loader only: the reference the fast path is tested against.
+pub fn parse_json_with_loader(text: &str) -> Result<serde_json::Value, String> {
     match load_document(text.as_bytes(), Limits::default()) {
         Ok(Some(node)) => Ok(node.to_json()),
         Ok(None) => Err("is empty".into()),
