@@ -191,12 +191,14 @@ fn open_input(file: &Option<PathBuf>) -> Result<Box<dyn BufRead>, Failure> {
 fn execute(
     operation: Operation,
     file: &Option<PathBuf>,
-    setup: Result<(Model, LoadedValues, Vec<Diagnostic>), Failure>,
+    setup: impl FnOnce() -> Result<(Model, LoadedValues, Vec<Diagnostic>), Failure>,
     quiet: bool,
     color: bool,
 ) -> ExitCode {
+    // The templates parse on another thread while the values load and the stream is read.
+    crate::render::engine::prepare_embedded();
     let result = (|| {
-        let (model, loaded, findings) = setup?;
+        let (model, loaded, findings) = setup()?;
         let mut spool = Spool::new()?;
         let summary = run(open_input(file)?, &mut spool, &operation, &model, &loaded)?;
         Ok::<_, Failure>((spool, summary, findings))
@@ -224,7 +226,7 @@ pub fn post_render(args: &PostRenderArgs, color: bool) -> ExitCode {
     execute(
         Operation::PostRender,
         &None,
-        values_model(&args.values),
+        || values_model(&args.values),
         args.quiet,
         color,
     )
@@ -234,7 +236,7 @@ pub fn inject(args: &InjectArgs, color: bool) -> ExitCode {
     let operation = Operation::Inject {
         namespace: args.input.namespace.clone(),
     };
-    execute(operation, &args.input.file, inject_model(args), false, color)
+    execute(operation, &args.input.file, || inject_model(args), false, color)
 }
 
 pub fn uninject(args: &UninjectArgs, color: bool) -> ExitCode {
@@ -245,7 +247,7 @@ pub fn uninject(args: &UninjectArgs, color: bool) -> ExitCode {
     execute(
         operation,
         &args.input.file,
-        plain_model(&args.input.namespace),
+        || plain_model(&args.input.namespace),
         false,
         color,
     )
@@ -269,7 +271,7 @@ pub fn mtls(args: &MtlsArgs, enable: bool, color: bool) -> ExitCode {
     execute(
         operation,
         &args.input.file,
-        plain_model(&args.input.namespace),
+        || plain_model(&args.input.namespace),
         false,
         color,
     )

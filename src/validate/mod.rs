@@ -3,3 +3,4 @@
 pub mod lint;
 pub mod rules;
 pub mod schema;
+pub mod tree;

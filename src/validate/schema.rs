@@ -5,8 +5,9 @@ use std::sync::OnceLock;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use schemars::generate::SchemaSettings;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::tree::Node;
 use crate::diag::{Diagnostic, code};
 use crate::values::Values;
 use crate::values::layers::{LoadedValues, dotted_path};
@@ -169,70 +170,31 @@ fn remove_annotations(schema: &mut Value) {
 /// The committed check schema, as text.
 const CHECK_SCHEMA: &str = include_str!("check-schema.json");
 
-/// The check schema of [`check`] and [`not_rendered`], read once per process: the top level at
-/// once, each definition when a `$ref` first reaches it (most values use a few of the many
-/// Kubernetes definitions, and parsing them all costs more than the walk).
-struct CheckSchema {
-    /// The top level, without `definitions`.
-    root: Value,
-    /// Each definition's JSON text, parsed on first use.
-    definitions: std::collections::HashMap<&'static str, (&'static serde_json::value::RawValue, OnceLock<Value>)>,
-    /// The whole schema, for the compiled validator and the error messages.
-    whole: OnceLock<Value>,
+/// The check schema as static data (written by `build.rs` from `check-schema.json`): what
+/// [`proven_valid`] and [`not_rendered`] walk, at no parsing cost.
+mod check_tree {
+    use super::Node;
+    include!(concat!(env!("OUT_DIR"), "/check_schema.rs"));
 }
 
-impl CheckSchema {
-    fn parse() -> CheckSchema {
-        const BROKEN: &str = "src/validate/check-schema.json is the JSON the docs test keeps current";
-        type Raw<'a> = std::collections::HashMap<&'a str, &'a serde_json::value::RawValue>;
-        let mut top: Raw<'static> = serde_json::from_str(CHECK_SCHEMA).expect(BROKEN);
-        let definitions: Raw<'static> = top
-            .remove("definitions")
-            .map_or_else(|| Ok(Raw::new()), |raw| serde_json::from_str(raw.get()))
-            .expect(BROKEN);
-        let root = top
-            .into_iter()
-            .map(|(key, raw)| (key.to_string(), serde_json::from_str(raw.get()).expect(BROKEN)))
-            .collect();
-        CheckSchema {
-            root: Value::Object(root),
-            definitions: definitions
-                .into_iter()
-                .map(|(name, raw)| (name, (raw, OnceLock::new())))
-                .collect(),
-            whole: OnceLock::new(),
-        }
-    }
-
-    /// The definition `name`, parsed on first use.
-    fn definition(&self, name: &str) -> Option<&Value> {
-        let (raw, parsed) = self.definitions.get(name)?;
-        Some(parsed.get_or_init(|| {
-            serde_json::from_str(raw.get()).expect("a definition of the committed check schema is JSON")
-        }))
-    }
-
-    fn whole(&self) -> &Value {
-        self.whole.get_or_init(|| {
-            serde_json::from_str(CHECK_SCHEMA)
-                .expect("src/validate/check-schema.json is the JSON the docs test keeps current")
-        })
-    }
+/// The committed check schema as JSON, parsed on first use: for the compiled validator and the
+/// messages of a failed check.
+fn whole_check_schema() -> &'static Value {
+    static WHOLE: OnceLock<Value> = OnceLock::new();
+    WHOLE.get_or_init(|| {
+        serde_json::from_str(CHECK_SCHEMA)
+            .expect("src/validate/check-schema.json is the JSON the docs test keeps current")
+    })
 }
 
-fn check_schema() -> &'static CheckSchema {
-    static SCHEMA: OnceLock<CheckSchema> = OnceLock::new();
-    SCHEMA.get_or_init(CheckSchema::parse)
-}
-
-/// The compiled validator of [`check_schema`]: built once per process, when a value is not
+/// The compiled validator of the check schema: built once per process, when a value is not
 /// proven valid by [`proven_valid`] (compiling it costs more than a whole render), or up front
 /// by [`compile_validator`].
 static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
 
 fn validator() -> &'static jsonschema::Validator {
     VALIDATOR.get_or_init(|| {
-        jsonschema::draft7::new(check_schema().whole()).expect("the generated values schema is a valid draft-07 schema")
+        jsonschema::draft7::new(whole_check_schema()).expect("the generated values schema is a valid draft-07 schema")
     })
 }
 
@@ -258,59 +220,62 @@ const MAX_PROOF_DEPTH: usize = 512;
 /// whenever it is not sure: an unknown keyword, a format `jsonschema` checks, numbers it cannot
 /// compare exactly, `$ref` siblings (checked too, where draft 07 ignores them). It is never true
 /// for a value the compiled validator rejects, so the messages still all come from the validator.
-fn proven_valid(root: &CheckSchema, schema: &Value, instance: &Value, depth: usize) -> bool {
+fn proven_valid(schema: &'static Node, instance: &Value, depth: usize) -> bool {
     let obj = match schema {
-        Value::Bool(valid) => return *valid,
-        Value::Object(obj) if depth < MAX_PROOF_DEPTH => obj,
+        Node::Bool(valid) => return *valid,
+        Node::Object(obj) if depth < MAX_PROOF_DEPTH => *obj,
         _ => return false,
     };
-    let sub = |schema: &Value, instance: &Value| proven_valid(root, schema, instance, depth + 1);
-    obj.iter().all(|(keyword, value)| match keyword.as_str() {
+    let has = |keyword: &str| schema.get(keyword).is_some();
+    let sub = |schema: &'static Node, instance: &Value| proven_valid(schema, instance, depth + 1);
+    obj.iter().all(|(keyword, value)| match *keyword {
         "$ref" => value
             .as_str()
-            .and_then(|reference| resolve_ref(root, reference))
+            .and_then(resolve_ref)
             .is_some_and(|target| sub(target, instance)),
         "type" => match value {
-            Value::String(name) => has_type(instance, name),
-            Value::Array(names) => names.iter().any(|n| n.as_str().is_some_and(|n| has_type(instance, n))),
+            Node::Str(name) => has_type(instance, name),
+            Node::Array(names) => names.iter().any(|n| n.as_str().is_some_and(|n| has_type(instance, n))),
             _ => false,
         },
         // With `additionalProperties`, in one pass over the instance's keys.
         "properties" => match (value, instance) {
-            (Value::Object(_), Value::Object(_)) if obj.contains_key("patternProperties") => false,
-            (Value::Object(props), Value::Object(map)) => {
-                let additional = obj.get("additionalProperties");
-                map.iter().all(|(key, child)| match (props.get(key), additional) {
+            (Node::Object(_), Value::Object(_)) if has("patternProperties") => false,
+            (Node::Object(_), Value::Object(map)) => {
+                let additional = schema.get("additionalProperties");
+                map.iter().all(|(key, child)| match (value.get(key), additional) {
                     (Some(s), _) | (None, Some(s)) => sub(s, child),
                     (None, None) => true,
                 })
             }
-            (Value::Object(_), _) => true,
+            (Node::Object(_), _) => true,
             _ => false,
         },
         "additionalProperties" => match instance {
-            Value::Object(_) if obj.contains_key("patternProperties") => false,
-            Value::Object(_) if obj.contains_key("properties") => true,
+            Value::Object(_) if has("patternProperties") => false,
+            Value::Object(_) if has("properties") => true,
             Value::Object(map) => map.values().all(|child| sub(value, child)),
             _ => true,
         },
         "required" => match (value, instance) {
-            (Value::Array(names), Value::Object(map)) => {
+            (Node::Array(names), Value::Object(map)) => {
                 names.iter().all(|n| n.as_str().is_some_and(|n| map.contains_key(n)))
             }
-            (Value::Array(_), _) => true,
+            (Node::Array(_), _) => true,
             _ => false,
         },
         "items" => match (value, instance) {
-            (Value::Array(_), _) => false,
+            (Node::Array(_), _) => false,
             (_, Value::Array(items)) => items.iter().all(|item| sub(value, item)),
             _ => true,
         },
         "allOf" => value.as_array().is_some_and(|all| all.iter().all(|s| sub(s, instance))),
         "anyOf" => value.as_array().is_some_and(|any| any.iter().any(|s| sub(s, instance))),
         "oneOf" => exactly_one_constant(value, instance),
-        "const" => value == instance,
-        "enum" => value.as_array().is_some_and(|options| options.contains(instance)),
+        "const" => value.same(instance),
+        "enum" => value
+            .as_array()
+            .is_some_and(|options| options.iter().any(|o| o.same(instance))),
         "minimum" => within(instance, value, true),
         "maximum" => within(instance, value, false),
         "format" => !instance.is_string() || value.as_str().is_some_and(|f| UNCHECKED_FORMATS.contains(&f)),
@@ -319,12 +284,13 @@ fn proven_valid(root: &CheckSchema, schema: &Value, instance: &Value, depth: usi
     })
 }
 
-/// The target of a `$ref` within `root`: a definition by name, or any JSON pointer.
-fn resolve_ref<'a>(root: &'a CheckSchema, reference: &str) -> Option<&'a Value> {
-    match reference.strip_prefix("#/definitions/") {
-        Some(name) if !name.contains(['/', '~']) => root.definition(name),
-        _ => root.whole().pointer(reference.strip_prefix('#')?),
-    }
+/// The target of a `$ref`: a definition by name (the check schema has no other kind of `$ref`,
+/// a test makes sure; anything else is not resolved, so nothing is proven through it).
+fn resolve_ref(reference: &str) -> Option<&'static Node> {
+    let name = reference.strip_prefix("#/definitions/")?;
+    let definitions = check_tree::DEFINITIONS;
+    let at = definitions.binary_search_by(|(n, _)| (*n).cmp(name)).ok()?;
+    Some(&definitions[at].1)
 }
 
 /// Draft-07 `type`; only what is certainly an integer counts as one.
@@ -339,11 +305,16 @@ fn has_type(instance: &Value, name: &str) -> bool {
 
 /// `minimum` (`at_least`) or `maximum`: true for values that are not numbers, false when the
 /// numbers cannot be compared exactly as integers.
-fn within(instance: &Value, limit: &Value, at_least: bool) -> bool {
-    let (Value::Number(n), Value::Number(limit)) = (instance, limit) else {
-        return !instance.is_number();
+fn within(instance: &Value, limit: &Node, at_least: bool) -> bool {
+    let Value::Number(n) = instance else {
+        return true;
     };
-    let ordering = match (n.as_i64(), limit.as_i64(), n.as_u64(), limit.as_u64()) {
+    let (limit_i64, limit_u64) = match *limit {
+        Node::PosInt(u) => (i64::try_from(u).ok(), Some(u)),
+        Node::NegInt(i) => (Some(i), None),
+        _ => return false,
+    };
+    let ordering = match (n.as_i64(), limit_i64, n.as_u64(), limit_u64) {
         (Some(a), Some(b), _, _) => a.cmp(&b),
         (_, _, Some(a), Some(b)) => a.cmp(&b),
         _ => return false,
@@ -357,7 +328,7 @@ fn within(instance: &Value, limit: &Value, at_least: bool) -> bool {
 
 /// A `oneOf` of string constants (an enum with a description per value) that `instance`
 /// matches exactly once.
-fn exactly_one_constant(alternatives: &Value, instance: &Value) -> bool {
+fn exactly_one_constant(alternatives: &Node, instance: &Value) -> bool {
     let (Some(alternatives), Value::String(text)) = (alternatives.as_array(), instance) else {
         return false;
     };
@@ -366,16 +337,16 @@ fn exactly_one_constant(alternatives: &Value, instance: &Value) -> bool {
         let Some(obj) = alternative.as_object() else {
             return false;
         };
-        let only_constant = obj.iter().all(|(keyword, value)| match keyword.as_str() {
-            "const" => value.is_string(),
-            "type" => value == "string",
+        let only_constant = obj.iter().all(|(keyword, value)| match *keyword {
+            "const" => matches!(value, Node::Str(_)),
+            "type" => *value == Node::Str("string"),
             "description" | "title" => true,
             _ => false,
         });
         if !only_constant {
             return false;
         }
-        if obj.get("const").and_then(Value::as_str) == Some(text.as_str()) {
+        if alternative.get("const").and_then(Node::as_str) == Some(text.as_str()) {
             matched += 1;
         }
     }
@@ -389,10 +360,10 @@ pub fn check(instance: &Value, loaded: &LoadedValues) -> Vec<Diagnostic> {
     // Once the validator is compiled, it checks faster than the walk that avoids compiling it.
     let validator = match VALIDATOR.get() {
         Some(validator) => validator,
-        None if proven_valid(check_schema(), &check_schema().root, instance, 0) => return out,
+        None if proven_valid(&check_tree::ROOT, instance, 0) => return out,
         None => validator(),
     };
-    let schema = check_schema().whole();
+    let schema = whole_check_schema();
     for err in validator.iter_errors(instance) {
         let pointer = err.instance_path().as_str().to_string();
         let dotted = dotted_path(&pointer);
@@ -589,26 +560,20 @@ fn describe(value: &Value) -> String {
 /// Info findings for every key the user set that gloo-istio accepts but does not render, once
 /// per key: chart keys marked in the schema, and keys of sections we read only in part.
 pub fn not_rendered(loaded: &LoadedValues) -> Vec<Diagnostic> {
-    let schema = check_schema();
     let mut out = Vec::new();
-    walk_unrendered(schema, &schema.root, &loaded.user, &mut String::new(), loaded, &mut out);
+    walk_unrendered(&check_tree::ROOT, &loaded.user, &mut String::new(), loaded, &mut out);
     out
 }
 
-fn resolve<'a>(root: &'a CheckSchema, schema: &'a Value) -> &'a Value {
+fn resolve(schema: &'static Node) -> &'static Node {
     let mut current = schema;
     for _ in 0..16 {
-        if let Some(Value::Array(all)) = current.get("allOf")
-            && let [single] = all.as_slice()
-        {
+        if let Some([single]) = current.get("allOf").and_then(Node::as_array) {
             current = single;
             continue;
         }
-        match current.get("$ref").and_then(Value::as_str) {
-            Some(reference) => match resolve_ref(root, reference) {
-                Some(target) => current = target,
-                None => return current,
-            },
+        match current.get("$ref").and_then(Node::as_str).and_then(resolve_ref) {
+            Some(target) => current = target,
             None => return current,
         }
     }
@@ -626,20 +591,21 @@ fn push_pointer_token(pointer: &mut String, key: &str) {
 }
 
 fn walk_unrendered(
-    root: &CheckSchema,
-    schema: &Value,
+    schema: &'static Node,
     value: &Value,
     pointer: &mut String,
     loaded: &LoadedValues,
     out: &mut Vec<Diagnostic>,
 ) {
-    let schema = resolve(root, schema);
+    let schema = resolve(schema);
     let Value::Object(map) = value else {
         return;
     };
-    let props: Option<&Map<String, Value>> = schema.get("properties").and_then(Value::as_object);
-    let closed = schema.get("additionalProperties") == Some(&Value::Bool(false));
-    let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+    let props = schema.get("properties").filter(|p| matches!(p, Node::Object(_)));
+    let closed = schema.get("additionalProperties") == Some(&Node::Bool(false));
+    let additional = schema
+        .get("additionalProperties")
+        .filter(|a| matches!(a, Node::Object(_)));
     let parent = pointer.len();
     for (key, child) in map {
         if child.is_null() {
@@ -649,13 +615,11 @@ fn walk_unrendered(
         push_pointer_token(pointer, key);
         let child_schema = props.and_then(|p| p.get(key));
         match child_schema {
-            Some(s) if resolve(root, s).get(NOT_RENDERED_MARK).is_some() => {
-                out.push(not_rendered_info(pointer, loaded))
-            }
-            Some(s) => walk_unrendered(root, s, child, pointer, loaded, out),
+            Some(s) if resolve(s).get(NOT_RENDERED_MARK).is_some() => out.push(not_rendered_info(pointer, loaded)),
+            Some(s) => walk_unrendered(s, child, pointer, loaded, out),
             None if closed => {}
             None => match additional {
-                Some(s) => walk_unrendered(root, s, child, pointer, loaded, out),
+                Some(s) => walk_unrendered(s, child, pointer, loaded, out),
                 None if props.is_some() => out.push(not_rendered_info(pointer, loaded)),
                 None => {}
             },
@@ -753,10 +717,9 @@ mod tests {
 
     #[test]
     fn the_examples_are_proven_valid_without_the_compiled_validator() {
-        let schema = check_schema();
         for (name, instance) in example_instances() {
             assert!(
-                proven_valid(schema, &schema.root, &instance, 0),
+                proven_valid(&check_tree::ROOT, &instance, 0),
                 "{name} is not proven valid"
             );
         }
@@ -764,14 +727,13 @@ mod tests {
 
     #[test]
     fn nothing_the_validator_rejects_is_proven_valid() {
-        let schema = check_schema();
         let validator = validator();
         let (mut proven, mut rejected) = (0, 0);
         // The user's part of one example with every single change (with the defaults, the
         // instance is mostly the same for each file).
         for (name, instance) in example_instances().into_iter().take(2) {
             for mutant in mutations(&instance) {
-                let fast = proven_valid(schema, &schema.root, &mutant, 0);
+                let fast = proven_valid(&check_tree::ROOT, &mutant, 0);
                 let valid = validator.is_valid(&mutant);
                 assert!(!fast || valid, "{name}: proven valid but rejected: {mutant}");
                 proven += usize::from(fast);
@@ -794,6 +756,38 @@ mod tests {
         let (name, instance) = example_instances().swap_remove(0);
         for mutant in mutations(&instance) {
             assert_eq!(errors(validator(), &mutant), errors(&full, &mutant), "{name}: {mutant}");
+        }
+    }
+
+    /// The static tree is the committed JSON, and every `$ref` in it names a definition.
+    #[test]
+    fn the_check_tree_is_the_check_schema() {
+        let mut tree = check_tree::ROOT.to_value();
+        let definitions: serde_json::Map<String, Value> = check_tree::DEFINITIONS
+            .iter()
+            .map(|(name, node)| ((*name).to_string(), node.to_value()))
+            .collect();
+        tree.as_object_mut()
+            .unwrap()
+            .insert("definitions".into(), Value::Object(definitions));
+        assert_eq!(&tree, whole_check_schema());
+        fn refs(value: &Value, out: &mut Vec<String>) {
+            match value {
+                Value::Object(map) => {
+                    if let Some(Value::String(r)) = map.get("$ref") {
+                        out.push(r.clone());
+                    }
+                    map.values().for_each(|v| refs(v, out));
+                }
+                Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let mut all = Vec::new();
+        refs(&tree, &mut all);
+        assert!(all.len() > 100);
+        for reference in all {
+            assert!(resolve_ref(&reference).is_some(), "{reference} does not resolve");
         }
     }
 
