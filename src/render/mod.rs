@@ -202,100 +202,9 @@ fn sha256_hex(text: &str) -> String {
         .collect()
 }
 
-/// A check of a rendered document, giving its final text.
-type Check<'a> = Box<dyn FnOnce() -> Result<String, Failure> + Send + 'a>;
-
-/// The checks of rendered documents that nothing rendered later depends on: they run together,
-/// on two threads, once everything is rendered, and their failures count in the order the
-/// checks were added, as if each had run where it was added.
-#[derive(Default)]
-struct Deferred<'a> {
-    /// Each check with its cost (the length of its text).
-    checks: Vec<(usize, Check<'a>)>,
-}
-
-impl<'a> Deferred<'a> {
-    /// Adds a check and returns the index of its result.
-    fn push(&mut self, cost: usize, check: impl FnOnce() -> Result<String, Failure> + Send + 'a) -> usize {
-        self.checks.push((cost, Box::new(check)));
-        self.checks.len() - 1
-    }
-
-    /// `failure` happened after the checks added so far: theirs, if any, comes first.
-    fn before(self, failure: Failure) -> Failure {
-        match self.run() {
-            Err(earlier) => earlier,
-            Ok(_) => failure,
-        }
-    }
-
-    /// Runs every check, the largest first, on this thread and one more (when there are two
-    /// checks or more and the thread can be started), and returns their texts in order.
-    fn run(self) -> Result<Vec<String>, Failure> {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use std::sync::{Mutex, OnceLock};
-        let count = self.checks.len();
-        let mut order: Vec<usize> = (0..count).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(self.checks[i].0));
-        let slots: Vec<Mutex<Option<Check<'a>>>> = self.checks.into_iter().map(|(_, c)| Mutex::new(Some(c))).collect();
-        let results: Vec<OnceLock<Result<String, Failure>>> = (0..count).map(|_| OnceLock::new()).collect();
-        let next = AtomicUsize::new(0);
-        let work = || {
-            while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                if let Some(check) = slots[i].lock().ok().and_then(|mut slot| slot.take()) {
-                    let _ = results[i].set(check());
-                }
-            }
-        };
-        std::thread::scope(|scope| {
-            if count > 1 {
-                // Without a second thread, this one does all the checks.
-                let _ = std::thread::Builder::new()
-                    .name("checks".into())
-                    .spawn_scoped(scope, work);
-            }
-            work();
-        });
-        results
-            .into_iter()
-            .map(|result| {
-                result
-                    .into_inner()
-                    .unwrap_or_else(|| Err(internal("a check of a rendered document did not run".into())))
-            })
-            .collect()
-    }
-}
-
-/// A rendered manifest whose text is the result of a deferred check.
-struct Pending {
-    manifest: Manifest,
-    check: usize,
-}
-
 /// Renders every resource of the model: per proxy (in key order) the workload and its
-/// ConfigMap, then the Upstreams. Every document is checked against its type before it is
-/// returned. Pure: no I/O.
+/// ConfigMap, then the Upstreams. Pure: no I/O.
 pub fn render_model(model: &Model, tera: &Tera) -> Result<Vec<Manifest>, Failure> {
-    let mut deferred = Deferred::default();
-    let pending = match render_unchecked(model, tera, &mut deferred) {
-        Ok(pending) => pending,
-        Err(failure) => return Err(deferred.before(failure)),
-    };
-    let mut texts = deferred.run()?;
-    Ok(pending
-        .into_iter()
-        .map(|Pending { mut manifest, check }| {
-            manifest.text = std::mem::take(&mut texts[check]);
-            manifest
-        })
-        .collect())
-}
-
-/// The rendering half of [`render_model`]: the checks go to `deferred`, except those of
-/// ConfigMaps whose final text the workload's checksum needs (an override or the Flux guard
-/// rewrites it).
-fn render_unchecked<'m>(model: &'m Model, tera: &Tera, deferred: &mut Deferred<'m>) -> Result<Vec<Pending>, Failure> {
     let mut manifests = Vec::new();
     let istio_files = view::istio_files_mode(model);
     for proxy in &model.proxies {
@@ -310,12 +219,8 @@ fn render_unchecked<'m>(model: &'m Model, tera: &Tera, deferred: &mut Deferred<'
         } else {
             let bootstrap = view::bootstrap(model, proxy);
             let text = engine::render(tera, "envoy-bootstrap.yaml", "b", &bootstrap).map_err(internal)?;
-            let checked = text.clone();
-            deferred.push(text.len(), move || {
-                check::bootstrap(&checked)
-                    .map(|()| String::new())
-                    .map_err(|e| internal(format!("proxy {}: the rendered envoy bootstrap {e}", proxy.key)))
-            });
+            check::bootstrap(&text)
+                .map_err(|e| internal(format!("proxy {}: the rendered envoy bootstrap {e}", proxy.key)))?;
             Some(text)
         };
         let cm_view = view::config_map(model, proxy, bootstrap_text.as_deref());
@@ -324,24 +229,13 @@ fn render_unchecked<'m>(model: &'m Model, tera: &Tera, deferred: &mut Deferred<'
             .values
             .config_map
             .as_ref()
-            .and_then(|c| c.kube_resource_override.as_ref())
-            .filter(|o| !o.is_empty());
-        let cm_name = cm_view.name.clone();
-        let check_cm = move |text: &str| {
-            check::finish(ManifestKind::ConfigMap, text, cm_override)
-                .map_err(|e| finish_failure(e, proxy, "/configMap/kubeResourceOverride", "ConfigMap", &cm_name))
-                .and_then(|t| {
-                    protect_from_flux(ManifestKind::ConfigMap, t)
-                        .map_err(|e| internal(format!("ConfigMap {cm_name}: {e}")))
-                })
-        };
-        // Without an override or `${`, the check leaves the text as it is.
-        let (cm_text, cm_check) = if cm_override.is_none() && !cm_text.contains("${") {
-            let checked = cm_text.clone();
-            (cm_text, Some(deferred.push(checked.len(), move || check_cm(&checked))))
-        } else {
-            (check_cm(&cm_text)?, None)
-        };
+            .and_then(|c| c.kube_resource_override.as_ref());
+        let cm_text = check::finish(ManifestKind::ConfigMap, &cm_text, cm_override)
+            .map_err(|e| finish_failure(e, proxy, "/configMap/kubeResourceOverride", "ConfigMap", &cm_view.name))
+            .and_then(|t| {
+                protect_from_flux(ManifestKind::ConfigMap, t)
+                    .map_err(|e| internal(format!("ConfigMap {}: {e}", cm_view.name)))
+            })?;
         // The checksum changes exactly when the ConfigMap text changes (Istio spec §3.4).
         let checksum = sha256_hex(&cm_text);
 
@@ -352,64 +246,45 @@ fn render_unchecked<'m>(model: &'m Model, tera: &Tera, deferred: &mut Deferred<'
             ManifestKind::DaemonSet
         };
         let text = engine::render(tera, "workload.yaml", "w", &workload).map_err(internal)?;
-        let workload_override = proxy.values.kube_resource_override.as_ref();
-        let name = workload.name.clone();
-        let check = deferred.push(text.len(), move || {
-            check::finish(kind, &text, workload_override)
-                .map_err(|e| finish_failure(e, proxy, "/kubeResourceOverride", kind.as_str(), &name))
-                .and_then(|t| {
-                    protect_from_flux(kind, t).map_err(|e| internal(format!("{} {name}: {e}", kind.as_str())))
-                })
-        });
-        manifests.push(Pending {
-            manifest: Manifest {
-                kind,
-                name: workload.name,
-                namespace: workload.namespace,
-                text: String::new(),
-                envoy_bootstrap: None,
-                template: "workload.yaml",
-            },
-            check,
+        let text = check::finish(kind, &text, proxy.values.kube_resource_override.as_ref())
+            .map_err(|e| finish_failure(e, proxy, "/kubeResourceOverride", kind.as_str(), &workload.name))
+            .and_then(|t| {
+                protect_from_flux(kind, t).map_err(|e| internal(format!("{} {}: {e}", kind.as_str(), workload.name)))
+            })?;
+        manifests.push(Manifest {
+            kind,
+            name: workload.name.clone(),
+            namespace: workload.namespace.clone(),
+            text,
+            envoy_bootstrap: None,
+            template: "workload.yaml",
         });
         // The bootstrap rendered above is the ConfigMap's, unless an override replaced it.
-        let envoy_bootstrap = match (bootstrap_text, cm_override) {
+        let envoy_bootstrap = match (bootstrap_text, cm_override.filter(|o| !o.is_empty())) {
             (Some(text), None) => Some(text),
             _ => check::config_map_bootstrap(&cm_text),
         };
-        let check = match cm_check {
-            Some(check) => check,
-            None => deferred.push(0, move || Ok(cm_text)),
-        };
-        manifests.push(Pending {
-            manifest: Manifest {
-                kind: ManifestKind::ConfigMap,
-                name: cm_view.name,
-                namespace: cm_view.namespace,
-                envoy_bootstrap,
-                text: String::new(),
-                template: "configmap.yaml",
-            },
-            check,
+        manifests.push(Manifest {
+            kind: ManifestKind::ConfigMap,
+            name: cm_view.name.clone(),
+            namespace: cm_view.namespace.clone(),
+            envoy_bootstrap,
+            text: cm_text,
+            template: "configmap.yaml",
         });
     }
     for upstream in &model.values.upstreams {
         let upstream_view = view::upstream(model, upstream);
         let text = engine::render(tera, "upstream.yaml", "u", &upstream_view).map_err(internal)?;
-        let name = upstream_view.name.clone();
-        let check = deferred.push(text.len(), move || {
-            check::finish(ManifestKind::Upstream, &text, None).map_err(|e| internal(format!("Upstream {name}: {e}")))
-        });
-        manifests.push(Pending {
-            manifest: Manifest {
-                kind: ManifestKind::Upstream,
-                name: upstream_view.name,
-                namespace: upstream_view.namespace,
-                text: String::new(),
-                envoy_bootstrap: None,
-                template: "upstream.yaml",
-            },
-            check,
+        let text = check::finish(ManifestKind::Upstream, &text, None)
+            .map_err(|e| internal(format!("Upstream {}: {e}", upstream_view.name)))?;
+        manifests.push(Manifest {
+            kind: ManifestKind::Upstream,
+            name: upstream_view.name,
+            namespace: upstream_view.namespace,
+            text,
+            envoy_bootstrap: None,
+            template: "upstream.yaml",
         });
     }
     Ok(manifests)
