@@ -135,7 +135,7 @@ pub fn render_files(opts: &RenderOptions) -> Result<Rendered, Failure> {
         return Err(Failure::invalid(errors));
     }
     let loaded = LoadedValues::new(layers, &opts.gloo_version);
-    let (model, findings) = build_model(&loaded, &opts.namespace, &opts.rules).map_err(Failure::invalid)?;
+    let (mut model, findings) = build_model(&loaded, &opts.namespace, &opts.rules).map_err(Failure::invalid)?;
     let custom;
     let tera = match &opts.templates {
         None => engine::embedded(),
@@ -144,7 +144,11 @@ pub fn render_files(opts: &RenderOptions) -> Result<Rendered, Failure> {
             &custom
         }
     };
-    let manifests = render_model(&model, tera)?;
+    let manifests = match (&opts.templates, model.rendered.take()) {
+        // The check rendered them already, with these templates.
+        (None, Some(manifests)) => manifests,
+        _ => render_model(&model, tera)?,
+    };
     Ok(Rendered { manifests, findings })
 }
 
@@ -325,6 +329,23 @@ mod tests {
         "upstreams[0].name=first,upstreams[0].service=a,upstreams[0].namespace=b,upstreams[0].port=80",
         "upstreams[1].name=second,upstreams[1].service=c,upstreams[1].namespace=d,upstreams[1].port=81",
     ];
+
+    /// Values with a `kubeResourceOverride` are rendered while they are checked; that render is
+    /// the one `render` returns, and it is the render of the model.
+    #[test]
+    fn the_checks_render_is_kept_and_is_the_render() {
+        let plain = model(&[]);
+        assert!(
+            plain.rendered.get().is_none(),
+            "without an override the check renders nothing"
+        );
+        let overridden = model(&["gatewayProxies.gatewayProxy.kubeResourceOverride.metadata.labels.x=y"]);
+        let kept = overridden.rendered.get().expect("the check rendered the manifests");
+        let fresh = render_model(&overridden, engine::embedded()).unwrap();
+        let texts = |m: &[Manifest]| m.iter().map(|m| m.text.clone()).collect::<Vec<_>>();
+        assert_eq!(texts(kept), texts(&fresh));
+        assert!(fresh[0].text.contains("x: \"y\""), "{}", fresh[0].text);
+    }
 
     #[test]
     fn checks_run_on_every_document() {

@@ -36,6 +36,10 @@ pub struct Model {
     pub proxies: Vec<Proxy>,
     /// The release namespace.
     pub namespace: String,
+    /// The manifests of the embedded templates, when checking the values already rendered them
+    /// (to see whether a `kubeResourceOverride` breaks its resource), so that `render` does not
+    /// render them twice.
+    pub rendered: std::sync::OnceLock<Vec<crate::render::Manifest>>,
 }
 
 fn on(flag: Option<bool>) -> bool {
@@ -225,8 +229,12 @@ fn override_errors(model: &Model, loaded: &LoadedValues) -> Vec<Diagnostic> {
     if !has_override {
         return Vec::new();
     }
-    let Err(failure) = crate::render::render_model(model, crate::render::engine::embedded()) else {
-        return Vec::new();
+    let failure = match crate::render::render_model(model, crate::render::engine::embedded()) {
+        Ok(manifests) => {
+            let _ = model.rendered.set(manifests);
+            return Vec::new();
+        }
+        Err(failure) => failure,
     };
     if failure.kind != crate::FailureKind::Invalid {
         // Ours, not the values': `render` reports it as an internal error.
@@ -296,6 +304,7 @@ fn model_from(instance: Value, loaded: &LoadedValues, namespace: &str) -> Result
         values,
         proxies,
         namespace: namespace.to_string(),
+        rendered: std::sync::OnceLock::new(),
     })
 }
 
