@@ -307,8 +307,11 @@ mod tests {
         build_model(&loaded, "gloo-system", &Default::default()).unwrap().0
     }
 
-    /// The embedded templates with some replaced by `(name, edit of the original)`.
-    fn engine_with(edits: &[(&str, fn(&str) -> String)]) -> Tera {
+    /// A template's name and an edit of its text.
+    type Edit<'a> = (&'a str, fn(&str) -> String);
+
+    /// The embedded templates with some replaced by their edits.
+    fn engine_with(edits: &[Edit]) -> Tera {
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in engine::TEMPLATES {
             let text = edits
