@@ -3,11 +3,11 @@
 //! 1. Writes the check schema (`src/validate/check-schema.json`) as Rust statics, so that the
 //!    values check reads it without parsing JSON or touching the heap (docs/performance.md,
 //!    "What was changed"). `src/validate/schema.rs` includes the result.
-//! 2. Links the `gloo-istio` executable as a position-dependent (non-PIE) binary. A PIE makes
-//!    the dynamic loader patch about 11,500 relocations into 225 KB of read-only data at every
-//!    start, one written page at a time; a non-PIE executable has them resolved at link time.
-//!    The shared libraries, the heap and the stack keep their address randomisation. Set
-//!    `GLOO_ISTIO_PIE=1` at build time to link a PIE.
+//! 2. Links the `gloo-istio` executable as a position-dependent (non-PIE) binary on Linux with
+//!    glibc. A PIE makes the dynamic loader patch about 11,500 relocations into 225 KB of
+//!    read-only data at every start, one written page at a time; a non-PIE executable has them
+//!    resolved at link time. The shared libraries, the heap and the stack keep their address
+//!    randomisation. Set `GLOO_ISTIO_PIE=1` at build time to link a PIE.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -17,8 +17,9 @@ use serde_json::Value;
 fn main() {
     println!("cargo:rerun-if-changed=src/validate/check-schema.json");
     println!("cargo:rerun-if-env-changed=GLOO_ISTIO_PIE");
-    let target = std::env::var("TARGET").unwrap_or_default();
-    if target.contains("linux") && std::env::var_os("GLOO_ISTIO_PIE").is_none() {
+    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let libc = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
+    if os == "linux" && libc == "gnu" && std::env::var_os("GLOO_ISTIO_PIE").is_none() {
         println!("cargo:rustc-link-arg-bins=-no-pie");
     }
 
