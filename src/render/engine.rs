@@ -124,9 +124,9 @@ pub fn embedded() -> &'static Tera {
 }
 
 /// Starts parsing the embedded templates on another thread, once per process, so that it
-/// overlaps with loading and checking the values (it is a sixth of a render's work, and the
-/// machines we run on have a second core). [`embedded`] then waits for it; a process that
-/// never renders just exits.
+/// overlaps with loading and checking the values (it is about a quarter of the instructions of
+/// a render, and the machines we run on have a second core). [`embedded`] then waits for it; a
+/// process that never renders just exits.
 pub fn prepare_embedded() {
     static STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if ENGINE.get().is_some() || STARTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
