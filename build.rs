@@ -2,7 +2,7 @@
 //!
 //! 1. Writes the check schema (`src/validate/check-schema.json`) as Rust statics, so that the
 //!    values check reads it without parsing JSON or touching the heap (docs/performance.md,
-//!    "What was changed"). `src/validate/schema.rs` includes the result.
+//!    "Render, second round"). `src/validate/schema.rs` includes the result.
 //! 2. Links the `gloo-istio` executable as a position-dependent (non-PIE) binary on Linux with
 //!    glibc. A PIE makes the dynamic loader patch about 11,500 relocations into 225 KB of
 //!    read-only data at every start, one written page at a time; a non-PIE executable has them

@@ -38,8 +38,8 @@ pub struct Model {
     pub namespace: String,
     /// The manifests of the embedded templates, when checking the values already rendered them
     /// (to see whether a `kubeResourceOverride` breaks its resource), so that `render` does not
-    /// render them twice.
-    pub rendered: std::sync::OnceLock<Vec<crate::render::Manifest>>,
+    /// render them twice. Only `render_files` takes it, right after building the model.
+    pub(crate) rendered: std::sync::OnceLock<Vec<crate::render::Manifest>>,
 }
 
 fn on(flag: Option<bool>) -> bool {
