@@ -19,7 +19,7 @@ RUN rustup target add x86_64-unknown-linux-musl \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the build reads (the templates are embedded with include_str!).
-COPY Cargo.toml Cargo.lock README.md ./
+COPY Cargo.toml Cargo.lock README.md build.rs ./
 COPY src ./src
 COPY templates ./templates
 RUN cargo build --release --locked --target x86_64-unknown-linux-musl \

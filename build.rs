@@ -7,7 +7,11 @@
 //!    glibc. A PIE makes the dynamic loader patch about 11,500 relocations into 225 KB of
 //!    read-only data at every start, one written page at a time; a non-PIE executable has them
 //!    resolved at link time. The shared libraries, the heap and the stack keep their address
-//!    randomisation. Set `GLOO_ISTIO_PIE=1` at build time to link a PIE.
+//!    randomisation. Set `GLOO_ISTIO_PIE=1` at build time to link a PIE. With
+//!    `-C target-feature=+crt-static` in the flags cargo gives every crate (`RUSTFLAGS` with
+//!    `--target`), rustc chooses the static link itself and this flag is left out: next to
+//!    its `-static-pie` it would give a binary that crashes at start. The shipped build,
+//!    `scripts/build-release.sh`, gives its static flags to the executable's crate alone.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -19,7 +23,11 @@ fn main() {
     println!("cargo:rerun-if-env-changed=GLOO_ISTIO_PIE");
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let libc = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
-    if os == "linux" && libc == "gnu" && std::env::var_os("GLOO_ISTIO_PIE").is_none() {
+    let crt_static = std::env::var("CARGO_CFG_TARGET_FEATURE")
+        .unwrap_or_default()
+        .split(',')
+        .any(|f| f == "crt-static");
+    if os == "linux" && libc == "gnu" && !crt_static && std::env::var_os("GLOO_ISTIO_PIE").is_none() {
         println!("cargo:rustc-link-arg-bins=-no-pie");
     }
 
