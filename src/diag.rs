@@ -137,30 +137,78 @@ impl SourceFile {
         value: &serde_json::Value,
         spans: &std::collections::BTreeMap<String, (Option<Span>, Span)>,
     ) {
-        for (pointer, (_, span)) in spans {
-            let Some(scalar) = value.pointer(pointer) else { continue };
-            let text = match scalar {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Number(n) => n.to_string(),
-                _ => continue,
-            };
-            let (parent, key) = pointer.rsplit_once('/').unwrap_or(("", pointer));
-            let key = key.replace("~1", "/").replace("~0", "~");
-            let env_secret = key == "value"
-                && value
-                    .pointer(&format!("{parent}/name"))
-                    .and_then(serde_json::Value::as_str)
-                    .is_some_and(is_secret_key);
-            // Under a key that names a secret (`credentials: {user: …}`), but not under the
-            // Kubernetes fields that only refer to one (`secret:` volumes, `secretKeyRef`,
-            // projected `serviceAccountToken` settings).
-            let under_secret = pointer
-                .split('/')
-                .map(|k| k.replace("~1", "/").replace("~0", "~"))
-                .any(|k| is_secret_key(&k) && !refers_to_secret(&k));
-            if env_secret || under_secret || secret_manifest_data(value, pointer) {
-                self.mark_secret(span.start.offset..span.end.offset, &text);
+        // One walk of the tree, carrying whether a key above names a secret; only the secret
+        // scalars build anything. They are marked in the order of their pointers.
+        struct Walk<'a> {
+            spans: &'a std::collections::BTreeMap<String, (Option<Span>, Span)>,
+            secret_manifest: bool,
+            pointer: String,
+            found: Vec<(String, Span, String)>,
+        }
+        impl Walk<'_> {
+            fn node(
+                &mut self,
+                node: &serde_json::Value,
+                parent: Option<&serde_json::Map<String, serde_json::Value>>,
+                key: &str,
+                under_secret: bool,
+            ) {
+                use serde_json::Value;
+                match node {
+                    Value::Object(map) => {
+                        for (child_key, child) in map {
+                            let len = self.pointer.len();
+                            self.pointer.push('/');
+                            self.pointer.push_str(&child_key.replace('~', "~0").replace('/', "~1"));
+                            // Under a key that names a secret (`credentials: {user: …}`), but
+                            // not under the Kubernetes fields that only refer to one (`secret:`
+                            // volumes, `secretKeyRef`, projected `serviceAccountToken` settings).
+                            let under = under_secret || (is_secret_key(child_key) && !refers_to_secret(child_key));
+                            self.node(child, Some(map), child_key, under);
+                            self.pointer.truncate(len);
+                        }
+                    }
+                    Value::Array(items) => {
+                        for (index, item) in items.iter().enumerate() {
+                            let len = self.pointer.len();
+                            self.pointer.push('/');
+                            self.pointer.push_str(&index.to_string());
+                            self.node(item, None, "", under_secret);
+                            self.pointer.truncate(len);
+                        }
+                    }
+                    Value::String(_) | Value::Number(_) => {
+                        let env_secret = key == "value"
+                            && parent
+                                .and_then(|p| p.get("name"))
+                                .and_then(Value::as_str)
+                                .is_some_and(is_secret_key);
+                        let secret_data = self.secret_manifest
+                            && (self.pointer.starts_with("/data/") || self.pointer.starts_with("/stringData/"));
+                        if (env_secret || under_secret || secret_data)
+                            && let Some((_, span)) = self.spans.get(&self.pointer)
+                        {
+                            let text = match node {
+                                Value::String(s) => s.clone(),
+                                other => other.to_string(),
+                            };
+                            self.found.push((self.pointer.clone(), *span, text));
+                        }
+                    }
+                    _ => {}
+                }
             }
+        }
+        let mut walk = Walk {
+            spans,
+            secret_manifest: value.get("kind").and_then(serde_json::Value::as_str) == Some("Secret"),
+            pointer: String::new(),
+            found: Vec::new(),
+        };
+        walk.node(value, None, "", false);
+        walk.found.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, span, text) in walk.found {
+            self.mark_secret(span.start.offset..span.end.offset, &text);
         }
     }
 }
@@ -255,12 +303,6 @@ fn refers_to_secret(key: &str) -> bool {
             | "imagepullsecrets"
             | "tokenrequests"
     )
-}
-
-/// Whether `pointer` is under the `data` or `stringData` of a Kubernetes Secret.
-fn secret_manifest_data(value: &serde_json::Value, pointer: &str) -> bool {
-    value.get("kind").and_then(serde_json::Value::as_str) == Some("Secret")
-        && (pointer.starts_with("/data/") || pointer.starts_with("/stringData/"))
 }
 
 /// `text` cut to `max` characters: a message must not echo a megabyte of hostile input.

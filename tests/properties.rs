@@ -687,6 +687,20 @@ fn json_path_line() -> impl Strategy<Value = String> {
         "]",
         "{",
         "}",
+        // The block subset (`yaml::block`) and its edges.
+        "- - 1",
+        "-   q: r",
+        "r: |-",
+        "line of text",
+        "",
+        "s: \"e\\\"s\\n\\u00e9\\x41\"",
+        "t: {}",
+        "u: []",
+        "v: a b  c",
+        "w: http://x:80/y",
+        "x: --flag",
+        "y: a # c",
+        "z:b",
     ]);
     (0..3usize, piece).prop_map(|(indent, piece)| format!("{}{piece}", "  ".repeat(indent)))
 }
@@ -728,32 +742,38 @@ fn the_fast_json_path_agrees_with_the_loader_on_every_corpus() {
             .iter()
             .map(|(name, text)| (name.clone(), text.clone(), false)),
     );
-    let (mut taken, mut documents) = (0, 0);
+    let (mut taken, mut taken_by_block, mut documents) = (0, 0, 0);
     for (name, text, ours) in &texts {
         for doc in split_stream(text) {
             documents += 1;
+            let block = yaml::block::parse(doc.text);
             let fast = yaml::load::plain_json(doc.text);
             if *ours && !doc.text.trim().is_empty() {
                 assert!(
-                    fast.is_some(),
-                    "{name}, line {}: a rendered document left to the loader",
+                    block.is_some() && fast.is_some(),
+                    "{name}, line {}: a rendered document left to a slower path",
                     doc.line
                 );
             }
-            if let Some(value) = fast {
-                taken += 1;
+            for (path, value) in [("block", block), ("plain", fast)] {
+                let Some(value) = value else { continue };
+                if path == "block" {
+                    taken_by_block += 1;
+                } else {
+                    taken += 1;
+                }
                 assert_eq!(
                     Ok(value),
                     yaml::parse_json_with_loader(doc.text),
-                    "{name}, line {}",
+                    "{name}, line {}, the {path} path",
                     doc.line
                 );
             }
         }
     }
     assert!(
-        taken > 50 && taken < documents,
-        "taken {taken} of {documents}: both paths must be exercised"
+        taken > 50 && taken < documents && taken_by_block > 50 && taken_by_block < taken,
+        "plain path {taken}, block path {taken_by_block} of {documents}: every path must be exercised"
     );
 }
 

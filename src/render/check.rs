@@ -1,14 +1,13 @@
 //! The typed output check: every rendered workload and ConfigMap must parse into its
-//! `k8s-openapi` type and serialise back to the same tree (so no field is unknown, misspelt or
-//! of the wrong type), and every bootstrap must be a YAML mapping. A failure is our bug.
+//! `k8s-openapi` type with no field the type does not know (so none is unknown, misspelt or of
+//! the wrong type), and every bootstrap must be a YAML mapping. A failure is our bug.
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::ConfigMap;
-use serde::{Serialize, de::DeserializeOwned};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::ManifestKind;
-use crate::values::proxy::strip_nulls;
 use crate::yaml;
 
 /// Parses one rendered YAML document.
@@ -18,21 +17,13 @@ pub fn parse(text: &str) -> Result<Value, String> {
 
 /// The first place where `a` and `b` differ, as a JSON pointer.
 pub fn first_difference(a: &Value, b: &Value, pointer: &str) -> Option<String> {
-    difference(a, b, pointer, false)
-}
-
-/// [`first_difference`], or with `a_nulls_absent` the first difference once every `null`
-/// mapping entry of `a` counts as absent (as [`strip_nulls`] would leave it), without copying
-/// `a`.
-fn difference(a: &Value, b: &Value, pointer: &str, a_nulls_absent: bool) -> Option<String> {
-    fn diff(a: &Value, b: &Value, path: &mut Vec<String>, skip: bool) -> bool {
+    fn diff(a: &Value, b: &Value, path: &mut Vec<String>) -> bool {
         match (a, b) {
             (Value::Object(x), Value::Object(y)) => {
                 for (key, u) in x {
                     match y.get(key) {
-                        _ if skip && u.is_null() => {}
                         Some(v) => {
-                            if diff(u, v, path, skip) {
+                            if diff(u, v, path) {
                                 path.push(key.clone());
                                 return true;
                             }
@@ -43,8 +34,7 @@ fn difference(a: &Value, b: &Value, pointer: &str, a_nulls_absent: bool) -> Opti
                         }
                     }
                 }
-                let absent = |k: &String| x.get(k).is_none_or(|u| skip && u.is_null());
-                if let Some(key) = y.keys().find(|k| absent(k)) {
+                if let Some(key) = y.keys().find(|k| !x.contains_key(*k)) {
                     path.push(key.clone());
                     return true;
                 }
@@ -55,7 +45,7 @@ fn difference(a: &Value, b: &Value, pointer: &str, a_nulls_absent: bool) -> Opti
                     return true;
                 }
                 for (i, (u, v)) in x.iter().zip(y).enumerate() {
-                    if diff(u, v, path, skip) {
+                    if diff(u, v, path) {
                         path.push(i.to_string());
                         return true;
                     }
@@ -67,7 +57,7 @@ fn difference(a: &Value, b: &Value, pointer: &str, a_nulls_absent: bool) -> Opti
         }
     }
     let mut path = Vec::new();
-    if !diff(a, b, &mut path, a_nulls_absent) {
+    if !diff(a, b, &mut path) {
         return None;
     }
     let mut out = pointer.to_string();
@@ -78,24 +68,38 @@ fn difference(a: &Value, b: &Value, pointer: &str, a_nulls_absent: bool) -> Opti
     Some(out)
 }
 
-/// Reads `value` as a `T` and writes it back: the two trees must agree, nulls aside.
-fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(), String> {
-    let typed = T::deserialize(value).map_err(|e| format!("does not parse as its Kubernetes type: {e}"))?;
-    let mut back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
-    strip_nulls(&mut back);
-    match difference(value, &back, "", true) {
+/// Reads `value` as a `T`: it must parse, and `T` must know every field of it (the API server
+/// drops a field its type does not know, and `kubectl apply` refuses it). The deserialiser
+/// reports each field it skips ([`serde_ignored`]); the first one is the error.
+fn known_fields<T: DeserializeOwned>(value: &Value) -> Result<(), String> {
+    let mut unknown: Option<String> = None;
+    serde_ignored::deserialize::<_, _, T>(value, |path| {
+        unknown.get_or_insert_with(|| json_pointer(&path));
+    })
+    .map_err(|e| format!("does not parse as its Kubernetes type: {e}"))?;
+    match unknown {
         None => Ok(()),
-        Some(at) => Err(format!(
-            "has a field its Kubernetes type does not know or reads differently, at {at}"
-        )),
+        Some(at) => Err(format!("has a field its Kubernetes type does not know, at {at}")),
+    }
+}
+
+fn json_pointer(path: &serde_ignored::Path) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}/{index}", json_pointer(parent)),
+        Path::Map { parent, key } => format!("{}/{}", json_pointer(parent), key.replace('~', "~0").replace('/', "~1")),
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
+            json_pointer(parent)
+        }
     }
 }
 
 fn typed_check(kind: ManifestKind, value: &Value) -> Result<(), String> {
     match kind {
-        ManifestKind::Deployment => round_trip::<Deployment>(value),
-        ManifestKind::DaemonSet => round_trip::<DaemonSet>(value),
-        ManifestKind::ConfigMap => round_trip::<ConfigMap>(value),
+        ManifestKind::Deployment => known_fields::<Deployment>(value),
+        ManifestKind::DaemonSet => known_fields::<DaemonSet>(value),
+        ManifestKind::ConfigMap => known_fields::<ConfigMap>(value),
         ManifestKind::Upstream => match value.get("spec") {
             Some(Value::Object(_)) => Ok(()),
             _ => Err("has no spec".into()),
@@ -184,4 +188,53 @@ pub fn config_map_bootstrap(text: &str) -> Option<String> {
         .pointer("/data/envoy.yaml")?
         .as_str()
         .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn deployment(spec: Value) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": spec})
+    }
+
+    #[test]
+    fn a_field_the_type_does_not_know_is_found_where_it_is() {
+        let containers =
+            json!([{"name": "a", "image": "i"}, {"name": "b", "imagePullPolicy": "Always", "imageTag": "x"}]);
+        let spec = json!({"selector": {}, "template": {"spec": {"containers": containers}}});
+        assert_eq!(
+            typed_check(ManifestKind::Deployment, &deployment(spec)),
+            Err("has a field its Kubernetes type does not know, at /spec/template/spec/containers/1/imageTag".into())
+        );
+        let misspelt = json!({"selector": {}, "strategy?": {}, "template": {}});
+        assert_eq!(
+            typed_check(ManifestKind::Deployment, &deployment(misspelt)),
+            Err("has a field its Kubernetes type does not know, at /spec/strategy?".into())
+        );
+        let escaped = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "a/b~c": 1}});
+        assert_eq!(
+            typed_check(ManifestKind::ConfigMap, &escaped),
+            Err("has a field its Kubernetes type does not know, at /metadata/a~1b~0c".into())
+        );
+    }
+
+    #[test]
+    fn known_fields_of_any_shape_pass_and_wrong_types_fail() {
+        let spec = json!({
+            "replicas": 2,
+            "selector": {"matchLabels": {"gloo": "gateway-proxy"}},
+            "template": {"metadata": {"labels": {"prometheus.io/x": "y"}, "creationTimestamp": null},
+                "spec": {"containers": [{"name": "a", "ports": [{"containerPort": 8080}],
+                    "resources": {"limits": {"cpu": "500m"}}, "securityContext": {}}]}},
+        });
+        assert_eq!(typed_check(ManifestKind::Deployment, &deployment(spec)), Ok(()));
+        let wrong = deployment(json!({"replicas": "2", "selector": {}, "template": {}}));
+        let err = typed_check(ManifestKind::Deployment, &wrong).unwrap_err();
+        assert!(err.starts_with("does not parse as its Kubernetes type: "), "{err}");
+        let data =
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"envoy.yaml": 1}});
+        assert!(typed_check(ManifestKind::ConfigMap, &data).is_err());
+    }
 }

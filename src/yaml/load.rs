@@ -163,18 +163,11 @@ pub fn plain_json(text: &str) -> Option<serde_json::Value> {
                 if stack.is_empty() && style == ScalarStyle::Plain && text.is_empty() {
                     return None;
                 }
-                let scalar = if style == ScalarStyle::Plain {
-                    Scalar::plain(&text)
-                } else {
-                    Scalar::Str
-                };
-                match scalar {
-                    Scalar::Null => Value::Null,
-                    Scalar::Bool(b) => Value::Bool(b),
-                    Scalar::Int(i) => Value::from(i),
+                if style == ScalarStyle::Plain {
                     // NaN and the infinities become strings in the loader's JSON.
-                    Scalar::Float(f) => Value::Number(serde_json::Number::from_f64(f)?),
-                    Scalar::Str => Value::String(text.into_owned()),
+                    plain_scalar(&text)?
+                } else {
+                    Value::String(text.into_owned())
                 }
             }
             Event::SequenceStart(..) | Event::MappingStart(..) => {
@@ -553,6 +546,19 @@ impl CoreTag {
             CoreTag::Seq => "!!seq",
         }
     }
+}
+
+/// The JSON value of an untagged plain scalar, as [`plain_json`] and the loader resolve it;
+/// `None` for NaN and the infinities, which have no JSON number (the loader spells them).
+pub(crate) fn plain_scalar(text: &str) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    Some(match Scalar::plain(text) {
+        Scalar::Null => Value::Null,
+        Scalar::Bool(b) => Value::Bool(b),
+        Scalar::Int(i) => Value::from(i),
+        Scalar::Float(f) => Value::Number(serde_json::Number::from_f64(f)?),
+        Scalar::Str => Value::String(text.to_string()),
+    })
 }
 
 /// A resolved scalar; strings carry no text so the event's text can be moved in afterwards.

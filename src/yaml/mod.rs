@@ -4,6 +4,7 @@
 //! value stood (for located diagnostics), and into `serde_json::Value` for the typed model.
 //! `emit` writes values back as YAML that cannot smuggle in a key, a line or a document.
 
+pub mod block;
 pub mod emit;
 pub mod load;
 pub mod stream;
@@ -39,11 +40,12 @@ impl Span {
 
 /// Parses one YAML document into JSON; `Err` with a one-line message (position included).
 ///
-/// Plain documents (most of them: every manifest we render) take [`load::plain_json`], which
-/// skips the position-carrying tree; everything else goes through the loader, and both give
-/// the same answer ([`parse_json_with_loader`]).
+/// Three paths, each giving the answer of the next ([`parse_json_with_loader`]) or leaving
+/// the text to it: documents in the block style we write (every manifest we render) take
+/// [`block::parse`]; other plain documents take [`load::plain_json`], the parser's events
+/// without the position-carrying tree; everything else, errors included, the loader.
 pub fn parse_json(text: &str) -> Result<serde_json::Value, String> {
-    match load::plain_json(text) {
+    match block::parse(text).or_else(|| load::plain_json(text)) {
         Some(value) => Ok(value),
         None => parse_json_with_loader(text),
     }
