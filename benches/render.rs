@@ -108,7 +108,7 @@ mod stages {
 
     /// Compiling the embedded templates (once per process in the CLI: part of every cold start).
     #[divan::bench]
-    fn compile_templates() -> tera::Tera {
+    fn compile_templates() -> engine::Engine {
         engine::engine(None).expect("the embedded templates compile")
     }
 }

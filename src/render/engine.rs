@@ -84,62 +84,118 @@ impl Filter<&str, Value> for KeyFilter {
     }
 }
 
-/// A Tera instance with our templates, filters and escaping. With `dir`, the templates are read
-/// from there instead (each of the four names must exist).
-pub fn engine(dir: Option<&Path>) -> Result<Tera, String> {
+/// A Tera instance with our filters and escaping, and no templates yet.
+fn empty_tera() -> Tera {
     let mut tera = Tera::default();
     tera.set_escape_fn(escape_yaml);
     tera.register_filter("yaml", YamlFilter);
     tera.register_filter("yaml_item", YamlItemFilter);
     tera.register_filter("key", KeyFilter);
-    match dir {
-        None => tera
-            .add_raw_templates(TEMPLATES)
-            .map_err(|e| format!("embedded templates: {e}"))?,
-        Some(dir) => {
-            for (name, _) in TEMPLATES {
-                let path = dir.join(name);
-                let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                tera.add_raw_template(name, &text)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-            }
-        }
-    }
+    tera
+}
+
+/// A Tera instance with the embedded templates of `names`.
+fn compile_embedded(names: &[&str]) -> Result<Tera, String> {
+    let mut tera = empty_tera();
+    tera.add_raw_templates(TEMPLATES.iter().filter(|(name, _)| names.contains(name)).copied())
+        .map_err(|e| format!("embedded templates: {e}"))?;
     // Every template escapes: the suffix list decides, and all our templates end in `.yaml`.
     tera.autoescape_on([".yaml"]);
     Ok(tera)
 }
 
-/// The engine with the embedded templates; the error stays here so that the thread of
-/// [`prepare_embedded`] cannot panic.
-static ENGINE: std::sync::OnceLock<Result<Tera, String>> = std::sync::OnceLock::new();
+/// The templates a render uses: the embedded ones, or those of `--templates DIR`.
+pub enum Engine {
+    /// The embedded templates, parsed once per process in two parts ([`EMBEDDED_PARTS`]), each
+    /// when it is first needed (or ahead of time by [`prepare_embedded`]).
+    Embedded,
+    /// One Tera instance with all four templates.
+    Custom(Box<Tera>),
+}
 
-/// The shared engine with the embedded templates, parsed once per process (waiting for
-/// [`prepare_embedded`]'s thread if it is at work).
-pub fn embedded() -> &'static Tera {
-    ENGINE
-        .get_or_init(|| engine(None))
-        .as_ref()
-        .expect("the embedded templates compile")
+impl Engine {
+    fn tera_for(&self, template: &str) -> Result<&Tera, String> {
+        match self {
+            Engine::Custom(tera) => Ok(tera),
+            Engine::Embedded => {
+                let part = EMBEDDED_PARTS
+                    .iter()
+                    .position(|names| names.contains(&template))
+                    .ok_or_else(|| format!("no template {template}"))?;
+                embedded_part(part).as_ref().map_err(Clone::clone)
+            }
+        }
+    }
+}
+
+/// The engine with our templates: the embedded ones, or with `dir` those read from there
+/// (each of the four names must exist), compiled now.
+pub fn engine(dir: Option<&Path>) -> Result<Engine, String> {
+    let Some(dir) = dir else {
+        let names: Vec<&str> = TEMPLATES.iter().map(|(name, _)| *name).collect();
+        return compile_embedded(&names).map(|tera| Engine::Custom(Box::new(tera)));
+    };
+    let mut tera = empty_tera();
+    for (name, _) in TEMPLATES {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        tera.add_raw_template(name, &text)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    tera.autoescape_on([".yaml"]);
+    Ok(Engine::Custom(Box::new(tera)))
+}
+
+/// The embedded templates in the order a render needs them: a proxy's bootstrap and its
+/// ConfigMap first, then its workload and the Upstreams. Parsed as two Tera instances, a render
+/// can start on the first while the second is still being parsed.
+const EMBEDDED_PARTS: [&[&str]; 2] = [
+    &["envoy-bootstrap.yaml", "configmap.yaml"],
+    &["workload.yaml", "upstream.yaml"],
+];
+
+/// The parsed parts; an error stays here so that the thread of [`prepare_embedded`] cannot
+/// panic.
+static PARTS: [std::sync::OnceLock<Result<Tera, String>>; 2] = [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+
+/// Part `index` of the embedded templates, parsed here unless another thread has done it or is
+/// doing it (then this one waits).
+fn embedded_part(index: usize) -> &'static Result<Tera, String> {
+    PARTS[index].get_or_init(|| compile_embedded(EMBEDDED_PARTS[index]))
+}
+
+/// The engine with the embedded templates, each part parsed once per process when first used.
+pub fn embedded() -> &'static Engine {
+    static EMBEDDED: Engine = Engine::Embedded;
+    &EMBEDDED
 }
 
 /// Starts parsing the embedded templates on another thread, once per process, so that it
 /// overlaps with loading and checking the values (it is about a quarter of the instructions of
-/// a render, and the machines we run on have a second core). [`embedded`] then waits for it; a
-/// process that never renders just exits.
+/// a render, and the machines we run on have a second core). A render waits only for the part
+/// it needs, or parses a part itself when the thread has not reached it yet; a process that
+/// never renders just exits.
 pub fn prepare_embedded() {
     static STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if ENGINE.get().is_some() || STARTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+    if STARTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
         return;
     }
-    // Without a thread (a sandbox may refuse one), `embedded` parses them when needed.
+    // Without a thread (a sandbox may refuse one), each part is parsed when needed.
     let _ = std::thread::Builder::new().name("templates".into()).spawn(|| {
-        ENGINE.get_or_init(|| engine(None));
+        for index in 0..PARTS.len() {
+            embedded_part(index);
+        }
     });
 }
 
 /// Renders `template` with one variable `name` bound to `data`.
-pub fn render(tera: &Tera, template: &str, name: &'static str, data: &impl serde::Serialize) -> Result<String, String> {
+pub fn render(
+    engine: &Engine,
+    template: &str,
+    name: &'static str,
+    data: &impl serde::Serialize,
+) -> Result<String, String> {
+    let tera = engine.tera_for(template)?;
     let mut context = tera::Context::new();
     context.insert(name, data);
     tera.render(template, &context)
@@ -155,4 +211,23 @@ fn error_chain(err: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_parts_hold_every_template_once() {
+        for (name, _) in TEMPLATES {
+            let parts = EMBEDDED_PARTS.iter().filter(|names| names.contains(&name)).count();
+            assert_eq!(parts, 1, "{name}");
+        }
+        assert_eq!(EMBEDDED_PARTS.iter().map(|names| names.len()).sum::<usize>(), TEMPLATES.len());
+        for (name, _) in TEMPLATES {
+            let tera = embedded().tera_for(name).expect("the embedded templates compile");
+            assert!(tera.contains_template(name), "{name}");
+        }
+        assert!(embedded().tera_for("nothing.yaml").is_err());
+    }
 }

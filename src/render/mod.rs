@@ -9,7 +9,6 @@ pub mod view;
 use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
-use tera::Tera;
 
 use crate::diag::{Diagnostic, code};
 use crate::values::layers::{LoadedValues, parse_set_args};
@@ -137,7 +136,7 @@ pub fn render_files(opts: &RenderOptions) -> Result<Rendered, Failure> {
     let loaded = LoadedValues::new(layers, &opts.gloo_version);
     let (mut model, findings) = build_model(&loaded, &opts.namespace, &opts.rules).map_err(Failure::invalid)?;
     let custom;
-    let tera = match &opts.templates {
+    let templates = match &opts.templates {
         None => engine::embedded(),
         Some(dir) => {
             custom = engine::engine(Some(dir)).map_err(|msg| Failure::usage(format!("--templates: {msg}")))?;
@@ -147,7 +146,7 @@ pub fn render_files(opts: &RenderOptions) -> Result<Rendered, Failure> {
     let manifests = match (&opts.templates, model.rendered.take()) {
         // The check rendered them already, with these templates.
         (None, Some(manifests)) => manifests,
-        _ => render_model(&model, tera)?,
+        _ => render_model(&model, templates)?,
     };
     Ok(Rendered { manifests, findings })
 }
@@ -208,7 +207,7 @@ fn sha256_hex(text: &str) -> String {
 
 /// Renders every resource of the model: per proxy (in key order) the workload and its
 /// ConfigMap, then the Upstreams. Pure: no I/O.
-pub fn render_model(model: &Model, tera: &Tera) -> Result<Vec<Manifest>, Failure> {
+pub fn render_model(model: &Model, engine: &engine::Engine) -> Result<Vec<Manifest>, Failure> {
     let mut manifests = Vec::new();
     let istio_files = view::istio_files_mode(model);
     for proxy in &model.proxies {
@@ -222,13 +221,13 @@ pub fn render_model(model: &Model, tera: &Tera) -> Result<Vec<Manifest>, Failure
             None
         } else {
             let bootstrap = view::bootstrap(model, proxy);
-            let text = engine::render(tera, "envoy-bootstrap.yaml", "b", &bootstrap).map_err(internal)?;
+            let text = engine::render(engine, "envoy-bootstrap.yaml", "b", &bootstrap).map_err(internal)?;
             check::bootstrap(&text)
                 .map_err(|e| internal(format!("proxy {}: the rendered envoy bootstrap {e}", proxy.key)))?;
             Some(text)
         };
         let cm_view = view::config_map(model, proxy, bootstrap_text.as_deref());
-        let cm_text = engine::render(tera, "configmap.yaml", "c", &cm_view).map_err(internal)?;
+        let cm_text = engine::render(engine, "configmap.yaml", "c", &cm_view).map_err(internal)?;
         let cm_override = proxy
             .values
             .config_map
@@ -249,7 +248,7 @@ pub fn render_model(model: &Model, tera: &Tera) -> Result<Vec<Manifest>, Failure
         } else {
             ManifestKind::DaemonSet
         };
-        let text = engine::render(tera, "workload.yaml", "w", &workload).map_err(internal)?;
+        let text = engine::render(engine, "workload.yaml", "w", &workload).map_err(internal)?;
         let text = check::finish(kind, &text, proxy.values.kube_resource_override.as_ref())
             .map_err(|e| finish_failure(e, proxy, "/kubeResourceOverride", kind.as_str(), &workload.name))
             .and_then(|t| {
@@ -279,7 +278,7 @@ pub fn render_model(model: &Model, tera: &Tera) -> Result<Vec<Manifest>, Failure
     }
     for upstream in &model.values.upstreams {
         let upstream_view = view::upstream(model, upstream);
-        let text = engine::render(tera, "upstream.yaml", "u", &upstream_view).map_err(internal)?;
+        let text = engine::render(engine, "upstream.yaml", "u", &upstream_view).map_err(internal)?;
         let text = check::finish(ManifestKind::Upstream, &text, None)
             .map_err(|e| internal(format!("Upstream {}: {e}", upstream_view.name)))?;
         manifests.push(Manifest {
@@ -311,7 +310,7 @@ mod tests {
     type Edit<'a> = (&'a str, fn(&str) -> String);
 
     /// The embedded templates with some replaced by their edits.
-    fn engine_with(edits: &[Edit]) -> Tera {
+    fn engine_with(edits: &[Edit]) -> engine::Engine {
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in engine::TEMPLATES {
             let text = edits
