@@ -223,7 +223,10 @@ mod tests {
             let parts = EMBEDDED_PARTS.iter().filter(|names| names.contains(&name)).count();
             assert_eq!(parts, 1, "{name}");
         }
-        assert_eq!(EMBEDDED_PARTS.iter().map(|names| names.len()).sum::<usize>(), TEMPLATES.len());
+        assert_eq!(
+            EMBEDDED_PARTS.iter().map(|names| names.len()).sum::<usize>(),
+            TEMPLATES.len()
+        );
         for (name, _) in TEMPLATES {
             let tera = embedded().tera_for(name).expect("the embedded templates compile");
             assert!(tera.contains_template(name), "{name}");
