@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's one test command: installs the peer tools, then runs the formatting check,
-# clippy, every test, and each fuzz target for a short time (FUZZ_SECONDS, default 30; 0 skips
-# them). Stops at the first failure of the checks; the tests and the fuzzers always both run.
+# clippy, every test, the shipped release build against the snapshots, and each fuzz target for
+# a short time (FUZZ_SECONDS, default 30; 0 skips them). Stops at the first failure of the
+# checks; the tests, the release build and the fuzzers always all run.
 #
 #   bash scripts/test.sh
 #
@@ -41,6 +42,31 @@ passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
 rm -f "$log"
 
+# The binary as shipped (scripts/build-release.sh: static, LTO, the arena allocator) must give
+# every example's snapshot byte for byte; the tests above run the debug build.
+section "release build: scripts/build-release.sh, every example against its snapshot"
+set +e
+release_status=0
+if release_bin=$(bash scripts/build-release.sh); then
+  for values in values/*.yaml; do
+    if ! "$release_bin" render -q -f "$values" | diff -u "snapshots/$(basename "$values")" - >&2; then
+      echo "the release binary's render of $values differs from its snapshot" >&2
+      release_status=1
+    fi
+  done
+  "$release_bin" --version
+else
+  release_status=1
+fi
+set -e
+if [ "$release_status" = 0 ]; then
+  echo "release binary: every example renders its snapshot"
+  release_result="every example renders its snapshot"
+else
+  release_result="FAILED"
+  [ "$status" = 0 ] && status=1
+fi
+
 # The fuzz targets of fuzz/ (docs/fuzzing.md): built on the stable toolchain and run for a short
 # fixed time each, seeded with the regression inputs of every crash found so far.
 # FUZZ_SECONDS=0 leaves them out (a quick local run).
@@ -60,6 +86,7 @@ if [ "$fuzz_seconds" != 0 ]; then
   fi
 fi
 trap - ERR
-printf '\nfuzz: %s\n' "$fuzz_result"
+printf '\nrelease binary: %s\n' "$release_result"
+printf 'fuzz: %s\n' "$fuzz_result"
 printf 'total: %s passed, %s failed\n' "$passed" "$failed"
 exit "$status"
