@@ -207,7 +207,7 @@ fn sha256_hex(text: &str) -> String {
 
 /// Renders every resource of the model: per proxy (in key order) the workload and its
 /// ConfigMap, then the Upstreams. Pure: no I/O.
-pub fn render_model(model: &Model, engine: &engine::Engine) -> Result<Vec<Manifest>, Failure> {
+pub fn render_model(model: &Model, templates: &engine::Engine) -> Result<Vec<Manifest>, Failure> {
     let mut manifests = Vec::new();
     let istio_files = view::istio_files_mode(model);
     for proxy in &model.proxies {
@@ -221,13 +221,13 @@ pub fn render_model(model: &Model, engine: &engine::Engine) -> Result<Vec<Manife
             None
         } else {
             let bootstrap = view::bootstrap(model, proxy);
-            let text = engine::render(engine, "envoy-bootstrap.yaml", "b", &bootstrap).map_err(internal)?;
+            let text = engine::render(templates, "envoy-bootstrap.yaml", "b", &bootstrap).map_err(internal)?;
             check::bootstrap(&text)
                 .map_err(|e| internal(format!("proxy {}: the rendered envoy bootstrap {e}", proxy.key)))?;
             Some(text)
         };
         let cm_view = view::config_map(model, proxy, bootstrap_text.as_deref());
-        let cm_text = engine::render(engine, "configmap.yaml", "c", &cm_view).map_err(internal)?;
+        let cm_text = engine::render(templates, "configmap.yaml", "c", &cm_view).map_err(internal)?;
         let cm_override = proxy
             .values
             .config_map
@@ -248,7 +248,7 @@ pub fn render_model(model: &Model, engine: &engine::Engine) -> Result<Vec<Manife
         } else {
             ManifestKind::DaemonSet
         };
-        let text = engine::render(engine, "workload.yaml", "w", &workload).map_err(internal)?;
+        let text = engine::render(templates, "workload.yaml", "w", &workload).map_err(internal)?;
         let text = check::finish(kind, &text, proxy.values.kube_resource_override.as_ref())
             .map_err(|e| finish_failure(e, proxy, "/kubeResourceOverride", kind.as_str(), &workload.name))
             .and_then(|t| {
@@ -278,7 +278,7 @@ pub fn render_model(model: &Model, engine: &engine::Engine) -> Result<Vec<Manife
     }
     for upstream in &model.values.upstreams {
         let upstream_view = view::upstream(model, upstream);
-        let text = engine::render(engine, "upstream.yaml", "u", &upstream_view).map_err(internal)?;
+        let text = engine::render(templates, "upstream.yaml", "u", &upstream_view).map_err(internal)?;
         let text = check::finish(ManifestKind::Upstream, &text, None)
             .map_err(|e| internal(format!("Upstream {}: {e}", upstream_view.name)))?;
         manifests.push(Manifest {
