@@ -156,8 +156,11 @@ def summarize(out):
             f"- median of the medians: gloo-istio {fmt_s(statistics.median(ours_all))}; slowest case {fmt_s(worst)}.",
             f"- target median ≤ 3 ms per render: {verdict(worst <= RENDER_MAX_S)} (slowest {fmt_s(worst)}, "
             f"{sum(o <= RENDER_MAX_S for o in ours_all)}/{len(ours_all)} cases under 3 ms).",
-            f"- target ≥ 25× faster than helm template (gloo-istio-chart): {verdict(low >= RENDER_MIN_RATIO)} "
-            f"(lowest ratio {fmt_ratio(low)}, median ratio {fmt_ratio(statistics.median(ratios))}).",
+            f"- target ≥ 25× faster than helm template (gloo-istio-chart), over the cases' medians: "
+            f"{verdict(statistics.median(ratios) >= RENDER_MIN_RATIO)} (median ratio "
+            f"{fmt_ratio(statistics.median(ratios))}); in every case: {verdict(low >= RENDER_MIN_RATIO)} "
+            f"({sum(r >= RENDER_MIN_RATIO for r in ratios)}/{len(ratios)} cases at 25× or more, lowest "
+            f"{cases[ratios.index(low)]} at {fmt_ratio(low)}).",
         ]
         c_ours = [c for c, _ in cpus if c]
         c_helm = [h for _, h in cpus if h]
@@ -172,7 +175,8 @@ def summarize(out):
         ]
         summary["render"] = {"cases": len(cases), "slowest_s": worst, "lowest_ratio": low}
         summary["targets"]["render <= 3 ms"] = worst <= RENDER_MAX_S
-        summary["targets"]["render >= 25x helm"] = low >= RENDER_MIN_RATIO
+        summary["targets"]["render >= 25x helm (median of the cases)"] = statistics.median(ratios) >= RENDER_MIN_RATIO
+        summary["targets"]["render >= 25x helm (every case)"] = low >= RENDER_MIN_RATIO
 
     # Post-render scaling.
     sizes = sorted(int(g.split(".")[1]) for g in groups if g.startswith("postrender."))
