@@ -159,7 +159,11 @@ impl SourceFile {
                         for (child_key, child) in map {
                             let len = self.pointer.len();
                             self.pointer.push('/');
-                            self.pointer.push_str(&child_key.replace('~', "~0").replace('/', "~1"));
+                            if child_key.contains(['~', '/']) {
+                                self.pointer.push_str(&child_key.replace('~', "~0").replace('/', "~1"));
+                            } else {
+                                self.pointer.push_str(child_key);
+                            }
                             // Under a key that names a secret (`credentials: {user: …}`), but
                             // not under the Kubernetes fields that only refer to one (`secret:`
                             // volumes, `secretKeyRef`, projected `serviceAccountToken` settings).

@@ -15,6 +15,8 @@
 //! test over every document of the snapshots, the chart's reference renders and the hostile
 //! corpus.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::load::{Limits, plain_scalar};
@@ -148,7 +150,7 @@ impl<'a> Reader<'a> {
             let (key, rest) = split_key(line.text).ok_or(Outside)?;
             self.consume();
             let value = self.value_after_key(indent, rest)?;
-            if map.insert(key, value).is_some() {
+            if map.insert(key.into_owned(), value).is_some() {
                 return Err(Outside);
             }
         }
@@ -344,10 +346,11 @@ fn is_document_marker(text: &str) -> bool {
 
 /// `key:` or `key: rest` with a plain or double-quoted key: the key and what follows the
 /// colon (empty, or starting with a space). `None` when the line is not a key of the subset.
-fn split_key(text: &str) -> Option<(String, &str)> {
+/// A plain key is borrowed, so that asking whether a line is a key costs no copy.
+fn split_key(text: &str) -> Option<(Cow<'_, str>, &str)> {
     let (key, after) = if text.starts_with('"') {
         let (key, after) = double_quoted(text)?;
-        (key, after)
+        (Cow::Owned(key), after)
     } else {
         let bytes = text.as_bytes();
         if !(bytes[0].is_ascii_alphanumeric() || bytes[0] == b'_') {
@@ -356,7 +359,7 @@ fn split_key(text: &str) -> Option<(String, &str)> {
         let end = bytes
             .iter()
             .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/')))?;
-        (text[..end].to_string(), &text[end..])
+        (Cow::Borrowed(&text[..end]), &text[end..])
     };
     let rest = after.strip_prefix(':')?;
     (rest.is_empty() || rest.starts_with(' ')).then_some((key, rest))
