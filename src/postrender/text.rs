@@ -40,13 +40,23 @@ impl<'a> DocText<'a> {
     }
 
     /// Byte offset of the start of the line holding `offset`.
+    ///
+    /// `offset` may fall inside a multi-byte character (callers pass "the last byte of a node",
+    /// one before its end): the search is over bytes, where a newline is never part of another
+    /// character, so the answer is a character boundary either way.
     pub fn line_start(&self, offset: usize) -> usize {
-        self.text[..offset].rfind('\n').map_or(0, |i| i + 1)
+        let bytes = self.text.as_bytes();
+        bytes[..offset.min(bytes.len())]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
     }
 
-    /// Byte offset just past the end of the line holding `offset` (past its newline).
+    /// Byte offset just past the end of the line holding `offset` (past its newline). Like
+    /// [`DocText::line_start`], `offset` need not be a character boundary.
     pub fn line_end(&self, offset: usize) -> usize {
-        match self.text[offset..].find('\n') {
+        let bytes = self.text.as_bytes();
+        match bytes.get(offset..).and_then(|rest| rest.iter().position(|&b| b == b'\n')) {
             Some(i) => offset + i + 1,
             None => self.text.len(),
         }
@@ -204,6 +214,24 @@ mod tests {
         );
         assert_eq!(doc.dash_column("/spec/volumes/0"), Some(2));
         assert_eq!(doc.dash_column("/spec/containers/1/env/0"), Some(4));
+    }
+
+    #[test]
+    fn items_and_entries_ending_in_a_multi_byte_character() {
+        // The last byte of each node is inside a two-, three- or four-byte character (found by
+        // the postrender fuzz target: a bootstrap cluster ending in U+00A0 panicked on a slice
+        // that was not at a character boundary).
+        let text = "a:\n- x: \u{a0}\n- y: \u{20ac}\n- w: \u{1F600}\nb: \u{e9}\nc: 1\n";
+        let doc = DocText::parse(text).unwrap().unwrap();
+        assert_eq!(&text[doc.item_lines("/a/0").unwrap()], "- x: \u{a0}\n");
+        assert_eq!(&text[doc.item_lines("/a/1").unwrap()], "- y: \u{20ac}\n");
+        assert_eq!(&text[doc.item_lines("/a/2").unwrap()], "- w: \u{1F600}\n");
+        assert_eq!(&text[doc.entry_lines("/b").unwrap()], "b: \u{e9}\n");
+        let last_byte_of_e_acute = text.find('\u{e9}').unwrap() + 1;
+        assert!(!text.is_char_boundary(last_byte_of_e_acute));
+        assert_eq!(doc.line_start(last_byte_of_e_acute), text.find("b:").unwrap());
+        assert_eq!(doc.line_end(last_byte_of_e_acute), text.find("c:").unwrap());
+        assert_eq!(doc.line_end(text.len()), text.len());
     }
 
     #[test]
