@@ -508,9 +508,13 @@ impl Diagnostic {
         let too_long = self.location.as_ref().is_some_and(|loc| {
             let text = &loc.source.text;
             let at = loc.span.start.offset.min(text.len());
+            if !text.is_char_boundary(at) {
+                return true;
+            }
             let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
             let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
-            line_end - line_start > 400 || loc.span.len() > 4000 || !text.is_char_boundary(at)
+            let clipped = span_lines(loc.span) > MAX_UNDERLINED_LINES;
+            line_end - line_start > 400 || (loc.span.len() > 4000 && !clipped)
         });
         if self.location.is_none() || too_long {
             let mut out = self.short();
@@ -593,6 +597,40 @@ fn source_span(span: Span) -> SourceSpan {
     SourceSpan::new(span.start.offset.into(), span.len())
 }
 
+/// A value that runs over more lines than this (a whole envoy bootstrap in a block scalar) is
+/// underlined on its first line only, so that the excerpt stays a few lines long; its location
+/// (`file:line:col`) is the same either way.
+const MAX_UNDERLINED_LINES: usize = 6;
+
+/// The span a label underlines in `text`, and how many lines the value has when that is only its
+/// first line.
+fn underlined(text: &str, span: Span) -> (SourceSpan, Option<usize>) {
+    let lines = span_lines(span);
+    if lines <= MAX_UNDERLINED_LINES {
+        return (source_span(span), None);
+    }
+    let start = span.start.offset.min(text.len());
+    let first_line = text.as_bytes()[start..]
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .unwrap_or(text.len() - start);
+    (SourceSpan::new(start.into(), first_line.max(1)), Some(lines))
+}
+
+/// How many lines `span` touches (an end at the start of a line does not touch that line).
+fn span_lines(span: Span) -> usize {
+    let ends_at_line_start = span.end.col <= 1 && span.end.line > span.start.line;
+    span.end.line.saturating_sub(span.start.line) + 1 - usize::from(ends_at_line_start)
+}
+
+/// A label's text, naming the lines of a value underlined on its first line only.
+fn label_text(label: String, lines: Option<usize>) -> String {
+    match lines {
+        Some(lines) => format!("{label} (first of {lines} lines)"),
+        None => label,
+    }
+}
+
 impl miette::Diagnostic for MietteView<'_> {
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.diagnostic.level {
@@ -614,23 +652,73 @@ impl miette::Diagnostic for MietteView<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let loc = self.diagnostic.location.as_ref()?;
-        let mut labels = vec![LabeledSpan::new_primary_with_span(
-            Some(if self.diagnostic.path.is_empty() {
-                "here".to_string()
-            } else {
-                self.diagnostic.path.clone()
-            }),
-            source_span(loc.span),
-        )];
+        let text = &loc.source.text;
+        let (span, lines) = underlined(text, loc.span);
+        let label = if self.diagnostic.path.is_empty() {
+            "here".to_string()
+        } else {
+            self.diagnostic.path.clone()
+        };
+        let mut labels = vec![LabeledSpan::new_primary_with_span(Some(label_text(label, lines)), span)];
         for (related, label) in &self.diagnostic.related {
             // miette draws labels of one source only; others are named in the message.
             if Arc::ptr_eq(&related.source, &loc.source) {
-                labels.push(LabeledSpan::new_with_span(
-                    Some(label.clone()),
-                    source_span(related.span),
-                ));
+                let (span, lines) = underlined(text, related.span);
+                labels.push(LabeledSpan::new_with_span(Some(label_text(label.clone(), lines)), span));
             }
         }
         Some(Box::new(labels.into_iter()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{Pos, Span};
+
+    fn pos(text: &str, offset: usize) -> Pos {
+        let before = &text[..offset];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        Pos {
+            line: before.matches('\n').count() + 1,
+            col: offset - line_start + 1,
+            offset,
+        }
+    }
+
+    fn warning_over(text: &str, value: &str) -> Diagnostic {
+        let start = text.find(value).unwrap();
+        let source = SourceFile::new("values.yaml", text);
+        let span = Span {
+            start: pos(text, start),
+            end: pos(text, start + value.len()),
+        };
+        Diagnostic::warning(code::CUSTOM_BOOTSTRAP, "a warning")
+            .path("a.b")
+            .at(Some(Location { source, span }))
+    }
+
+    #[test]
+    fn a_long_value_is_underlined_on_its_first_line() {
+        let body: String = (1..=40).map(|i| format!("    line{i}: {i}\n")).collect();
+        let text = format!("a:\n  b: |\n{body}c: 1\n");
+        let shown = warning_over(&text, &body).render_human(false);
+        assert!(shown.contains("values.yaml:3:1"), "{shown}");
+        assert!(shown.contains("a.b (first of 40 lines)"), "{shown}");
+        assert!(shown.contains("line1: 1"), "{shown}");
+        assert!(
+            !shown.contains("line3: 3"),
+            "only the first line and its context: {shown}"
+        );
+        assert!(shown.lines().count() < 12, "{shown}");
+    }
+
+    #[test]
+    fn a_short_value_is_underlined_whole() {
+        let body = "    x: 1\n    y: 2\n";
+        let text = format!("a:\n  b: |\n{body}c: 1\n");
+        let shown = warning_over(&text, body).render_human(false);
+        assert!(shown.contains("y: 2"), "{shown}");
+        assert!(!shown.contains("first of"), "{shown}");
     }
 }

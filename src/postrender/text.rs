@@ -56,7 +56,10 @@ impl<'a> DocText<'a> {
     /// [`DocText::line_start`], `offset` need not be a character boundary.
     pub fn line_end(&self, offset: usize) -> usize {
         let bytes = self.text.as_bytes();
-        match bytes.get(offset..).and_then(|rest| rest.iter().position(|&b| b == b'\n')) {
+        match bytes
+            .get(offset..)
+            .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+        {
             Some(i) => offset + i + 1,
             None => self.text.len(),
         }
