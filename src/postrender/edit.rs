@@ -856,7 +856,7 @@ impl<'a> State<'a> {
                 let Some(i) = sds_index else {
                     return Ok(None);
                 };
-                if envoy.matches("gateway_proxy_sds").count() > 2 {
+                if references_sds_cluster(&bootstrap.value, i) {
                     return Err(error_at(
                         doc,
                         parsed.span("/data/envoy.yaml"),
@@ -1169,6 +1169,30 @@ impl<'a> State<'a> {
 }
 
 /// The `gateway_proxy_sds` cluster (Istio spec §3.1).
+/// Whether a bootstrap names the `gateway_proxy_sds` cluster anywhere but in its definition, the
+/// cluster at `/static_resources/clusters/{definition}`: a string equal to the name (the
+/// `cluster_name` of an SDS config, as glooMtls writes) or a key. A longer string holding the
+/// name (a host `gateway_proxy_sds.example`) or a comment is no reference.
+fn references_sds_cluster(bootstrap: &Value, definition: usize) -> bool {
+    fn names(value: &Value) -> bool {
+        match value {
+            Value::String(s) => s == "gateway_proxy_sds",
+            Value::Array(items) => items.iter().any(names),
+            Value::Object(map) => map.iter().any(|(k, v)| k == "gateway_proxy_sds" || names(v)),
+            _ => false,
+        }
+    }
+    let mut rest = bootstrap.clone();
+    if let Some(clusters) = rest
+        .pointer_mut("/static_resources/clusters")
+        .and_then(Value::as_array_mut)
+        .filter(|clusters| definition < clusters.len())
+    {
+        clusters.remove(definition);
+    }
+    names(&rest)
+}
+
 fn sds_cluster() -> Value {
     json!({
         "name": "gateway_proxy_sds",
