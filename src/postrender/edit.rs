@@ -216,8 +216,9 @@ impl<'a> State<'a> {
         let Some(edits) = edits else {
             return Ok(Cow::Borrowed(&doc.text));
         };
+        let expected = edits.expected().to_vec();
         let out = edits.apply(&doc.text).map_err(|e| internal(doc, e))?;
-        verify(doc, kind, &out)?;
+        verify(doc, kind, &out, &expected)?;
         self.summary.changed_documents += 1;
         Ok(Cow::Owned(out))
     }
@@ -1298,6 +1299,7 @@ fn insert_entry(
         .or_else(|| parsed.entry_lines(&last).map(|r| r.end))
         .unwrap_or(doc.text.len());
     edits.insert(end, crlf(doc, render_entry(key, value, column)));
+    edits.expect(format!("{map_pointer}/{}", escape(key)), value.clone());
     Ok(())
 }
 
@@ -1314,12 +1316,36 @@ fn set_map_value(
     let pointer = format!("{map_pointer}/{}", escape(key));
     match parsed.value.pointer(&pointer) {
         Some(existing) if same(existing, value) => Ok(()),
-        Some(_) => {
+        Some(existing) => {
             let span = parsed
                 .span(&pointer)
                 .ok_or_else(|| internal(doc, format!("no span for {pointer}")))?;
             let text = crate::yaml::emit::nested(value, 0);
-            edits.replace(span.start.offset..span.end.offset, text.trim_start().to_string());
+            let text = text.trim_start();
+            if existing.is_null() && !is_null_literal(&parsed.text[span.start.offset..span.end.offset]) {
+                // An empty value (`key:` and nothing after it) has no text to replace: the value
+                // goes after the colon.
+                let colon = parsed.key_span(&pointer).and_then(|key| {
+                    let after_key = &parsed.text[key.end.offset..];
+                    let gap = after_key.len() - after_key.trim_start_matches([' ', '\t']).len();
+                    after_key[gap..].starts_with(':').then_some(key.end.offset + gap)
+                });
+                let Some(colon) = colon else {
+                    return Err(error_at(
+                        doc,
+                        parsed.key_span(&pointer).or(Some(span)),
+                        code::STREAM_UNSUPPORTED,
+                        format!(
+                            "`{key}` has an empty value without a colon after its key, which gloo-istio does not edit"
+                        ),
+                        &format!("write `{key}: null`, or leave the key out"),
+                    ));
+                };
+                edits.insert(colon + 1, format!(" {text}"));
+            } else {
+                edits.replace(span.start.offset..span.end.offset, text.to_string());
+            }
+            edits.expect(pointer, value.clone());
             Ok(())
         }
         None if parsed
@@ -1334,6 +1360,14 @@ fn set_map_value(
             insert_entry(doc, parsed, parent, name, &json!({ key: value }), edits)
         }
     }
+}
+
+/// Whether the source text of a null value writes it (a null word, or a tag such as `!!null`),
+/// rather than leaving it empty (the loader's span of an empty value is empty or lies on the
+/// text around it).
+fn is_null_literal(text: &str) -> bool {
+    let text = text.trim();
+    matches!(text, "~" | "null" | "Null" | "NULL") || text.starts_with('!')
 }
 
 /// Rewrites the `envoy.yaml` entry of a ConfigMap whose bootstrap is not a literal block.
@@ -1352,7 +1386,7 @@ fn replace_bootstrap(doc: &Document, parsed: &DocText, new_content: &str) -> Res
 }
 
 /// Every edited document must still parse; workloads must still fit their Kubernetes type.
-fn verify(doc: &Document, kind: &str, text: &str) -> Result<(), Failure> {
+fn verify(doc: &Document, kind: &str, text: &str, expected: &[(String, Value)]) -> Result<(), Failure> {
     let value = match crate::yaml::load_document(text.as_bytes(), Limits::default()) {
         Ok(Some(node)) => node.to_json(),
         Ok(None) => return Err(internal(doc, "the edited document is empty".into())),
@@ -1363,6 +1397,14 @@ fn verify(doc: &Document, kind: &str, text: &str) -> Result<(), Failure> {
             ));
         }
     };
+    for (pointer, want) in expected {
+        if !value.pointer(pointer).is_some_and(|found| same(found, want)) {
+            return Err(internal(
+                doc,
+                format!("the edited document does not hold {want} at {pointer}"),
+            ));
+        }
+    }
     if let Some(kind) = manifest_kind(kind) {
         // As strict as the input allows: a document that already carried fields its Kubernetes
         // type does not know (a newer API) is only required to still parse as that type.

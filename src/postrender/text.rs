@@ -137,9 +137,22 @@ pub fn render_entry(key: &str, value: &Value, column: usize) -> String {
 #[derive(Debug, Default, Clone)]
 pub struct Edits {
     edits: Vec<(Range<usize>, String)>,
+    /// What the edited document must hold afterwards: (JSON pointer, value).
+    expected: Vec<(String, Value)>,
 }
 
 impl Edits {
+    /// Records that the edited document must hold `value` at `pointer`; the caller checks it
+    /// after [`Edits::apply`] ([`Edits::expected`]), so that an edit that lands in the wrong
+    /// place is an error, never output.
+    pub fn expect(&mut self, pointer: String, value: Value) {
+        self.expected.push((pointer, value));
+    }
+
+    pub fn expected(&self) -> &[(String, Value)] {
+        &self.expected
+    }
+
     pub fn insert(&mut self, at: usize, text: String) {
         self.edits.push((at..at, text));
     }
