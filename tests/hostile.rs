@@ -31,6 +31,8 @@ use gloo_istio::values::layers::{CHART_DEFAULT_VERSION, Layer, LoadedValues};
 use gloo_istio::yaml::{self, stream::split_stream};
 use serde_json::Value;
 
+use common::{to_yaml, yaml_quote};
+
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_gloo-istio")
 }
@@ -915,24 +917,6 @@ fn the_expect_format_is_strict() {
 // Injection through values: fields × payloads
 // ---------------------------------------------------------------------------------------------
 
-/// A YAML double-quoted scalar holding exactly `s` (every non-printable character escaped).
-fn yaml_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            ' '..='~' => out.push(c),
-            c if (c as u32) <= 0xff => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// A string field of the values that reaches the output.
 struct Field {
     /// Its dotted path; `[n]` indexes a list.
@@ -1090,22 +1074,6 @@ fn set_path(root: &mut Value, path: &str, value: Value) {
         };
     }
     *node = value;
-}
-
-/// `value` as flow-style YAML, every string a double-quoted scalar written by [`yaml_quote`].
-fn to_yaml(value: &Value) -> String {
-    match value {
-        Value::String(s) => yaml_quote(s),
-        Value::Array(items) => format!("[{}]", items.iter().map(to_yaml).collect::<Vec<_>>().join(", ")),
-        Value::Object(map) => format!(
-            "{{{}}}",
-            map.iter()
-                .map(|(k, v)| format!("{}: {}", yaml_quote(k), to_yaml(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        other => other.to_string(),
-    }
 }
 
 /// The values text with `payload` in every field of `fields`.

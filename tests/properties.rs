@@ -31,6 +31,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use serde_json::{Value, json};
 
+use common::{to_yaml, yaml_quote};
+
 /// A configuration with `cases` cases, a fixed seed (unless `PROPTEST_RNG_SEED` is set), and no
 /// regression files written into the source tree.
 fn config(cases: u32) -> Config {
@@ -83,39 +85,6 @@ fn hostile_string() -> impl Strategy<Value = String> {
 /// A DNS label, for names that must be one.
 fn dns_label() -> impl Strategy<Value = String> {
     "[a-z][a-z0-9-]{0,10}[a-z0-9]"
-}
-
-/// A YAML double-quoted scalar holding exactly `s`.
-fn yaml_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            ' '..='~' => out.push(c),
-            c if (c as u32) <= 0xff => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// `value` as flow-style YAML with every string written by [`yaml_quote`].
-fn to_yaml(value: &Value) -> String {
-    match value {
-        Value::String(s) => yaml_quote(s),
-        Value::Array(items) => format!("[{}]", items.iter().map(to_yaml).collect::<Vec<_>>().join(", ")),
-        Value::Object(map) => format!(
-            "{{{}}}",
-            map.iter()
-                .map(|(k, v)| format!("{}: {}", yaml_quote(k), to_yaml(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        other => other.to_string(),
-    }
 }
 
 /// Loads values text the way `-f` does, and builds the model.

@@ -212,3 +212,37 @@ pub fn gloo_istio() -> assert_cmd::Command {
     command.env("NO_COLOR", "1").current_dir(manifest_dir());
     command
 }
+
+/// A YAML double-quoted scalar holding exactly `s` (every non-printable character escaped).
+pub fn yaml_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            c if (c as u32) <= 0xff => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `value` as flow-style YAML, every string a double-quoted scalar written by [`yaml_quote`].
+pub fn to_yaml(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => yaml_quote(s),
+        serde_json::Value::Array(items) => format!("[{}]", items.iter().map(to_yaml).collect::<Vec<_>>().join(", ")),
+        serde_json::Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{}: {}", yaml_quote(k), to_yaml(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
