@@ -18,79 +18,44 @@ fn files(dir: &Path) -> Vec<String> {
     names
 }
 
+/// `gloo-istio diff -q --snapshots SNAPS -f VALUES EXTRA...`.
+fn diff(snaps: &Path, values: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
+    cmd()
+        .args(["diff", "-q", "--snapshots", snaps.to_str().unwrap(), "-f", values])
+        .args(extra)
+        .assert()
+}
+
 #[test]
 fn diff_reports_drift_and_update_rewrites_the_directory() {
     let dir = tempfile::tempdir().unwrap();
     let snaps = dir.path().join("snapshots");
-    let snaps_arg = snaps.to_str().unwrap();
     // Nothing committed yet: everything is drift.
-    cmd()
-        .args(["diff", "-q", "--snapshots", snaps_arg, "-f", "values/upstreams.yaml"])
-        .assert()
+    diff(&snaps, "values/upstreams.yaml", &[])
         .code(1)
         .stdout(predicate::str::contains("+kind: Deployment"));
-    cmd()
-        .args([
-            "diff",
-            "-q",
-            "--snapshots",
-            snaps_arg,
-            "-f",
-            "values/upstreams.yaml",
-            "--update",
-        ])
-        .assert()
-        .success();
+    diff(&snaps, "values/upstreams.yaml", &["--update"]).success();
     assert_eq!(files(&snaps).len(), 5);
-    cmd()
-        .args(["diff", "-q", "--snapshots", snaps_arg, "-f", "values/upstreams.yaml"])
-        .assert()
+    diff(&snaps, "values/upstreams.yaml", &[])
         .success()
         .stdout(predicate::str::is_empty());
     // A changed value is drift, shown as a unified diff of that resource only.
-    cmd()
-        .args([
-            "diff",
-            "-q",
-            "--snapshots",
-            snaps_arg,
-            "-f",
-            "values/upstreams.yaml",
-            "--set",
-            "gatewayProxies.gatewayProxy.istioMetaMeshId=m2",
-        ])
-        .assert()
-        .code(1)
-        .stdout(
-            predicate::str::contains("-          value: \"cluster.local\"")
-                .and(predicate::str::contains("+          value: \"m2\"")),
-        )
-        .stdout(predicate::str::contains("upstream-").not());
+    diff(
+        &snaps,
+        "values/upstreams.yaml",
+        &["--set", "gatewayProxies.gatewayProxy.istioMetaMeshId=m2"],
+    )
+    .code(1)
+    .stdout(
+        predicate::str::contains("-          value: \"cluster.local\"")
+            .and(predicate::str::contains("+          value: \"m2\"")),
+    )
+    .stdout(predicate::str::contains("upstream-").not());
     // A resource that is no longer rendered is drift; --update removes its file.
-    cmd()
-        .args([
-            "diff",
-            "-q",
-            "--snapshots",
-            snaps_arg,
-            "-f",
-            "values/istio-integration.yaml",
-        ])
-        .assert()
+    diff(&snaps, "values/istio-integration.yaml", &[])
         .code(1)
         .stdout(predicate::str::contains("/dev/null"));
-    cmd()
-        .args([
-            "diff",
-            "-q",
-            "--snapshots",
-            snaps_arg,
-            "-f",
-            "values/istio-integration.yaml",
-            "--update",
-        ])
-        .assert()
-        .success();
+    diff(&snaps, "values/istio-integration.yaml", &["--update"]).success();
     assert_eq!(files(&snaps).len(), 3);
     assert!(
         files(dir.path()).iter().all(|n| !n.starts_with('.')),
