@@ -17,6 +17,20 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     path.display().to_string()
 }
 
+/// Renders `file` and requires the run to fail as invalid values: exit 1, nothing on stdout, and
+/// every one of `needles` on stderr.
+fn render_is_invalid(file: &str, needles: &[&str]) {
+    let assert = cmd()
+        .args(["render", "-f", file])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty());
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    for needle in needles {
+        assert!(stderr.contains(needle), "stderr lacks {needle:?}:\n{stderr}");
+    }
+}
+
 /// The documents of a rendered stream.
 fn documents(stream: &str) -> Vec<Value> {
     stream
@@ -48,28 +62,17 @@ fn invalid_values_exit_1_with_a_located_message_and_no_output() {
         "bad.yaml",
         "global:\n  istioIntegration:\n    enabled: \"yes\"\n",
     );
-    cmd()
-        .args(["render", "-f", &file])
-        .assert()
-        .code(1)
-        .stdout(predicate::str::is_empty())
-        .stderr(predicate::str::contains(format!("{file}:3:14")))
-        .stderr(predicate::str::contains("GI004"))
-        .stderr(predicate::str::contains("global.istioIntegration.enabled"));
+    render_is_invalid(
+        &file,
+        &[&format!("{file}:3:14"), "GI004", "global.istioIntegration.enabled"],
+    );
 }
 
 #[test]
 fn a_misspelt_owned_key_is_an_error_with_a_suggestion() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "v.yaml", "global:\n  istioSds:\n    enabled: true\n");
-    cmd()
-        .args(["render", "-f", &file])
-        .assert()
-        .code(1)
-        .stdout(predicate::str::is_empty())
-        .stderr(predicate::str::contains("GI003"))
-        .stderr(predicate::str::contains("did you mean `istioSDS`?"))
-        .stderr(predicate::str::contains(format!("{file}:2:3")));
+    render_is_invalid(&file, &["GI003", "did you mean `istioSDS`?", &format!("{file}:2:3")]);
 }
 
 #[test]
@@ -116,24 +119,13 @@ fn yaml_syntax_errors_and_duplicate_keys_are_located() {
         "syntax.yaml",
         "global:\n  istioIntegration: {enabled: true\n",
     );
-    cmd()
-        .args(["render", "-f", &syntax])
-        .assert()
-        .code(1)
-        .stdout(predicate::str::is_empty())
-        .stderr(predicate::str::contains("GI001"));
+    render_is_invalid(&syntax, &["GI001"]);
     let dup = write(
         dir.path(),
         "dup.yaml",
         "global:\n  istioIntegration:\n    enabled: true\n    enabled: false\n",
     );
-    cmd()
-        .args(["render", "-f", &dup])
-        .assert()
-        .code(1)
-        .stdout(predicate::str::is_empty())
-        .stderr(predicate::str::contains("GI002"))
-        .stderr(predicate::str::contains(format!("{dup}:4:5")));
+    render_is_invalid(&dup, &["GI002", &format!("{dup}:4:5")]);
 }
 
 #[test]
