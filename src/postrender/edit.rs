@@ -213,10 +213,10 @@ impl<'a> State<'a> {
             Ok(Some(edits)) => Some(edits),
             Err(failure) => return Err(failure),
         };
-        let Some(edits) = edits else {
+        let Some(mut edits) = edits else {
             return Ok(Cow::Borrowed(&doc.text));
         };
-        let expected = edits.expected().to_vec();
+        let expected = edits.take_expected();
         let out = edits.apply(&doc.text).map_err(|e| internal(doc, e))?;
         verify(doc, kind, &out, &expected)?;
         self.summary.changed_documents += 1;
@@ -1169,7 +1169,6 @@ impl<'a> State<'a> {
     }
 }
 
-/// The `gateway_proxy_sds` cluster (Istio spec §3.1).
 /// Whether a bootstrap names the `gateway_proxy_sds` cluster anywhere but in its definition, the
 /// cluster at `/static_resources/clusters/{definition}`: a string equal to the name (the
 /// `cluster_name` of an SDS config, as glooMtls writes) or a key. A longer string holding the
@@ -1194,6 +1193,7 @@ fn references_sds_cluster(bootstrap: &Value, definition: usize) -> bool {
     names(&rest)
 }
 
+/// The `gateway_proxy_sds` cluster (Istio spec §3.1).
 fn sds_cluster() -> Value {
     json!({
         "name": "gateway_proxy_sds",

@@ -142,15 +142,16 @@ pub struct Edits {
 }
 
 impl Edits {
-    /// Records that the edited document must hold `value` at `pointer`; the caller checks it
-    /// after [`Edits::apply`] ([`Edits::expected`]), so that an edit that lands in the wrong
-    /// place is an error, never output.
+    /// Records that the edited document must hold `value` at `pointer`; the caller takes these
+    /// ([`Edits::take_expected`]) and checks them after [`Edits::apply`], so that an edit that
+    /// lands in the wrong place is an error, never output.
     pub fn expect(&mut self, pointer: String, value: Value) {
         self.expected.push((pointer, value));
     }
 
-    pub fn expected(&self) -> &[(String, Value)] {
-        &self.expected
+    /// The values recorded by [`Edits::expect`], moved out.
+    pub fn take_expected(&mut self) -> Vec<(String, Value)> {
+        std::mem::take(&mut self.expected)
     }
 
     pub fn insert(&mut self, at: usize, text: String) {
