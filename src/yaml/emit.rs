@@ -897,8 +897,9 @@ json.dump(out, sys.stdout)
             if let Some(read) = &read {
                 prop_assert_eq!(read, &v, "text:\n{}", text);
             }
+            // A keep-chomped block's header ends its line; `|+` inside a quoted key does not.
             let in_subset = !text.contains('\t')
-                && !text.contains("|+")
+                && !text.lines().any(|line| line.ends_with("|+"))
                 && matches!(&v, Value::Object(m) if !m.is_empty()) | matches!(&v, Value::Array(a) if !a.is_empty());
             prop_assert_eq!(read.is_some(), in_subset, "text:\n{}", text);
         }
