@@ -195,8 +195,6 @@ fn execute(
     quiet: bool,
     color: bool,
 ) -> ExitCode {
-    // The templates parse on another thread while the values load and the stream is read.
-    crate::render::engine::prepare_embedded();
     let result = (|| {
         let (model, loaded, findings) = setup()?;
         let mut spool = Spool::new()?;

@@ -94,10 +94,10 @@ fn empty_tera() -> Tera {
     tera
 }
 
-/// A Tera instance with the embedded templates of `names`.
-fn compile_embedded(names: &[&str]) -> Result<Tera, String> {
+/// A Tera instance with the embedded templates.
+fn compile_embedded() -> Result<Tera, String> {
     let mut tera = empty_tera();
-    tera.add_raw_templates(TEMPLATES.iter().filter(|(name, _)| names.contains(name)).copied())
+    tera.add_raw_templates(TEMPLATES)
         .map_err(|e| format!("embedded templates: {e}"))?;
     // Every template escapes: the suffix list decides, and all our templates end in `.yaml`.
     tera.autoescape_on([".yaml"]);
@@ -106,23 +106,20 @@ fn compile_embedded(names: &[&str]) -> Result<Tera, String> {
 
 /// The templates a render uses: the embedded ones, or those of `--templates DIR`.
 pub enum Engine {
-    /// The embedded templates, parsed once per process in two parts ([`EMBEDDED_PARTS`]), each
-    /// when it is first needed (or ahead of time by [`prepare_embedded`]).
+    /// The embedded templates, parsed once per process when a render first needs them.
     Embedded,
     /// One Tera instance with all four templates.
     Custom(Box<Tera>),
 }
 
 impl Engine {
-    fn tera_for(&self, template: &str) -> Result<&Tera, String> {
+    fn tera(&self) -> Result<&Tera, String> {
         match self {
             Engine::Custom(tera) => Ok(tera),
             Engine::Embedded => {
-                let part = EMBEDDED_PARTS
-                    .iter()
-                    .position(|names| names.contains(&template))
-                    .ok_or_else(|| format!("no template {template}"))?;
-                embedded_part(part).as_ref().map_err(Clone::clone)
+                /// The parsed embedded templates; an error (a bug: tests parse them) stays here.
+                static EMBEDDED: std::sync::OnceLock<Result<Tera, String>> = std::sync::OnceLock::new();
+                EMBEDDED.get_or_init(compile_embedded).as_ref().map_err(Clone::clone)
             }
         }
     }
@@ -132,8 +129,7 @@ impl Engine {
 /// (each of the four names must exist), compiled now.
 pub fn engine(dir: Option<&Path>) -> Result<Engine, String> {
     let Some(dir) = dir else {
-        let names: Vec<&str> = TEMPLATES.iter().map(|(name, _)| *name).collect();
-        return compile_embedded(&names).map(|tera| Engine::Custom(Box::new(tera)));
+        return compile_embedded().map(|tera| Engine::Custom(Box::new(tera)));
     };
     let mut tera = empty_tera();
     for (name, _) in TEMPLATES {
@@ -146,46 +142,13 @@ pub fn engine(dir: Option<&Path>) -> Result<Engine, String> {
     Ok(Engine::Custom(Box::new(tera)))
 }
 
-/// The embedded templates in the order a render needs them: a proxy's bootstrap and its
-/// ConfigMap first, then its workload and the Upstreams. Parsed as two Tera instances, a render
-/// can start on the first while the second is still being parsed.
-const EMBEDDED_PARTS: [&[&str]; 2] = [
-    &["envoy-bootstrap.yaml", "configmap.yaml"],
-    &["workload.yaml", "upstream.yaml"],
-];
-
-/// The parsed parts; an error stays here so that the thread of [`prepare_embedded`] cannot
-/// panic.
-static PARTS: [std::sync::OnceLock<Result<Tera, String>>; 2] = [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
-
-/// Part `index` of the embedded templates, parsed here unless another thread has done it or is
-/// doing it (then this one waits).
-fn embedded_part(index: usize) -> &'static Result<Tera, String> {
-    PARTS[index].get_or_init(|| compile_embedded(EMBEDDED_PARTS[index]))
-}
-
-/// The engine with the embedded templates, each part parsed once per process when first used.
+/// The engine with the embedded templates, parsed once per process when first used. They are
+/// parsed on the thread that renders: a second thread to parse them ahead (tried until the
+/// fifth round) lost more than it won on virtual machines whose idle second CPU takes a
+/// millisecond or more to wake (docs/performance.md, "Render, fifth round").
 pub fn embedded() -> &'static Engine {
     static EMBEDDED: Engine = Engine::Embedded;
     &EMBEDDED
-}
-
-/// Starts parsing the embedded templates on another thread, once per process, so that it
-/// overlaps with loading and checking the values (it is about a quarter of the instructions of
-/// a render, and the machines we run on have a second core). A render waits only for the part
-/// it needs, or parses a part itself when the thread has not reached it yet; a process that
-/// never renders just exits.
-pub fn prepare_embedded() {
-    static STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if STARTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
-        return;
-    }
-    // Without a thread (a sandbox may refuse one), each part is parsed when needed.
-    let _ = std::thread::Builder::new().name("templates".into()).spawn(|| {
-        for index in 0..PARTS.len() {
-            embedded_part(index);
-        }
-    });
 }
 
 /// Renders `template` with one variable `name` bound to `data`.
@@ -195,7 +158,7 @@ pub fn render(
     name: &'static str,
     data: &impl serde::Serialize,
 ) -> Result<String, String> {
-    let tera = engine.tera_for(template)?;
+    let tera = engine.tera()?;
     let mut context = tera::Context::new();
     context.insert(name, data);
     tera.render(template, &context)
@@ -218,19 +181,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_embedded_parts_hold_every_template_once() {
+    fn the_embedded_engine_holds_every_template() {
+        let tera = embedded().tera().expect("the embedded templates compile");
         for (name, _) in TEMPLATES {
-            let parts = EMBEDDED_PARTS.iter().filter(|names| names.contains(&name)).count();
-            assert_eq!(parts, 1, "{name}");
-        }
-        assert_eq!(
-            EMBEDDED_PARTS.iter().map(|names| names.len()).sum::<usize>(),
-            TEMPLATES.len()
-        );
-        for (name, _) in TEMPLATES {
-            let tera = embedded().tera_for(name).expect("the embedded templates compile");
             assert!(tera.contains_template(name), "{name}");
         }
-        assert!(embedded().tera_for("nothing.yaml").is_err());
+        let missing = render(embedded(), "nothing.yaml", "x", &0).unwrap_err();
+        assert!(missing.contains("nothing.yaml"), "{missing}");
     }
 }

@@ -113,9 +113,6 @@ impl Rendered {
 
 /// Loads, validates and renders the values of `opts`.
 pub fn render_files(opts: &RenderOptions) -> Result<Rendered, Failure> {
-    if opts.templates.is_none() {
-        engine::prepare_embedded();
-    }
     let mut layers = Vec::new();
     let mut errors = Vec::new();
     for path in &opts.values_files {
