@@ -17,6 +17,12 @@
 
 use std::borrow::Cow;
 
+// The byte searches here are memchr's portable ones (a machine word at a time): on the lines
+// and single documents this reader sees they keep pace with the vector ones, and unlike those
+// they need no CPU feature detection at first use, which a virtual machine answers with a trap
+// per `cpuid` instruction (nine of them, about 80 µs of a 1.5 ms render on the machine we
+// measure on; docs/performance.md, "Render, fifth round").
+use memchr::arch::all::memchr::{One, Three, Two};
 use serde_json::{Map, Value};
 
 use super::load::{Limits, plain_scalar};
@@ -91,7 +97,7 @@ impl<'a> Reader<'a> {
         }
         while self.pos < self.src.len() {
             let rest = &self.src[self.pos..];
-            let end = memchr::memchr(b'\n', rest.as_bytes()).ok_or(Outside)?;
+            let end = One::new(b'\n').find(rest.as_bytes()).ok_or(Outside)?;
             let line = &rest[..end];
             let text = line.trim_start_matches(' ');
             if text.is_empty() || text.starts_with('#') {
@@ -110,7 +116,7 @@ impl<'a> Reader<'a> {
     fn consume(&mut self) {
         if self.virtual_line.take().is_none() {
             let rest = &self.src.as_bytes()[self.pos..];
-            self.pos += memchr::memchr(b'\n', rest).map_or(rest.len(), |end| end + 1);
+            self.pos += One::new(b'\n').find(rest).map_or(rest.len(), |end| end + 1);
         }
     }
 
@@ -270,7 +276,7 @@ impl<'a> Reader<'a> {
         let mut empty_lines = 0usize;
         while self.pos < self.src.len() {
             let rest = &self.src[self.pos..];
-            let end = memchr::memchr(b'\n', rest.as_bytes()).ok_or(Outside)?;
+            let end = One::new(b'\n').find(rest.as_bytes()).ok_or(Outside)?;
             let line = &rest[..end];
             let spaces = line.len() - line.trim_start_matches(' ').len();
             let Some(width) = content_indent else {
@@ -323,7 +329,7 @@ fn ordinary_characters(text: &str) -> bool {
     // In UTF-8 the characters refused start with these bytes, which only ever lead a character:
     // U+0080-U+009F are C2 80-9F, U+2028 and U+2029 E2 80 A8-A9, U+FEFF EF BB BF, U+FFFE and
     // U+FFFF EF BF BE-BF.
-    memchr::memchr3_iter(0xc2, 0xe2, 0xef, bytes).all(|at| {
+    Three::new(0xc2, 0xe2, 0xef).iter(bytes).all(|at| {
         let (second, third) = (bytes.get(at + 1).copied(), bytes.get(at + 2).copied());
         match bytes[at] {
             0xc2 => !matches!(second, Some(0x80..=0x9f)),
@@ -393,7 +399,7 @@ fn double_quoted(text: &str) -> Option<(String, &str)> {
     let mut out = String::with_capacity(body.len());
     let mut at = 0;
     loop {
-        let next = at + memchr::memchr2(b'"', b'\\', &body.as_bytes()[at..])?;
+        let next = at + Two::new(b'"', b'\\').find(&body.as_bytes()[at..])?;
         out.push_str(&body[at..next]);
         if body.as_bytes()[next] == b'"' {
             return Some((out, &body[next + 1..]));
