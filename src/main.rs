@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// A bump arena on huge pages in front of the system allocator (see `gloo_istio::alloc`).
+/// Size classes on a bump arena, in front of the system allocator (see `gloo_istio::alloc`).
 #[global_allocator]
 static ALLOCATOR: gloo_istio::alloc::ExecutableArena = gloo_istio::alloc::ExecutableArena::new();
 
