@@ -534,4 +534,95 @@ mod tests {
             assert!(pair[0].0 + pair[0].1 <= pair[1].0, "overlap: {pair:?}");
         }
     }
+
+    /// One step of a run against the arena: allocate, grow or shrink, or free a live block.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Alloc { size: usize, align_shift: u32 },
+        Realloc { pick: usize, size: usize },
+        Free { pick: usize },
+    }
+
+    fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+        use proptest::prelude::*;
+        // Mostly small blocks, as a render has them, with some past the largest class.
+        let size = prop_oneof![
+            6 => 1usize..=256,
+            3 => 257usize..=4096,
+            1 => 4097usize..=(MAX_CLASSED + 4096),
+        ];
+        prop_oneof![
+            4 => (size.clone(), 0u32..=6).prop_map(|(size, align_shift)| Step::Alloc { size, align_shift }),
+            2 => (any::<usize>(), size).prop_map(|(pick, size)| Step::Realloc { pick, size }),
+            3 => any::<usize>().prop_map(|pick| Step::Free { pick }),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Whatever the order of requests, every live block keeps its bytes (each is filled
+        /// with its own byte and checked before it changes or goes), is aligned as asked, and
+        /// overlaps no other live block.
+        #[test]
+        fn live_blocks_keep_their_bytes_and_never_overlap(steps in proptest::collection::vec(step(), 1..400)) {
+            let arena: Arena<{ 8 << 20 }> = Arena::new();
+            // (address, layout, fill byte)
+            let mut live: Vec<(*mut u8, Layout, u8)> = Vec::new();
+            let check = |&(ptr, layout, fill): &(*mut u8, Layout, u8)| {
+                // SAFETY: a live block of `layout.size()` bytes, written below.
+                let bytes = unsafe { std::slice::from_raw_parts(ptr, layout.size()) };
+                bytes.iter().all(|&b| b == fill)
+            };
+            for (n, step) in steps.into_iter().enumerate() {
+                let fill = (n % 251) as u8 + 1;
+                match step {
+                    Step::Alloc { size, align_shift } => {
+                        let layout = layout(size, 1 << align_shift);
+                        // SAFETY: a valid layout.
+                        let ptr = unsafe { arena.alloc(layout) };
+                        proptest::prop_assert!(!ptr.is_null());
+                        proptest::prop_assert_eq!(ptr as usize % layout.align(), 0);
+                        // SAFETY: a fresh block of `size` bytes.
+                        unsafe { ptr.write_bytes(fill, size) };
+                        live.push((ptr, layout, fill));
+                    }
+                    Step::Realloc { pick, size } if !live.is_empty() => {
+                        let i = pick % live.len();
+                        let (ptr, old, old_fill) = live[i];
+                        proptest::prop_assert!(check(&live[i]), "block {i} changed before realloc");
+                        // SAFETY: a live block with its layout; a non-zero size.
+                        let new = unsafe { arena.realloc(ptr, old, size) };
+                        proptest::prop_assert!(!new.is_null());
+                        let kept = old.size().min(size);
+                        // SAFETY: the moved or resized block holds at least `kept` bytes.
+                        let prefix = unsafe { std::slice::from_raw_parts(new, kept) };
+                        proptest::prop_assert!(prefix.iter().all(|&b| b == old_fill), "realloc lost bytes");
+                        // SAFETY: the block now has `size` bytes.
+                        unsafe { new.write_bytes(fill, size) };
+                        live[i] = (new, layout(size, old.align()), fill);
+                    }
+                    Step::Free { pick } if !live.is_empty() => {
+                        let block = live.swap_remove(pick % live.len());
+                        proptest::prop_assert!(check(&block), "block changed before free");
+                        // SAFETY: a live block with its layout, freed once.
+                        unsafe { arena.dealloc(block.0, block.1) };
+                    }
+                    _ => {}
+                }
+                let mut spans: Vec<(usize, usize)> = live.iter().map(|&(p, l, _)| (p as usize, p as usize + l.size())).collect();
+                spans.sort();
+                for pair in spans.windows(2) {
+                    proptest::prop_assert!(pair[0].1 <= pair[1].0, "overlap: {:?}", pair);
+                }
+            }
+            for block in &live {
+                proptest::prop_assert!(check(block), "block changed");
+            }
+            for (ptr, layout, _) in live {
+                // SAFETY: each live block once, with its layout.
+                unsafe { arena.dealloc(ptr, layout) };
+            }
+        }
+    }
 }
