@@ -19,7 +19,8 @@
 # (scripts/hot-functions.py); then with that list as LLD's `--symbol-ordering-file`, which puts
 # those functions first and side by side, so that a run faults in a few dense pages of code
 # instead of pages all over the 9 MB of it (127 -> 78 page faults for a render). Without
-# valgrind or python3, or with GLOO_ISTIO_NO_ORDER=1, it is linked once, in the default order.
+# valgrind or python3, or with GLOO_ISTIO_NO_ORDER=1, it is linked once, in the default order;
+# if a profiling run fails, the second link is in the default order too.
 #
 # Elsewhere (another OS or architecture, or GLOO_ISTIO_DYNAMIC=1) this is a plain
 # `cargo build --release`.
@@ -32,25 +33,29 @@ gcc_ld=$sysroot/lib/rustlib/$host/bin/gcc-ld
 mkdir -p target/shipped
 
 # Runs the examples with the symbol-bearing binary $1 under callgrind and writes the functions
-# they ran, most instructions first, to $2.
+# they ran, most instructions first, to $2. Fails (without stopping the script: it runs as an
+# `if` condition) when a run or the listing fails.
 hot_functions() {
-  local bin=$1 out=$2 work
+  local bin=$1 out=$2 work n=0
   work=$(mktemp -d)
-  local n=0
   profile() {
     n=$((n + 1))
     valgrind --tool=callgrind --callgrind-out-file="$work/$n.out" --compress-strings=no \
       --compress-pos=no --demangle=no "$bin" "$@" >/dev/null 2>"$work/$n.log" ||
-      { echo "build-release.sh: profiling run '$*' failed:" >&2; cat "$work/$n.log" >&2; return 1; }
+      { echo "build-release.sh: profiling run '$*' failed:" >&2; tail -n 20 "$work/$n.log" >&2; return 1; }
   }
-  profile render -q
+  local values status=0
+  profile render -q || status=1
   for values in values/*.yaml; do
-    profile render -q -f "$values"
+    profile render -q -f "$values" || status=1
   done
-  profile lint values/*.yaml
-  profile post-render -q -f values/istio-integration.yaml <benches/data/helm3-stdin.a-defaults.yaml
-  python3 scripts/hot-functions.py "$work"/*.out >"$out"
+  profile lint values/*.yaml || status=1
+  profile post-render -q -f values/istio-integration.yaml <benches/data/helm3-stdin.a-defaults.yaml || status=1
+  if ((status == 0)); then
+    python3 scripts/hot-functions.py "$work"/*.out >"$out" && [[ -s $out ]] || status=1
+  fi
   rm -rf "$work"
+  return "$status"
 }
 
 if [[ $host == x86_64-unknown-linux-gnu && -z ${GLOO_ISTIO_DYNAMIC:-} ]]; then
@@ -58,16 +63,20 @@ if [[ $host == x86_64-unknown-linux-gnu && -z ${GLOO_ISTIO_DYNAMIC:-} ]]; then
     build=(cargo rustc --release --locked --target "$musl" --bin gloo-istio --
       -C relocation-model=static -C link-arg=-fuse-ld=lld -C link-arg=-B"$gcc_ld")
     built=target/$musl/release/gloo-istio
+    order=()
     if [[ -z ${GLOO_ISTIO_NO_ORDER:-} ]] && command -v valgrind >/dev/null && command -v python3 >/dev/null; then
       "${build[@]}" -C strip=none >&2
-      hot_functions "$built" target/shipped/hot-functions.txt
-      echo "build-release.sh: $(wc -l <target/shipped/hot-functions.txt) functions laid out first" >&2
-      "${build[@]}" -C link-arg=-Wl,--symbol-ordering-file="$PWD/target/shipped/hot-functions.txt" \
-        -C link-arg=-Wl,--no-warn-symbol-ordering >&2
+      if hot_functions "$built" target/shipped/hot-functions.txt; then
+        echo "build-release.sh: $(wc -l <target/shipped/hot-functions.txt) functions laid out first" >&2
+        order=(-C link-arg=-Wl,--symbol-ordering-file="$PWD/target/shipped/hot-functions.txt"
+          -C link-arg=-Wl,--no-warn-symbol-ordering)
+      else
+        echo "build-release.sh: the profiling runs failed; linking in the default order" >&2
+      fi
     else
-      echo "build-release.sh: linked in the default order (no valgrind or python3, or GLOO_ISTIO_NO_ORDER)" >&2
-      "${build[@]}" >&2
+      echo "build-release.sh: linking in the default order (no valgrind or python3, or GLOO_ISTIO_NO_ORDER)" >&2
     fi
+    "${build[@]}" "${order[@]}" >&2
   else
     echo "build-release.sh: the $musl target cannot be added; linking statically against glibc" >&2
     cargo rustc --release --locked --bin gloo-istio -- \
