@@ -137,27 +137,33 @@ impl<const SIZE: usize> Arena<SIZE> {
         let bounds = &self.bounds;
         match bounds.state.load(Ordering::Acquire) {
             READY => Some(bounds.start.load(Ordering::Relaxed)),
-            UNMAPPED => {
-                if bounds
-                    .state
-                    .compare_exchange(UNMAPPED, MAPPING, Ordering::Acquire, Ordering::Relaxed)
-                    .is_err()
-                {
-                    return None;
-                }
-                let start = map(SIZE);
-                if let Some(start) = start {
-                    bounds.start.store(start, Ordering::Relaxed);
-                    bounds.end.store(start + SIZE, Ordering::Relaxed);
-                    self.next_chunk.0.store(start, Ordering::Relaxed);
-                }
-                bounds
-                    .state
-                    .store(if start.is_some() { READY } else { OFF }, Ordering::Release);
-                start
-            }
+            UNMAPPED => self.map_once(),
             _ => None,
         }
+    }
+
+    /// Maps the arena, once per process (see [`Self::ready`]).
+    #[cold]
+    #[inline(never)]
+    fn map_once(&self) -> Option<usize> {
+        let bounds = &self.bounds;
+        if bounds
+            .state
+            .compare_exchange(UNMAPPED, MAPPING, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return None;
+        }
+        let start = map(SIZE);
+        if let Some(start) = start {
+            bounds.start.store(start, Ordering::Relaxed);
+            bounds.end.store(start + SIZE, Ordering::Relaxed);
+            self.next_chunk.0.store(start, Ordering::Relaxed);
+        }
+        bounds
+            .state
+            .store(if start.is_some() { READY } else { OFF }, Ordering::Release);
+        start
     }
 
     fn owns(&self, ptr: *mut u8) -> bool {
@@ -171,14 +177,21 @@ impl<const SIZE: usize> Arena<SIZE> {
     fn with_local<R>(start: usize, f: impl FnOnce(&Local) -> R) -> R {
         LOCAL.with(|local| {
             if local.arena.get() != start {
-                // Another arena's chunk and lists: left as they are (only tests have two).
-                local.arena.set(start);
-                local.next.set(0);
-                local.limit.set(0);
-                local.free.iter().for_each(|head| head.set(0));
+                Self::start_afresh(local, start);
             }
             f(local)
         })
+    }
+
+    /// Makes this thread's part belong to the arena at `start`: another arena's chunk and
+    /// lists are left as they are (only tests have two arenas).
+    #[cold]
+    #[inline(never)]
+    fn start_afresh(local: &Local, start: usize) {
+        local.arena.set(start);
+        local.next.set(0);
+        local.limit.set(0);
+        local.free.iter().for_each(|head| head.set(0));
     }
 
     /// A block of class `class`: the last one freed on this thread, or a fresh one from this
@@ -198,6 +211,14 @@ impl<const SIZE: usize> Arena<SIZE> {
             local.next.set(at + size);
             return Some(at as *mut u8);
         }
+        self.take_from_new_chunk(local, size)
+    }
+
+    /// The first block of `size` bytes of a new chunk for this thread: once per 64 KiB, so
+    /// kept out of the path above (which then needs no registers saved).
+    #[cold]
+    #[inline(never)]
+    fn take_from_new_chunk(&self, local: &Local, size: usize) -> Option<*mut u8> {
         let end = self.bounds.end.load(Ordering::Relaxed);
         let chunk = self
             .next_chunk
