@@ -19,7 +19,8 @@
 # (scripts/hot-functions.py); then with that list as LLD's `--symbol-ordering-file`, which puts
 # those functions first and side by side, so that a run faults in a few dense pages of code
 # instead of pages all over the 9 MB of it (127 -> 78 page faults for a render). Without
-# valgrind or python3, or with GLOO_ISTIO_NO_ORDER=1, it is linked once, in the default order;
+# rustc's LLD (its gcc-ld wrapper), valgrind or python3, or with GLOO_ISTIO_NO_ORDER=1, it is
+# linked once, in the default order;
 # if a profiling run fails, the second link is in the default order too.
 #
 # Elsewhere (another OS or architecture, or GLOO_ISTIO_DYNAMIC=1) this is a plain
@@ -60,11 +61,15 @@ hot_functions() {
 
 if [[ $host == x86_64-unknown-linux-gnu && -z ${GLOO_ISTIO_DYNAMIC:-} ]]; then
   if [[ -d $sysroot/lib/rustlib/$musl ]] || rustup target add "$musl" >&2; then
+    # rustc's own LLD (GNU ld 2.40 cannot order symbols); without it, the default linker.
+    lld=()
+    [[ -x $gcc_ld/ld.lld ]] && lld=(-C link-arg=-fuse-ld=lld -C link-arg=-B"$gcc_ld")
     build=(cargo rustc --release --locked --target "$musl" --bin gloo-istio --
-      -C relocation-model=static -C link-arg=-fuse-ld=lld -C link-arg=-B"$gcc_ld")
+      -C relocation-model=static "${lld[@]}")
     built=target/$musl/release/gloo-istio
     order=()
-    if [[ -z ${GLOO_ISTIO_NO_ORDER:-} ]] && command -v valgrind >/dev/null && command -v python3 >/dev/null; then
+    if [[ -z ${GLOO_ISTIO_NO_ORDER:-} ]] && ((${#lld[@]})) && command -v valgrind >/dev/null &&
+      command -v python3 >/dev/null; then
       "${build[@]}" -C strip=none >&2
       if hot_functions "$built" target/shipped/hot-functions.txt; then
         echo "build-release.sh: $(wc -l <target/shipped/hot-functions.txt) functions laid out first" >&2
@@ -74,7 +79,7 @@ if [[ $host == x86_64-unknown-linux-gnu && -z ${GLOO_ISTIO_DYNAMIC:-} ]]; then
         echo "build-release.sh: the profiling runs failed; linking in the default order" >&2
       fi
     else
-      echo "build-release.sh: linking in the default order (no valgrind or python3, or GLOO_ISTIO_NO_ORDER)" >&2
+      echo "build-release.sh: linking in the default order (no rustc LLD, valgrind or python3, or GLOO_ISTIO_NO_ORDER)" >&2
     fi
     "${build[@]}" "${order[@]}" >&2
   else

@@ -371,7 +371,7 @@ fn map(_size: usize) -> Option<usize> {
 /// does not know the request (it is only a hint: the pages come on first touch anyway).
 #[cfg(target_os = "linux")]
 fn populate(at: usize, len: usize) -> bool {
-    /// `MADV_POPULATE_WRITE`, Linux 5.14.
+    /// `MADV_POPULATE_WRITE`, Linux 5.14 (the `libc` crate does not define it yet).
     const MADV_POPULATE_WRITE: libc::c_int = 23;
     // SAFETY: a range inside the arena's mapping, which is readable and writable.
     let rc = unsafe { libc::madvise(at as *mut libc::c_void, len, MADV_POPULATE_WRITE) };

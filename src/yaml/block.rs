@@ -20,8 +20,8 @@ use std::borrow::Cow;
 // The byte searches here are memchr's portable ones (a machine word at a time): on the lines
 // and single documents this reader sees they keep pace with the vector ones, and unlike those
 // they need no CPU feature detection at first use, which a virtual machine answers with a trap
-// per `cpuid` instruction (nine of them, about 80 µs of a 1.5 ms render on the machine we
-// measure on; docs/performance.md, "Render, fifth round").
+// per `cpuid` instruction (nine of them, about 8 µs each on the machine we measure on, though a
+// render gained less than that; docs/performance.md, "Render, fifth round").
 use memchr::arch::all::memchr::{One, Three, Two};
 use serde_json::{Map, Value};
 
