@@ -9,6 +9,7 @@ use super::text::{DocText, Edits, escape, render_entry, render_items};
 use super::{Document, Operation, Summary, error_at, str_at};
 use crate::Failure;
 use crate::diag::{Diagnostic, code};
+use crate::istio::{ISTIO_VOLUMES, is_istio_ssl_config, istio_ssl_config, sds_cluster};
 use crate::render::{ManifestKind, engine, view};
 use crate::values::layers::LoadedValues;
 use crate::values::{Model, Proxy, names};
@@ -39,46 +40,6 @@ fn needles() -> &'static Needles {
 /// Whether `finder`'s string occurs in `text`.
 fn contains(text: &str, finder: &memchr::memmem::Finder<'_>) -> bool {
     finder.find(text.as_bytes()).is_some()
-}
-
-/// The Istio volumes of a gateway-proxy pod, in the chart's order (Istio spec §2.7).
-pub const ISTIO_VOLUMES: [&str; 7] = [
-    "istio-certs",
-    "istiod-ca-cert",
-    "istio-envoy",
-    "istio-token",
-    "credential-socket",
-    "workload-socket",
-    "workload-certs",
-];
-
-/// The sslConfig of Istio spec §4.1.
-pub fn istio_ssl_config() -> Value {
-    json!({
-        "alpnProtocols": ["istio"],
-        "sds": {
-            "certificatesSecretName": "istio_server_cert",
-            "clusterName": "gateway_proxy_sds",
-            "targetUri": "127.0.0.1:8234",
-            "validationContextName": "istio_validation_context",
-        },
-    })
-}
-
-/// Whether an sslConfig is one of the Istio shapes of Istio spec §4.1 and §4.2.
-pub fn is_istio_ssl_config(ssl: &Value) -> bool {
-    if let Some(sds) = ssl.get("sds") {
-        let cluster = str_at(sds, "/clusterName");
-        let target = str_at(sds, "/targetUri").unwrap_or("");
-        let cert = str_at(sds, "/certificatesSecretName").unwrap_or("");
-        return cluster == Some("gateway_proxy_sds")
-            || (cert == "istio_server_cert" && target.starts_with("127.0.0.1:8234"))
-            || target.starts_with("unix:/var/run/sds");
-    }
-    if let Some(files) = ssl.get("sslFiles") {
-        return str_at(files, "/rootCa").is_some_and(|p| p.starts_with("/etc/certs/"));
-    }
-    false
 }
 
 fn crlf(doc: &Document, text: String) -> String {
@@ -1191,19 +1152,6 @@ fn references_sds_cluster(bootstrap: &Value, definition: usize) -> bool {
         clusters.remove(definition);
     }
     names(&rest)
-}
-
-/// The `gateway_proxy_sds` cluster (Istio spec §3.1).
-fn sds_cluster() -> Value {
-    json!({
-        "name": "gateway_proxy_sds",
-        "connect_timeout": "0.25s",
-        "http2_protocol_options": {},
-        "load_assignment": {
-            "cluster_name": "gateway_proxy_sds",
-            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 8234}}}}]}],
-        },
-    })
 }
 
 /// Semantic equality of two manifests' parts (numbers compared by value). A container's

@@ -3,7 +3,6 @@
 
 pub mod check;
 pub mod engine;
-pub mod security;
 pub mod view;
 
 use std::path::PathBuf;

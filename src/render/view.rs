@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::security;
+use crate::values::security;
 use crate::values::{Model, Proxy, Stats, UpstreamMtlsMode, UpstreamValues, WorkloadType};
 use crate::values::{image, names};
 

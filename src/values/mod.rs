@@ -7,6 +7,7 @@ pub mod merge_policy;
 pub mod model;
 pub mod names;
 pub mod proxy;
+pub mod security;
 
 use serde_json::Value;
 

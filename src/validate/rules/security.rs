@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::Ctx;
 use crate::diag::{Diagnostic, code};
-use crate::render::security;
 use crate::values::Proxy;
+use crate::values::security;
 
 pub fn check(ctx: &mut Ctx) {
     floating_user_with_fixed_user(ctx);
