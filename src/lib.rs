@@ -8,7 +8,6 @@
 // location the user needs. They are large, and errors are rare, so they are not boxed.
 #![allow(clippy::result_large_err)]
 
-pub mod alloc;
 pub mod analyze;
 pub mod cli;
 pub mod diag;

@@ -42,14 +42,6 @@ fn published_schema_is_current() {
 }
 
 #[test]
-fn check_schema_is_current() {
-    check_generated(
-        "src/validate/check-schema.json",
-        &gloo_istio::validate::schema::check_schema_json(),
-    );
-}
-
-#[test]
 fn chart_defaults_json_is_current() {
     check_generated(
         "src/values/chart-defaults.json",

@@ -50,10 +50,6 @@ pub fn lint(unit: &LintUnit, namespace: &str, gloo_version: &str, options: &Rule
     outcome
 }
 
-/// From how many units on a lint pays for compiling the schema validator up front (a few
-/// milliseconds) to check every unit with it, rather than first trying to prove each valid.
-const COMPILE_VALIDATOR_FROM: usize = 64;
-
 /// The stack of each lint thread: what the main thread usually has, as the checks recurse into
 /// values up to the loader's depth limit.
 const THREAD_STACK_BYTES: usize = 8 * 1024 * 1024;
@@ -72,10 +68,7 @@ pub fn lint_all(units: &[LintUnit], namespace: &str, gloo_version: &str, options
     }
     let rest: Vec<usize> = (0..units.len()).filter(|&i| outcomes[i].is_none()).collect();
     let next = AtomicUsize::new(0);
-    let work = |prepare: bool| {
-        if prepare {
-            crate::validate::schema::compile_validator();
-        }
+    let work = || {
         let mut done = Vec::new();
         while let Some(&i) = rest.get(next.fetch_add(1, Ordering::Relaxed)) {
             done.push((i, lint(&units[i], namespace, gloo_version, options)));
@@ -85,18 +78,17 @@ pub fn lint_all(units: &[LintUnit], namespace: &str, gloo_version: &str, options
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(rest.len());
-    let prepare = rest.len() >= COMPILE_VALIDATOR_FROM;
     std::thread::scope(|scope| {
         // Helpers that cannot be started leave their share to the others.
         let helpers: Vec<_> = (1..threads)
             .filter_map(|_| {
                 std::thread::Builder::new()
                     .stack_size(THREAD_STACK_BYTES)
-                    .spawn_scoped(scope, || work(false))
+                    .spawn_scoped(scope, work)
                     .ok()
             })
             .collect();
-        let mut finished = vec![Ok(work(prepare))];
+        let mut finished = vec![Ok(work())];
         finished.extend(helpers.into_iter().map(|helper| helper.join()));
         for result in finished {
             match result {
@@ -130,11 +122,11 @@ mod tests {
             files.push(path);
         }
         files.push(dir.path().join("missing.yaml"));
-        // Enough units for every thread, and for the validator to be compiled up front.
+        // Enough units for every thread.
         let units: Vec<LintUnit> = files
             .iter()
             .cycle()
-            .take(COMPILE_VALIDATOR_FROM + 3)
+            .take(67)
             .map(|f| LintUnit {
                 files: vec![f.clone()],
                 set: Vec::new(),

@@ -3,4 +3,3 @@
 pub mod lint;
 pub mod rules;
 pub mod schema;
-pub mod tree;

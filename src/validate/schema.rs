@@ -7,13 +7,11 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
-use super::tree::Node;
 use crate::diag::{Diagnostic, code};
 use crate::values::Values;
 use crate::values::layers::{LoadedValues, dotted_path};
 
-/// Marks schema properties that gloo-istio accepts but does not render.
-pub const NOT_RENDERED_MARK: &str = "x-gloo-istio-not-rendered";
+pub use crate::values::NOT_RENDERED_MARK;
 
 /// The JSON Schema (draft-07) of the values. With `nullable`, every optional key also accepts
 /// `null`, as Helm values files may use it to delete a chart default; that is the form we
@@ -23,7 +21,6 @@ pub fn values_schema(nullable: bool) -> Value {
     let generator = SchemaSettings::draft07().into_generator();
     let mut schema = generator.into_root_schema_for::<Values>().to_value();
     close_kubernetes_definitions(&mut schema);
-    mark_unrendered(&mut schema);
     if nullable {
         allow_omit_marker(&mut schema);
     } else {
@@ -70,31 +67,6 @@ fn close_kubernetes_definitions(schema: &mut Value) {
     }
 }
 
-/// Properties typed `Unrendered` (any value, with a description saying so) get a mark the
-/// "not rendered" report and the docs can find.
-fn mark_unrendered(schema: &mut Value) {
-    match schema {
-        Value::Object(obj) => {
-            let unrendered = obj.get("description").and_then(Value::as_str).is_some_and(|d| {
-                [
-                    "not rendered by gloo-istio",
-                    "never read",
-                    "never used",
-                    "ignored for Gloo Edge",
-                ]
-                .iter()
-                .any(|mark| d.contains(mark))
-            });
-            if unrendered && !obj.contains_key("properties") && !obj.contains_key("$ref") {
-                obj.insert(NOT_RENDERED_MARK.into(), Value::Bool(true));
-            }
-            obj.values_mut().for_each(mark_unrendered);
-        }
-        Value::Array(items) => items.iter_mut().for_each(mark_unrendered),
-        _ => {}
-    }
-}
-
 /// Drops the `null` alternatives that `Option` adds.
 fn forbid_null(schema: &mut Value) {
     match schema {
@@ -135,236 +107,27 @@ fn forbid_null(schema: &mut Value) {
     }
 }
 
-/// The schema our own check uses: [`values_schema`]`(false)` without its annotations, as JSON.
-/// It is committed as `src/validate/check-schema.json` (the `docs` test keeps it current), because
-/// parsing that costs a fraction of generating the schema with `schemars` on every run.
-pub fn check_schema_json() -> String {
-    let mut schema = values_schema(false);
-    remove_annotations(&mut schema);
-    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+/// The schema our own check uses, [`values_schema`]`(false)`, generated once per process.
+fn check_schema() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| values_schema(false))
 }
 
-/// Removes what validation ignores (descriptions, defaults, titles) from a schema, keeping the
-/// names of properties and definitions, constants and the not-rendered marks.
-fn remove_annotations(schema: &mut Value) {
-    match schema {
-        Value::Object(obj) => {
-            for annotation in ["description", "default", "title", "examples", "$comment"] {
-                obj.remove(annotation);
-            }
-            for (keyword, value) in obj.iter_mut() {
-                match (keyword.as_str(), value) {
-                    ("properties" | "definitions", Value::Object(named)) => {
-                        named.values_mut().for_each(remove_annotations)
-                    }
-                    ("const" | "enum", _) => {}
-                    (_, value) => remove_annotations(value),
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(remove_annotations),
-        _ => {}
-    }
-}
-
-/// The committed check schema, as text.
-const CHECK_SCHEMA: &str = include_str!("check-schema.json");
-
-/// The check schema as static data (written by `build.rs` from `check-schema.json`): what
-/// [`proven_valid`] and [`not_rendered`] walk, at no parsing cost.
-mod check_tree {
-    use super::Node;
-    include!(concat!(env!("OUT_DIR"), "/check_schema.rs"));
-}
-
-/// The committed check schema as JSON, parsed on first use: for the compiled validator and the
-/// messages of a failed check.
-fn whole_check_schema() -> &'static Value {
-    static WHOLE: OnceLock<Value> = OnceLock::new();
-    WHOLE.get_or_init(|| {
-        serde_json::from_str(CHECK_SCHEMA)
-            .expect("src/validate/check-schema.json is the JSON the docs test keeps current")
-    })
-}
-
-/// The compiled validator of the check schema: built once per process, when a value is not
-/// proven valid by [`proven_valid`] (compiling it costs more than a whole render), or up front
-/// by [`compile_validator`].
-static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-
+/// The compiled validator of the check schema, built once per process (`lint` checks many
+/// files with it).
 fn validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        jsonschema::draft7::new(whole_check_schema()).expect("the generated values schema is a valid draft-07 schema")
+        jsonschema::draft7::new(check_schema()).expect("the generated values schema is a valid draft-07 schema")
     })
-}
-
-/// Compiles the validator now, for a caller that will check many sets of values: from then on
-/// [`check`] uses it for every set.
-pub fn compile_validator() {
-    validator();
-}
-
-/// The formats of the schema (from the Kubernetes types) that `jsonschema` does not know, and
-/// therefore does not check.
-const UNCHECKED_FORMATS: [&str; 9] = [
-    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "double",
-];
-
-/// How deep [`proven_valid`] follows schemas before it gives up (a `$ref` cycle that does not
-/// descend into the instance stops here).
-const MAX_PROOF_DEPTH: usize = 512;
-
-/// Whether `instance` is certainly valid against `schema` (within `root`, for `$ref`s).
-///
-/// A walk over the instance that knows the draft-07 keywords our schema uses and answers false
-/// whenever it is not sure: an unknown keyword, a format `jsonschema` checks, numbers it cannot
-/// compare exactly, `$ref` siblings (checked too, where draft 07 ignores them). It is never true
-/// for a value the compiled validator rejects, so the messages still all come from the validator.
-fn proven_valid(schema: &'static Node, instance: &Value, depth: usize) -> bool {
-    let obj = match schema {
-        Node::Bool(valid) => return *valid,
-        Node::Object(obj) if depth < MAX_PROOF_DEPTH => *obj,
-        _ => return false,
-    };
-    let has = |keyword: &str| schema.get(keyword).is_some();
-    let sub = |schema: &'static Node, instance: &Value| proven_valid(schema, instance, depth + 1);
-    obj.iter().all(|(keyword, value)| match *keyword {
-        "$ref" => value
-            .as_str()
-            .and_then(resolve_ref)
-            .is_some_and(|target| sub(target, instance)),
-        "type" => match value {
-            Node::Str(name) => has_type(instance, name),
-            Node::Array(names) => names.iter().any(|n| n.as_str().is_some_and(|n| has_type(instance, n))),
-            _ => false,
-        },
-        // With `additionalProperties`, in one pass over the instance's keys.
-        "properties" => match (value, instance) {
-            (Node::Object(_), Value::Object(_)) if has("patternProperties") => false,
-            (Node::Object(_), Value::Object(map)) => {
-                let additional = schema.get("additionalProperties");
-                map.iter().all(|(key, child)| match (value.get(key), additional) {
-                    (Some(s), _) | (None, Some(s)) => sub(s, child),
-                    (None, None) => true,
-                })
-            }
-            (Node::Object(_), _) => true,
-            _ => false,
-        },
-        "additionalProperties" => match instance {
-            Value::Object(_) if has("patternProperties") => false,
-            Value::Object(_) if has("properties") => true,
-            Value::Object(map) => map.values().all(|child| sub(value, child)),
-            _ => true,
-        },
-        "required" => match (value, instance) {
-            (Node::Array(names), Value::Object(map)) => {
-                names.iter().all(|n| n.as_str().is_some_and(|n| map.contains_key(n)))
-            }
-            (Node::Array(_), _) => true,
-            _ => false,
-        },
-        "items" => match (value, instance) {
-            (Node::Array(_), _) => false,
-            (_, Value::Array(items)) => items.iter().all(|item| sub(value, item)),
-            _ => true,
-        },
-        "allOf" => value.as_array().is_some_and(|all| all.iter().all(|s| sub(s, instance))),
-        "anyOf" => value.as_array().is_some_and(|any| any.iter().any(|s| sub(s, instance))),
-        "oneOf" => exactly_one_constant(value, instance),
-        "const" => value.same(instance),
-        "enum" => value
-            .as_array()
-            .is_some_and(|options| options.iter().any(|o| o.same(instance))),
-        "minimum" => within(instance, value, true),
-        "maximum" => within(instance, value, false),
-        "format" => !instance.is_string() || value.as_str().is_some_and(|f| UNCHECKED_FORMATS.contains(&f)),
-        "description" | "default" | "title" | "examples" | "$schema" | "$comment" | "definitions" => true,
-        other => other.starts_with("x-"),
-    })
-}
-
-/// The target of a `$ref`: a definition by name (the check schema has no other kind of `$ref`,
-/// a test makes sure; anything else is not resolved, so nothing is proven through it).
-fn resolve_ref(reference: &str) -> Option<&'static Node> {
-    let name = reference.strip_prefix("#/definitions/")?;
-    let definitions = check_tree::DEFINITIONS;
-    let at = definitions.binary_search_by(|(n, _)| (*n).cmp(name)).ok()?;
-    Some(&definitions[at].1)
-}
-
-/// Draft-07 `type`; only what is certainly an integer counts as one.
-fn has_type(instance: &Value, name: &str) -> bool {
-    match (name, instance) {
-        ("null", Value::Null) | ("boolean", Value::Bool(_)) | ("number", Value::Number(_)) => true,
-        ("string", Value::String(_)) | ("array", Value::Array(_)) | ("object", Value::Object(_)) => true,
-        ("integer", Value::Number(n)) => n.is_i64() || n.is_u64(),
-        _ => false,
-    }
-}
-
-/// `minimum` (`at_least`) or `maximum`: true for values that are not numbers, false when the
-/// numbers cannot be compared exactly as integers.
-fn within(instance: &Value, limit: &Node, at_least: bool) -> bool {
-    let Value::Number(n) = instance else {
-        return true;
-    };
-    let (limit_i64, limit_u64) = match *limit {
-        Node::PosInt(u) => (i64::try_from(u).ok(), Some(u)),
-        Node::NegInt(i) => (Some(i), None),
-        _ => return false,
-    };
-    let ordering = match (n.as_i64(), limit_i64, n.as_u64(), limit_u64) {
-        (Some(a), Some(b), _, _) => a.cmp(&b),
-        (_, _, Some(a), Some(b)) => a.cmp(&b),
-        _ => return false,
-    };
-    if at_least {
-        ordering != std::cmp::Ordering::Less
-    } else {
-        ordering != std::cmp::Ordering::Greater
-    }
-}
-
-/// A `oneOf` of string constants (an enum with a description per value) that `instance`
-/// matches exactly once.
-fn exactly_one_constant(alternatives: &Node, instance: &Value) -> bool {
-    let (Some(alternatives), Value::String(text)) = (alternatives.as_array(), instance) else {
-        return false;
-    };
-    let mut matched = 0;
-    for alternative in alternatives {
-        let Some(obj) = alternative.as_object() else {
-            return false;
-        };
-        let only_constant = obj.iter().all(|(keyword, value)| match *keyword {
-            "const" => matches!(value, Node::Str(_)),
-            "type" => *value == Node::Str("string"),
-            "description" | "title" => true,
-            _ => false,
-        });
-        if !only_constant {
-            return false;
-        }
-        if alternative.get("const").and_then(Node::as_str) == Some(text.as_str()) {
-            matched += 1;
-        }
-    }
-    matched == 1
 }
 
 /// Checks `instance` (the merged values, nulls and `gloo.omitOverwrite` markers removed) and
 /// returns one located diagnostic per problem.
 pub fn check(instance: &Value, loaded: &LoadedValues) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    // Once the validator is compiled, it checks faster than the walk that avoids compiling it.
-    let validator = match VALIDATOR.get() {
-        Some(validator) => validator,
-        None if proven_valid(&check_tree::ROOT, instance, 0) => return out,
-        None => validator(),
-    };
-    let schema = whole_check_schema();
-    for err in validator.iter_errors(instance) {
+    let schema = check_schema();
+    for err in validator().iter_errors(instance) {
         let pointer = err.instance_path().as_str().to_string();
         let dotted = dotted_path(&pointer);
         let shown = if dotted.is_empty() {
@@ -561,18 +324,27 @@ fn describe(value: &Value) -> String {
 /// per key: chart keys marked in the schema, and keys of sections we read only in part.
 pub fn not_rendered(loaded: &LoadedValues) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    walk_unrendered(&check_tree::ROOT, &loaded.user, &mut String::new(), loaded, &mut out);
+    let schema = check_schema();
+    walk_unrendered(schema, schema, &loaded.user, &mut String::new(), loaded, &mut out);
     out
 }
 
-fn resolve(schema: &'static Node) -> &'static Node {
+/// Follows single-element `allOf` and `$ref`s to definitions.
+fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
     let mut current = schema;
     for _ in 0..16 {
-        if let Some([single]) = current.get("allOf").and_then(Node::as_array) {
+        if let Some(Value::Array(all)) = current.get("allOf")
+            && let [single] = all.as_slice()
+        {
             current = single;
             continue;
         }
-        match current.get("$ref").and_then(Node::as_str).and_then(resolve_ref) {
+        let target = current
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/definitions/"))
+            .and_then(|name| root.get("definitions")?.get(name));
+        match target {
             Some(target) => current = target,
             None => return current,
         }
@@ -591,21 +363,20 @@ fn push_pointer_token(pointer: &mut String, key: &str) {
 }
 
 fn walk_unrendered(
-    schema: &'static Node,
+    root: &Value,
+    schema: &Value,
     value: &Value,
     pointer: &mut String,
     loaded: &LoadedValues,
     out: &mut Vec<Diagnostic>,
 ) {
-    let schema = resolve(schema);
+    let schema = resolve(root, schema);
     let Value::Object(map) = value else {
         return;
     };
-    let props = schema.get("properties").filter(|p| matches!(p, Node::Object(_)));
-    let closed = schema.get("additionalProperties") == Some(&Node::Bool(false));
-    let additional = schema
-        .get("additionalProperties")
-        .filter(|a| matches!(a, Node::Object(_)));
+    let props = schema.get("properties").filter(|p| p.is_object());
+    let closed = schema.get("additionalProperties") == Some(&Value::Bool(false));
+    let additional = schema.get("additionalProperties").filter(|a| a.is_object());
     let parent = pointer.len();
     for (key, child) in map {
         if child.is_null() {
@@ -615,11 +386,13 @@ fn walk_unrendered(
         push_pointer_token(pointer, key);
         let child_schema = props.and_then(|p| p.get(key));
         match child_schema {
-            Some(s) if resolve(s).get(NOT_RENDERED_MARK).is_some() => out.push(not_rendered_info(pointer, loaded)),
-            Some(s) => walk_unrendered(s, child, pointer, loaded, out),
+            Some(s) if resolve(root, s).get(NOT_RENDERED_MARK).is_some() => {
+                out.push(not_rendered_info(pointer, loaded))
+            }
+            Some(s) => walk_unrendered(root, s, child, pointer, loaded, out),
             None if closed => {}
             None => match additional {
-                Some(s) => walk_unrendered(s, child, pointer, loaded, out),
+                Some(s) => walk_unrendered(root, s, child, pointer, loaded, out),
                 None if props.is_some() => out.push(not_rendered_info(pointer, loaded)),
                 None => {}
             },
@@ -657,138 +430,6 @@ mod tests {
         let schema = values_schema(false);
         let container = &schema["definitions"]["io.k8s.api.core.v1.Container"];
         assert_eq!(container["additionalProperties"], Value::Bool(false));
-    }
-
-    /// The instances the schema checks for the example values files.
-    fn example_instances() -> Vec<(String, Value)> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("values");
-        let mut paths: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-        paths.sort();
-        paths
-            .into_iter()
-            .map(|path| {
-                let layer = crate::values::layers::read_layer(&path).unwrap();
-                let loaded = LoadedValues::new(vec![layer], crate::values::layers::CHART_DEFAULT_VERSION);
-                (path.display().to_string(), crate::values::schema_instance(&loaded))
-            })
-            .collect()
-    }
-
-    /// Every variant of `value` with one node changed: each scalar, list and mapping replaced by
-    /// values of other types and edge numbers, and an unknown key added to each mapping.
-    fn mutations(value: &Value) -> Vec<Value> {
-        let replacements = [
-            serde_json::json!("x"),
-            serde_json::json!(true),
-            serde_json::json!(-1),
-            serde_json::json!(70000),
-            serde_json::json!(1.5),
-            serde_json::json!(u64::MAX),
-            serde_json::json!([]),
-            serde_json::json!({}),
-        ];
-        let mut out: Vec<Value> = replacements.iter().filter(|r| *r != value).cloned().collect();
-        match value {
-            Value::Object(map) => {
-                let mut extra = map.clone();
-                extra.insert("notAKnownKey".into(), Value::Bool(true));
-                out.push(Value::Object(extra));
-                for (key, child) in map {
-                    for changed in mutations(child) {
-                        let mut copy = map.clone();
-                        copy.insert(key.clone(), changed);
-                        out.push(Value::Object(copy));
-                    }
-                }
-            }
-            Value::Array(items) => {
-                for (i, child) in items.iter().enumerate() {
-                    for changed in mutations(child) {
-                        let mut copy = items.clone();
-                        copy[i] = changed;
-                        out.push(Value::Array(copy));
-                    }
-                }
-            }
-            _ => {}
-        }
-        out
-    }
-
-    #[test]
-    fn the_examples_are_proven_valid_without_the_compiled_validator() {
-        for (name, instance) in example_instances() {
-            assert!(
-                proven_valid(&check_tree::ROOT, &instance, 0),
-                "{name} is not proven valid"
-            );
-        }
-    }
-
-    #[test]
-    fn nothing_the_validator_rejects_is_proven_valid() {
-        let validator = validator();
-        let (mut proven, mut rejected) = (0, 0);
-        // The user's part of one example with every single change (with the defaults, the
-        // instance is mostly the same for each file).
-        for (name, instance) in example_instances().into_iter().take(2) {
-            for mutant in mutations(&instance) {
-                let fast = proven_valid(&check_tree::ROOT, &mutant, 0);
-                let valid = validator.is_valid(&mutant);
-                assert!(!fast || valid, "{name}: proven valid but rejected: {mutant}");
-                proven += usize::from(fast);
-                rejected += usize::from(!valid);
-            }
-        }
-        // The walk must prove most of what is valid, and the changes must hit the schema.
-        assert!(proven > 100 && rejected > 100, "proven {proven}, rejected {rejected}");
-    }
-
-    #[test]
-    fn the_check_schema_reports_what_the_generated_schema_reports() {
-        let full = jsonschema::draft7::new(&values_schema(false)).unwrap();
-        let errors = |validator: &jsonschema::Validator, instance: &Value| -> Vec<String> {
-            validator
-                .iter_errors(instance)
-                .map(|e| format!("{} {} {e}", e.instance_path().as_str(), e.schema_path().as_str()))
-                .collect()
-        };
-        let (name, instance) = example_instances().swap_remove(0);
-        for mutant in mutations(&instance) {
-            assert_eq!(errors(validator(), &mutant), errors(&full, &mutant), "{name}: {mutant}");
-        }
-    }
-
-    /// The static tree is the committed JSON, and every `$ref` in it names a definition.
-    #[test]
-    fn the_check_tree_is_the_check_schema() {
-        let mut tree = check_tree::ROOT.to_value();
-        let definitions: serde_json::Map<String, Value> = check_tree::DEFINITIONS
-            .iter()
-            .map(|(name, node)| ((*name).to_string(), node.to_value()))
-            .collect();
-        tree.as_object_mut()
-            .unwrap()
-            .insert("definitions".into(), Value::Object(definitions));
-        assert_eq!(&tree, whole_check_schema());
-        fn refs(value: &Value, out: &mut Vec<String>) {
-            match value {
-                Value::Object(map) => {
-                    if let Some(Value::String(r)) = map.get("$ref") {
-                        out.push(r.clone());
-                    }
-                    map.values().for_each(|v| refs(v, out));
-                }
-                Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
-                _ => {}
-            }
-        }
-        let mut all = Vec::new();
-        refs(&tree, &mut all);
-        assert!(all.len() > 100);
-        for reference in all {
-            assert!(resolve_ref(&reference).is_some(), "{reference} does not resolve");
-        }
     }
 
     #[test]

@@ -17,8 +17,37 @@ use serde::{Deserialize, Serialize};
 
 use super::merge_policy::WithMergePolicy;
 
-/// Any value: a chart key that gloo-istio accepts and does not render.
-pub type Unrendered = Option<serde_json::Value>;
+/// The schema keyword that marks a chart key gloo-istio accepts but does not render: the
+/// "not rendered" report and the values reference find such keys by it.
+pub const NOT_RENDERED_MARK: &str = "x-gloo-istio-not-rendered";
+
+/// A chart key that gloo-istio accepts and does not render, with its type in the chart (any
+/// value unless said). Its schema is the type's, marked with [`NOT_RENDERED_MARK`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Unrendered<T = serde_json::Value>(pub Option<T>);
+
+impl<T> Unrendered<T> {
+    pub fn is_none(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Unrendered<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("Unrendered_{}", T::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut schema = generator.subschema_for::<Option<T>>();
+        schema.insert(NOT_RENDERED_MARK.into(), true.into());
+        schema
+    }
+}
 
 /// The whole values file.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -86,13 +115,10 @@ pub struct Global {
     #[serde(default)]
     pub istio_integration: IstioIntegration,
     /// Labels added to the workload, ConfigMap and Service metadata (not to pods).
-    #[serde(default)]
     pub additional_labels: Option<BTreeMap<String, String>>,
     /// Restricted Pod Security Standard defaults for every container.
-    #[serde(default)]
     pub pod_security_standards: Option<PodSecurityStandards>,
     /// Global security settings.
-    #[serde(default)]
     pub security_settings: Option<SecuritySettings>,
     /// Chart key, not rendered by gloo-istio.
     #[serde(default)]
@@ -126,28 +152,22 @@ pub struct Global {
 pub struct IstioIntegration {
     /// Main switch: adds the sds and istio-proxy containers, the Istio volumes and the
     /// `gateway_proxy_sds` bootstrap cluster to every gateway proxy.
-    #[serde(default)]
     pub enabled: Option<bool>,
     /// Automatic mTLS for Upstreams without an `sslConfig` (needs `enabled`).
-    #[serde(default)]
     pub enable_auto_mtls: Option<bool>,
     /// Label gateway-proxy pods `sidecar.istio.io/inject: "false"`.
-    #[serde(default)]
     pub disable_autoinjection: Option<bool>,
     /// Deprecated: ask Istio to inject its own full sidecar into the gateway proxy.
-    #[serde(default)]
     pub enable_istio_sidecar_on_gateway: Option<bool>,
     /// Deprecated: revision label used with `enableIstioSidecarOnGateway`.
-    #[serde(default)]
     pub istio_sidecar_rev_tag: Option<String>,
     /// Deprecated; labels the install namespace (not rendered by gloo-istio).
     #[serde(default)]
-    pub label_install_namespace: Option<bool>,
+    pub label_install_namespace: Unrendered<bool>,
     /// Deprecated; labels the discovery pod (not rendered by gloo-istio).
     #[serde(default)]
-    pub whitelist_discovery: Option<bool>,
+    pub whitelist_discovery: Unrendered<bool>,
     /// Deprecated; Settings `istioOptions.appendXForwardedHost`.
-    #[serde(default)]
     pub append_x_forwarded_host: Option<bool>,
 }
 
@@ -156,10 +176,8 @@ pub struct IstioIntegration {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IstioSds {
     /// Deprecated alias of `istioIntegration.enabled` for the pods and the bootstrap only.
-    #[serde(default)]
     pub enabled: Option<bool>,
     /// Containers that replace the default istio-proxy sidecar.
-    #[serde(default)]
     pub custom_sidecars: Option<Vec<Container>>,
 }
 
@@ -168,7 +186,6 @@ pub struct IstioSds {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GlooMtls {
     /// Internal mTLS between the proxies and gloo; also adds the sds container.
-    #[serde(default)]
     pub enabled: Option<bool>,
     /// The sds container.
     #[serde(default)]
@@ -180,10 +197,8 @@ pub struct GlooMtls {
     #[serde(default)]
     pub istio_proxy: IstioProxyContainer,
     /// Resources of the default istio-proxy container.
-    #[serde(default)]
     pub envoy_sidecar_resources: Option<ResourceRequirements>,
     /// Resources of every sds container.
-    #[serde(default)]
     pub sds_resources: Option<ResourceRequirements>,
 }
 
@@ -195,13 +210,10 @@ pub struct SdsContainer {
     #[serde(default)]
     pub image: Image,
     /// The sds container securityContext.
-    #[serde(default)]
     pub security_context: Option<WithMergePolicy<SecurityContext>>,
     /// `LOG_LEVEL` of the sds container.
-    #[serde(default)]
     pub log_level: Option<String>,
     /// The sds readiness probe; `null` removes it.
-    #[serde(default)]
     pub readiness_probe: Option<Probe>,
     /// Documented by the chart but never used; use `global.glooMtls.sdsResources`.
     #[serde(default)]
@@ -216,10 +228,8 @@ pub struct IstioProxyContainer {
     #[serde(default)]
     pub image: Image,
     /// The istio-proxy container securityContext.
-    #[serde(default)]
     pub security_context: Option<WithMergePolicy<SecurityContext>>,
     /// `--proxyLogLevel` of the istio agent.
-    #[serde(default)]
     pub log_level: Option<String>,
     /// Kubernetes Gateway API only: ignored for Gloo Edge proxies.
     #[serde(default)]
@@ -237,40 +247,40 @@ pub struct IstioProxyContainer {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Image {
     /// The image tag.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
     /// The image repository (name).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
     /// Digest used with the standard variant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
     /// Digest used with the fips variant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fips_digest: Option<String>,
     /// Digest used with the distroless variant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub distroless_digest: Option<String>,
     /// Digest used with the fips-distroless variant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fips_distroless_digest: Option<String>,
     /// Registry prefix, such as `quay.io/solo-io`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<String>,
     /// `imagePullPolicy` of the container.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pull_policy: Option<PullPolicy>,
     /// Name of the one image pull secret of the pod.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pull_secret: Option<String>,
     /// Image variant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant: Option<ImageVariant>,
     /// Deprecated: use `variant: fips`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fips: Option<bool>,
     /// Never append a digest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_digest: Option<bool>,
 }
 
@@ -307,25 +317,25 @@ pub enum ImageVariant {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Stats {
     /// Stats annotations, the prometheus listener and `START_STATS_SERVER` of sds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// `prefix_rewrite` of the `/metrics` route.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub route_prefix_rewrite: Option<String>,
     /// Datadog autodiscovery annotations (global only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub set_datadog_annotations: Option<bool>,
     /// Adds a `/stats` route (global only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_stats_route: Option<bool>,
     /// `prefix_rewrite` of the `/stats` route (global only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stats_prefix_rewrite: Option<String>,
     /// A monitoring Service (not rendered by gloo-istio).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_monitor_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Unrendered::is_none")]
+    pub service_monitor_enabled: Unrendered<bool>,
     /// The `http-monitoring` container ports.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pod_monitor_enabled: Option<bool>,
 }
 
@@ -334,7 +344,6 @@ pub struct Stats {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodSecurityStandards {
     /// Container settings.
-    #[serde(default)]
     pub container: Option<ContainerSecurityStandards>,
 }
 
@@ -343,10 +352,8 @@ pub struct PodSecurityStandards {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerSecurityStandards {
     /// Give every container the restricted profile's securityContext defaults.
-    #[serde(default)]
     pub enable_restricted_container_defaults: Option<bool>,
     /// Seccomp profile type of those defaults.
-    #[serde(default)]
     pub default_seccomp_profile_type: Option<SeccompProfileType>,
 }
 
@@ -362,7 +369,6 @@ pub enum SeccompProfileType {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecuritySettings {
     /// Drop every `runAsUser` and the gateway-proxy pod securityContext.
-    #[serde(default)]
     pub floating_user_id: Option<bool>,
 }
 
@@ -371,13 +377,10 @@ pub struct SecuritySettings {
 #[serde(rename_all = "camelCase")]
 pub struct Gateway {
     /// When false, no gateway proxy is rendered.
-    #[serde(default)]
     pub enabled: Option<bool>,
     /// When true, the pods lose the `gateway-proxy: live` label.
-    #[serde(default)]
     pub upgrade: Option<bool>,
     /// Needs a Helm template the open-source chart does not define.
-    #[serde(default)]
     pub update_values: Option<bool>,
 }
 
@@ -395,10 +398,8 @@ pub struct Gloo {
 #[serde(rename_all = "camelCase")]
 pub struct GlooDeployment {
     /// Port of gloo's xDS server.
-    #[serde(default)]
     pub xds_port: Option<u16>,
     /// Port of gloo's REST xDS server.
-    #[serde(default)]
     pub rest_xds_port: Option<u16>,
 }
 
@@ -407,10 +408,8 @@ pub struct GlooDeployment {
 #[serde(rename_all = "camelCase")]
 pub struct Settings {
     /// Namespace of gloo's xDS cache keys (the bootstrap `role`).
-    #[serde(default)]
     pub write_namespace: Option<String>,
     /// AWS settings.
-    #[serde(default)]
     pub aws: Option<AwsSettings>,
 }
 
@@ -419,10 +418,8 @@ pub struct Settings {
 #[serde(rename_all = "camelCase")]
 pub struct AwsSettings {
     /// Adds the `aws_sts_cluster` to every bootstrap.
-    #[serde(default)]
     pub enable_service_account_credentials: Option<bool>,
     /// Region of the STS endpoint.
-    #[serde(default)]
     pub sts_credentials_region: Option<String>,
 }
 
@@ -431,7 +428,6 @@ pub struct AwsSettings {
 #[serde(rename_all = "camelCase")]
 pub struct K8s {
     /// DNS suffix of cluster services.
-    #[serde(default)]
     pub cluster_name: Option<String>,
 }
 
@@ -440,10 +436,8 @@ pub struct K8s {
 #[serde(rename_all = "camelCase")]
 pub struct AccessLogger {
     /// Adds the `access_log_cluster` to every bootstrap.
-    #[serde(default)]
     pub enabled: Option<bool>,
     /// Port of the access logger service.
-    #[serde(default)]
     pub port: Option<u16>,
 }
 
@@ -453,118 +447,80 @@ pub struct AccessLogger {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GatewayProxy {
     /// Deployment or DaemonSet.
-    #[serde(default)]
     pub kind: Option<GatewayProxyKind>,
     /// Namespace of the workload and ConfigMap (default: the release namespace).
-    #[serde(default)]
     pub namespace: Option<String>,
     /// The pod template.
-    #[serde(default)]
     pub pod_template: Option<PodTemplate>,
     /// The envoy bootstrap ConfigMap.
-    #[serde(default)]
     pub config_map: Option<ConfigMapValues>,
     /// Extra keys at the top of the envoy runtime static layer.
-    #[serde(default)]
     pub custom_static_layer: Option<serde_json::Map<String, serde_json::Value>>,
     /// `overload.global_downstream_max_connections` of the static layer.
-    #[serde(default)]
     pub global_downstream_max_connections: Option<u32>,
     /// `upstream.healthy_panic_threshold` of the static layer.
-    #[serde(default)]
     pub healthy_panic_threshold: Option<i8>,
     /// Preferred pod anti-affinity against all gateway proxies (Deployment only).
-    #[serde(default)]
     pub anti_affinity: Option<bool>,
     /// Pod affinity (Deployment only).
-    #[serde(default)]
     pub affinity: Option<Affinity>,
     /// Topology spread constraints (Deployment only).
-    #[serde(default)]
     pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
     /// Tracing: `cluster` entries become static bootstrap clusters.
-    #[serde(default)]
     pub tracing: Option<Tracing>,
     /// Extra envoy arguments.
-    #[serde(default)]
     pub extra_envoy_args: Option<Vec<String>>,
     /// A chart test helper template adding containers (`gloo.testcontainer`).
-    #[serde(default)]
     pub extra_containers_helper: Option<String>,
     /// A chart test helper template adding init containers (`gloo.testcontainer`).
-    #[serde(default)]
     pub extra_init_containers_helper: Option<String>,
     /// Extra pod volumes.
-    #[serde(default)]
     pub extra_volumes: Option<Vec<Volume>>,
     /// A chart test helper template adding volumes (`gloo.testVolume`).
-    #[serde(default)]
     pub extra_volume_helper: Option<String>,
     /// A chart test helper template adding listeners (`gloo.testlistener`).
-    #[serde(default)]
     pub extra_listeners_helper: Option<String>,
     /// Stats for this proxy; replaces `global.glooStats` as a whole when set.
-    #[serde(default)]
     pub stats: Option<Stats>,
     /// Expose a read-only subset of the envoy admin API on port 8082.
-    #[serde(default)]
     pub read_config: Option<bool>,
     /// Extra mounts of the envoy container.
-    #[serde(default)]
     pub extra_proxy_volume_mounts: Option<Vec<VolumeMount>>,
     /// A chart test helper template adding envoy mounts (`gloo.testVolumeMount`).
-    #[serde(default)]
     pub extra_proxy_volume_mount_helper: Option<String>,
     /// Address envoy's admin interface binds to.
-    #[serde(default)]
     pub loop_back_address: Option<String>,
     /// Render nothing for this proxy.
-    #[serde(default)]
     pub disabled: Option<bool>,
     /// Envoy API version of xDS.
-    #[serde(default)]
     pub envoy_api_version: Option<String>,
     /// Bootstrap extensions.
-    #[serde(default)]
     pub envoy_bootstrap_extensions: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
     /// The envoy overload manager.
-    #[serde(default)]
     pub envoy_overload_manager: Option<OverloadManager>,
     /// Extra static clusters, appended last.
-    #[serde(default)]
     pub envoy_static_clusters: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
     /// `ISTIO_META_MESH_ID` (default `cluster.local`).
-    #[serde(default)]
     pub istio_meta_mesh_id: Option<String>,
     /// `ISTIO_META_CLUSTER_ID` (default `Kubernetes`).
-    #[serde(default)]
     pub istio_meta_cluster_id: Option<String>,
     /// istiod address in `PROXY_CONFIG`, and `CA_ADDR` by default.
-    #[serde(default)]
     pub istio_discovery_address: Option<String>,
     /// `CA_ADDR` when set.
-    #[serde(default)]
     pub istio_spiffe_cert_provider_address: Option<String>,
     /// `--log-level` of envoy.
-    #[serde(default)]
     pub envoy_log_level: Option<String>,
     /// Top-level `stats_config` of the bootstrap.
-    #[serde(default)]
     pub envoy_stats_config: Option<serde_json::Map<String, serde_json::Value>>,
     /// Address of the xDS server (default `gloo.<namespace>.svc.<cluster domain>`).
-    #[serde(default)]
     pub xds_service_address: Option<String>,
     /// Port of both xDS clusters.
-    #[serde(default)]
     pub xds_service_port: Option<u16>,
     /// TCP keepalive of the xDS clusters.
-    #[serde(default)]
     pub tcp_keepalive_time_seconds: Option<u32>,
     /// `DISABLE_CORE_DUMPS` of the envoy container.
-    #[serde(default)]
     pub disable_core_dumps: Option<bool>,
     /// Fields merged over the rendered workload (never inherited).
-    #[serde(default)]
     pub kube_resource_override: Option<serde_json::Map<String, serde_json::Value>>,
     /// Chart key, not rendered by gloo-istio.
     #[serde(default)]
@@ -594,13 +550,10 @@ pub struct GatewayProxy {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GatewayProxyKind {
     /// Forces the workload kind.
-    #[serde(default)]
     pub workload_type: Option<WorkloadType>,
     /// Present (even `{}`): the workload is a Deployment; absent or null: a DaemonSet.
-    #[serde(default)]
     pub deployment: Option<DeploymentValues>,
     /// DaemonSet host networking (read even for a Deployment).
-    #[serde(default)]
     pub daemon_set: Option<DaemonSetValues>,
 }
 
@@ -616,13 +569,10 @@ pub enum WorkloadType {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeploymentValues {
     /// `spec.replicas`; 0 or null leaves it out (for an autoscaler).
-    #[serde(default)]
     pub replicas: Option<i32>,
     /// Pod priority class.
-    #[serde(default)]
     pub priority_class_name: Option<String>,
     /// Env vars at the head of the envoy container's env.
-    #[serde(default)]
     pub custom_env: Option<Vec<EnvVar>>,
     /// Accepted by the chart's schema but never read: use `podTemplate`.
     #[serde(default)]
@@ -655,10 +605,8 @@ pub struct DeploymentValues {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DaemonSetValues {
     /// Host ports on `http`/`https` and host networking.
-    #[serde(default)]
     pub host_port: Option<bool>,
     /// Host networking with `hostPort` (default true).
-    #[serde(default)]
     pub host_network: Option<bool>,
 }
 
@@ -667,82 +615,56 @@ pub struct DaemonSetValues {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodTemplate {
     /// Container port `http`.
-    #[serde(default)]
     pub http_port: Option<u16>,
     /// Container port `https`.
-    #[serde(default)]
     pub https_port: Option<u16>,
     /// More envoy container ports.
-    #[serde(default)]
     pub extra_ports: Option<Vec<ContainerPort>>,
     /// Pod annotations.
-    #[serde(default)]
     pub extra_annotations: Option<BTreeMap<String, String>>,
     /// Pod node name.
-    #[serde(default)]
     pub node_name: Option<String>,
     /// Pod node selector (replaces an inherited one as a whole).
-    #[serde(default)]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// Pod tolerations.
-    #[serde(default)]
     pub tolerations: Option<Vec<Toleration>>,
     /// Readiness probe of envoy (and liveness with `livenessProbeEnabled`).
-    #[serde(default)]
     pub probes: Option<bool>,
     /// Liveness probe of envoy, with `probes`.
-    #[serde(default)]
     pub liveness_probe_enabled: Option<bool>,
     /// Resources of the envoy container.
-    #[serde(default)]
     pub resources: Option<ResourceRequirements>,
     /// Without it, envoy gets the `NET_BIND_SERVICE` capability.
-    #[serde(default)]
     pub disable_net_bind: Option<bool>,
     /// `runAsNonRoot` of the envoy container.
-    #[serde(default)]
     pub run_unprivileged: Option<bool>,
     /// Leave `runAsUser` to the cluster.
-    #[serde(default)]
     pub floating_user_id: Option<bool>,
     /// User id of the pod and the envoy container.
-    #[serde(default)]
     pub run_as_user: Option<i64>,
     /// `fsGroup` of the pod.
-    #[serde(default)]
     pub fs_group: Option<i64>,
     /// A preStop hook that fails health checks before envoy stops.
-    #[serde(default)]
     pub graceful_shutdown: Option<GracefulShutdown>,
     /// Pod termination grace period.
-    #[serde(default)]
     pub termination_grace_period_seconds: Option<i64>,
     /// Replaces the default readiness probe.
-    #[serde(default)]
     pub custom_readiness_probe: Option<Probe>,
     /// Replaces the default liveness probe.
-    #[serde(default)]
     pub custom_liveness_probe: Option<Probe>,
     /// Pod labels.
-    #[serde(default)]
     pub extra_gateway_proxy_labels: Option<BTreeMap<String, String>>,
     /// Containers placed before the envoy container.
-    #[serde(default)]
     pub extra_containers: Option<Vec<Container>>,
     /// Init containers.
-    #[serde(default)]
     pub extra_init_containers: Option<Vec<Container>>,
     /// Render the pod securityContext.
-    #[serde(default)]
     pub enable_pod_security_context: Option<bool>,
     /// The pod securityContext.
-    #[serde(default)]
     pub pod_security_context: Option<WithMergePolicy<PodSecurityContext>>,
     /// The envoy image, merged over `global.image`.
-    #[serde(default)]
     pub image: Option<Image>,
     /// The envoy container securityContext.
-    #[serde(default)]
     pub gloo_container_security_context: Option<WithMergePolicy<SecurityContext>>,
 }
 
@@ -751,10 +673,8 @@ pub struct PodTemplate {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GracefulShutdown {
     /// Add the preStop hook.
-    #[serde(default)]
     pub enabled: Option<bool>,
     /// Seconds to sleep in the hook.
-    #[serde(default)]
     pub sleep_time_seconds: Option<i64>,
 }
 
@@ -763,10 +683,8 @@ pub struct GracefulShutdown {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConfigMapValues {
     /// Replaces the whole ConfigMap data (and so the default bootstrap).
-    #[serde(default)]
     pub data: Option<BTreeMap<String, String>>,
     /// Fields merged over the rendered ConfigMap (never inherited).
-    #[serde(default)]
     pub kube_resource_override: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
@@ -778,7 +696,6 @@ pub struct Tracing {
     #[serde(default)]
     pub provider: Unrendered,
     /// Static clusters for the tracing provider.
-    #[serde(default)]
     pub cluster: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
 }
 
@@ -787,19 +704,14 @@ pub struct Tracing {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OverloadManager {
     /// Add `overload_manager` to the bootstrap.
-    #[serde(default)]
     pub enabled: Option<bool>,
     /// Overload actions.
-    #[serde(default)]
     pub actions: Option<Vec<serde_json::Value>>,
     /// `buffer_factory_config`.
-    #[serde(default)]
     pub buffer_factory_config: Option<serde_json::Map<String, serde_json::Value>>,
     /// `refresh_interval`.
-    #[serde(default)]
     pub refresh_interval: Option<String>,
     /// Resource monitors.
-    #[serde(default)]
     pub resource_monitors: Option<Vec<serde_json::Value>>,
 }
 
@@ -808,7 +720,6 @@ pub struct OverloadManager {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpstreamValues {
     /// Upstream name (default `<namespace>-<service>-<port>`, as Gloo discovery names them).
-    #[serde(default)]
     pub name: Option<String>,
     /// The Kubernetes service.
     pub service: String,

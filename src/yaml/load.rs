@@ -115,98 +115,6 @@ pub fn load_document(src: &[u8], limits: Limits) -> Result<Option<Node>, LoadErr
     Builder::new(&source, limits).run()
 }
 
-/// The JSON value of one YAML document, built straight from the parser's events without the
-/// position-carrying tree, for text that needs no diagnostics (the check of our own output).
-///
-/// It handles the plain subset: untagged scalars and collections, no anchors, aliases or merge
-/// keys, unique keys, one non-empty document, within the default [`Limits`]. For anything else
-/// (including every error) it returns `None`, and the caller loads the text with
-/// [`load_document`], so the value, or the error, is always the one the loader gives.
-pub fn plain_json(text: &str) -> Option<serde_json::Value> {
-    use serde_json::{Map, Value};
-    enum Open {
-        Seq(Vec<Value>),
-        Map(Map<String, Value>, Option<String>),
-    }
-    let limits = Limits::default();
-    if text.len() > limits.max_bytes || text.as_bytes().starts_with(BOM) {
-        return None;
-    }
-    let mut stack: Vec<Open> = Vec::new();
-    let mut root: Option<Value> = None;
-    let mut nodes = 0usize;
-    let mut parser = Parser::new_from_str(text);
-    while let Some(next) = parser.next_event() {
-        let (event, _) = next.ok()?;
-        let value = match event {
-            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing | Event::DocumentStart(_) => {
-                continue;
-            }
-            Event::Alias(_) => return None,
-            Event::Scalar(_, _, anchor, _) | Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _)
-                if anchor != 0 =>
-            {
-                return None;
-            }
-            Event::Scalar(_, _, _, Some(_)) | Event::SequenceStart(_, Some(_)) | Event::MappingStart(_, Some(_)) => {
-                return None;
-            }
-            _ if root.is_some() => return None,
-            Event::Scalar(text, style, ..) => {
-                if let Some(Open::Map(_, key @ None)) = stack.last_mut() {
-                    if style == ScalarStyle::Plain && text == "<<" {
-                        return None;
-                    }
-                    *key = Some(text.into_owned());
-                    continue;
-                }
-                if stack.is_empty() && style == ScalarStyle::Plain && text.is_empty() {
-                    return None;
-                }
-                if style == ScalarStyle::Plain {
-                    // NaN and the infinities become strings in the loader's JSON.
-                    plain_scalar(&text)?
-                } else {
-                    Value::String(text.into_owned())
-                }
-            }
-            Event::SequenceStart(..) | Event::MappingStart(..) => {
-                if matches!(stack.last(), Some(Open::Map(_, None))) || stack.len() >= limits.max_depth {
-                    return None;
-                }
-                nodes += 1;
-                stack.push(if matches!(event, Event::MappingStart(..)) {
-                    Open::Map(Map::new(), None)
-                } else {
-                    Open::Seq(Vec::new())
-                });
-                continue;
-            }
-            Event::SequenceEnd | Event::MappingEnd => match stack.pop()? {
-                Open::Seq(items) => Value::Array(items),
-                Open::Map(map, None) => Value::Object(map),
-                Open::Map(_, Some(_)) => return None,
-            },
-        };
-        if !matches!(value, Value::Array(_) | Value::Object(_)) {
-            nodes += 1;
-        }
-        if nodes > limits.max_nodes {
-            return None;
-        }
-        match stack.last_mut() {
-            None => root = Some(value),
-            Some(Open::Seq(items)) => items.push(value),
-            Some(Open::Map(map, key)) => {
-                if map.insert(key.take()?, value).is_some() {
-                    return None;
-                }
-            }
-        }
-    }
-    root
-}
-
 impl Node {
     /// The JSON value of the tree. NaN and the infinities have no JSON form, so they become
     /// the strings `.nan`, `.inf` and `-.inf` (their YAML spelling).
@@ -546,19 +454,6 @@ impl CoreTag {
             CoreTag::Seq => "!!seq",
         }
     }
-}
-
-/// The JSON value of an untagged plain scalar, as [`plain_json`] and the loader resolve it;
-/// `None` for NaN and the infinities, which have no JSON number (the loader spells them).
-pub(crate) fn plain_scalar(text: &str) -> Option<serde_json::Value> {
-    use serde_json::Value;
-    Some(match Scalar::plain(text) {
-        Scalar::Null => Value::Null,
-        Scalar::Bool(b) => Value::Bool(b),
-        Scalar::Int(i) => Value::from(i),
-        Scalar::Float(f) => Value::Number(serde_json::Number::from_f64(f)?),
-        Scalar::Str => Value::String(text.to_string()),
-    })
 }
 
 /// A resolved scalar; strings carry no text so the event's text can be moved in afterwards.
@@ -1194,63 +1089,6 @@ impl<'s> Builder<'s> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The loader's JSON (or `None` for no document) next to the fast path's.
-    fn both(src: &str) -> (Option<serde_json::Value>, Option<serde_json::Value>) {
-        let loaded = load(src).ok().flatten().map(|n| n.to_json());
-        (plain_json(src), loaded)
-    }
-
-    #[test]
-    fn plain_json_gives_the_loaders_value_for_plain_documents() {
-        let cases = [
-            "a: 1\nb: [x, 'y', \"z\"]\nc: {d: null, e: ~, f: true, g: 0x1F, h: 0o17, i: 1.5e3}\n",
-            "- 1\n- -2\n- +3\n- 9223372036854775808\n- .5\n- yes\n- on\n- 0x1G\n- ''\n",
-            "key: |\n  line one\n  line two\n\"quoted key\": >-\n  folded\n  text\n",
-            "---\nnested:\n  deeper:\n    - {a: [1, [2, [3]]]}\n...\n",
-            "1: one\nnull: two\ntrue: three\n'<<': quoted merge key is a plain key\n",
-            "just a scalar\n",
-            "\"\"\n",
-        ];
-        for src in cases {
-            let (fast, loaded) = both(src);
-            assert!(fast.is_some(), "the fast path should take {src:?}");
-            assert_eq!(fast, loaded, "{src:?}");
-        }
-    }
-
-    #[test]
-    fn plain_json_leaves_everything_else_to_the_loader() {
-        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
-        let many = "- 1\n".repeat(Limits::default().max_nodes + 1);
-        let cases = [
-            "a: &x 1\nb: *x\n",
-            "base: &b {x: 1}\nderived:\n  <<: *b\n  y: 2\n",
-            "a: !!str 1\n",
-            "a: !custom 1\n",
-            "!!map {a: 1}\n",
-            "a: 1\na: 2\n",
-            "a: 1\n---\nb: 2\n",
-            "a: 1\n---\n",
-            "",
-            "# only a comment\n",
-            "---\n",
-            "a: .nan\nb: -.inf\n",
-            "? [a, b]\n: 1\n",
-            "a: [1, 2\n",
-            "\u{feff}a: 1\n",
-            deep.as_str(),
-            many.as_str(),
-        ];
-        for src in cases {
-            assert_eq!(
-                plain_json(src),
-                None,
-                "the fast path should refuse {:?}",
-                &src[..src.len().min(40)]
-            );
-        }
-    }
 
     fn load(src: &str) -> Result<Option<Node>, LoadError> {
         load_document(src.as_bytes(), Limits::default())

@@ -4,7 +4,6 @@
 //! value stood (for located diagnostics), and into `serde_json::Value` for the typed model.
 //! `emit` writes values back as YAML that cannot smuggle in a key, a line or a document.
 
-pub mod block;
 pub mod emit;
 pub mod load;
 pub mod stream;
@@ -39,20 +38,7 @@ impl Span {
 }
 
 /// Parses one YAML document into JSON; `Err` with a one-line message (position included).
-///
-/// Three paths, each giving the answer of the next ([`parse_json_with_loader`]) or leaving
-/// the text to it: documents in the block style we write (every manifest we render) take
-/// [`block::parse`]; other plain documents take [`load::plain_json`], the parser's events
-/// without the position-carrying tree; everything else, errors included, the loader.
 pub fn parse_json(text: &str) -> Result<serde_json::Value, String> {
-    match block::parse(text).or_else(|| load::plain_json(text)) {
-        Some(value) => Ok(value),
-        None => parse_json_with_loader(text),
-    }
-}
-
-/// [`parse_json`] through the full loader only: the reference the fast path is tested against.
-pub fn parse_json_with_loader(text: &str) -> Result<serde_json::Value, String> {
     match load_document(text.as_bytes(), Limits::default()) {
         Ok(Some(node)) => Ok(node.to_json()),
         Ok(None) => Err("is empty".into()),

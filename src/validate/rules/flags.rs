@@ -69,8 +69,8 @@ pub fn check(ctx: &mut Ctx) {
 
     if let Some(tag) = integration.istio_sidecar_rev_tag.as_deref().filter(|t| !t.is_empty())
         && !sidecar_on_gw
-        && integration.label_install_namespace != Some(true)
-        && integration.whitelist_discovery != Some(true)
+        && integration.label_install_namespace.0 != Some(true)
+        && integration.whitelist_discovery.0 != Some(true)
     {
         let d = Diagnostic::warning(
             code::IGNORED_SETTING,
