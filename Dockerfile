@@ -11,24 +11,16 @@
 ARG RUST_IMAGE=rust:1.95-bookworm
 ARG BUSYBOX_IMAGE=busybox:1.37.0-musl
 
-# --- gloo-istio, statically linked (musl), built as scripts/build-release.sh ships it ---------
+# --- gloo-istio, statically linked (musl), the release profile users get --------------------
 FROM ${RUST_IMAGE} AS build
-RUN rustup target add x86_64-unknown-linux-musl \
-    && apt-get update \
-    && apt-get install -y --no-install-recommends valgrind \
-    && rm -rf /var/lib/apt/lists/*
+RUN rustup target add x86_64-unknown-linux-musl
 WORKDIR /src
-# Only what the build reads (the templates are embedded with include_str!), and what the build
-# script runs under callgrind to lay out the hot functions first (the examples and one helm
-# post-renderer input).
-COPY Cargo.toml Cargo.lock README.md build.rs ./
+# Only what the build reads (the templates are embedded with include_str!).
+COPY Cargo.toml Cargo.lock README.md ./
 COPY src ./src
 COPY templates ./templates
-COPY scripts/build-release.sh scripts/hot-functions.py ./scripts/
-COPY values ./values
-COPY benches/data/helm3-stdin.a-defaults.yaml ./benches/data/
-RUN bash scripts/build-release.sh \
-    && install -D -m 0755 target/shipped/gloo-istio /out/gloo-istio
+RUN cargo build --release --locked --target x86_64-unknown-linux-musl \
+    && install -D -m 0755 target/x86_64-unknown-linux-musl/release/gloo-istio /out/gloo-istio
 
 # --- helm 3 (the official build is static) -------------------------------------------------
 FROM ${RUST_IMAGE} AS helm

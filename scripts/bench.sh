@@ -9,7 +9,7 @@
 #   --quick          a smoke run: 3 render cases, N = 1,000 and 5,000 only, kustomize at 1,000 only
 #   --out DIR        where the results go (default docs/performance, or target/bench/quick)
 #   --only LIST      comma-separated subset of: render,postrender,memory,lint,cold
-#   --no-build       use target/shipped/gloo-istio as it is (default: scripts/build-release.sh first)
+#   --no-build       use target/bench/install/bin/gloo-istio as it is (default: `cargo install --path .` first)
 #
 # Workloads (docs/performance.md says why each peer, and the targets):
 #   render      `gloo-istio render -f V` for every shared/reference/gloo-chart/*.values.yaml, vs
@@ -85,11 +85,11 @@ done
 [[ -n $KUBECTL ]] || echo "bench.sh: no kubectl on PATH: the kustomize peer is skipped" >&2
 
 if ((BUILD)); then
-  log "scripts/build-release.sh (the shipped build: static with musl on x86-64 Linux)"
-  bash scripts/build-release.sh >/dev/null
+  log "cargo install --path . (the binary users get)"
+  cargo install --quiet --locked --force --path . --root "$WORK/install" >&2
 fi
 # A copy, so that a concurrent build cannot swap the binary in the middle of a run.
-cp target/shipped/gloo-istio "$WORK/bin/gloo-istio"
+cp "$WORK/install/bin/gloo-istio" "$WORK/bin/gloo-istio"
 GI=$WORK/bin/gloo-istio
 
 # ---------------------------------------------------------------------------------------------

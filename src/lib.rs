@@ -13,6 +13,7 @@ pub mod cli;
 pub mod diag;
 pub mod docs;
 pub mod istio;
+pub mod pipeline;
 pub mod postrender;
 pub mod render;
 pub mod validate;

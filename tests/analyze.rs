@@ -130,7 +130,7 @@ fn sds_sslconfig_needs_the_sds_sidecar() {
 #[test]
 fn rendered_gateway_proxies_carry_the_sds_cluster() {
     // Our own render of the Istio integration satisfies GI034's check end to end.
-    let rendered = gloo_istio::render::render_files(&gloo_istio::render::RenderOptions {
+    let rendered = gloo_istio::pipeline::render_files(&gloo_istio::pipeline::RenderOptions {
         values_files: vec![concat!(env!("CARGO_MANIFEST_DIR"), "/values/upstreams.yaml").into()],
         ..Default::default()
     })
@@ -139,7 +139,7 @@ fn rendered_gateway_proxies_carry_the_sds_cluster() {
     let findings = run(&(rendered.clone() + &settings(true, false)));
     assert!(!findings.iter().any(|d| d.code == "GI034"), "{findings:?}");
     // Without Istio the same Upstream shape is flagged.
-    let plain = gloo_istio::render::render_files(&Default::default())
+    let plain = gloo_istio::pipeline::render_files(&Default::default())
         .unwrap()
         .to_stream();
     let findings = run(&(plain + &settings(true, false) + &upstream(SSL)));

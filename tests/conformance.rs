@@ -13,7 +13,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use gloo_istio::render::{RenderOptions, render_files};
+use gloo_istio::pipeline::{RenderOptions, render_files};
 use gloo_istio::yaml;
 use serde_json::Value;
 

@@ -23,10 +23,10 @@ use std::time::{Duration, Instant};
 
 use gloo_istio::FailureKind;
 use gloo_istio::diag::{Level, SourceFile};
+use gloo_istio::pipeline::build_model;
+use gloo_istio::pipeline::{RenderOptions, render_files};
 use gloo_istio::postrender::{Operation, Spool};
-use gloo_istio::render::{RenderOptions, render_files};
 use gloo_istio::validate::rules::RuleOptions;
-use gloo_istio::values::build_model;
 use gloo_istio::values::layers::{CHART_DEFAULT_VERSION, Layer, LoadedValues};
 use gloo_istio::yaml::{self, stream::split_stream};
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! does not. The cases follow the traps of `gloo-istio-behavior.md` §7 and §1.
 
 use gloo_istio::diag::{Diagnostic, Level};
-use gloo_istio::validate::lint::{LintUnit, lint};
+use gloo_istio::pipeline::{LintUnit, lint};
 use gloo_istio::validate::rules::RuleOptions;
 
 fn findings(values: &str, istio_version: Option<&str>) -> Vec<Diagnostic> {

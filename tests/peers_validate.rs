@@ -19,7 +19,8 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use gloo_istio::render::{Manifest, ManifestKind, RenderOptions, render_files};
+use gloo_istio::pipeline::{RenderOptions, render_files};
+use gloo_istio::render::{Manifest, ManifestKind};
 
 /// The Kubernetes version our manifests must be valid for.
 const KUBERNETES_VERSION: &str = "1.33.0";

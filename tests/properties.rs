@@ -21,11 +21,12 @@ use std::sync::OnceLock;
 
 use gloo_istio::Failure;
 use gloo_istio::diag::SourceFile;
+use gloo_istio::pipeline::build_model;
 use gloo_istio::postrender::{DocumentReader, Operation, Spool, run};
 use gloo_istio::render::{engine, render_model};
 use gloo_istio::validate::rules::RuleOptions;
+use gloo_istio::values::Model;
 use gloo_istio::values::layers::{CHART_DEFAULT_VERSION, Layer, LoadedValues};
-use gloo_istio::values::{Model, build_model};
 use gloo_istio::yaml::{self, stream::split_stream};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};

@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use gloo_istio::render::{ManifestKind, RenderOptions, render_files};
+use gloo_istio::pipeline::{RenderOptions, render_files};
+use gloo_istio::render::ManifestKind;
 use similar::TextDiff;
 
 fn root() -> PathBuf {

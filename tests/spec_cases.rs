@@ -2,7 +2,8 @@
 //! Deployment, its ConfigMap and the Upstreams, one test each, named after the case. Expected
 //! values come from the spec text (and so from the chart), not from our output.
 
-use gloo_istio::render::{ManifestKind, RenderOptions, render_files};
+use gloo_istio::pipeline::{RenderOptions, render_files};
+use gloo_istio::render::ManifestKind;
 use gloo_istio::yaml;
 use serde_json::{Value, json};
 

@@ -24,7 +24,8 @@ use gloo_istio::diag::{Level, SourceFile};
 use gloo_istio::postrender::{Operation, Spool, Summary, run};
 use gloo_istio::validate::rules::RuleOptions;
 use gloo_istio::values::layers::{CHART_DEFAULT_VERSION, Layer, LoadedValues};
-use gloo_istio::values::{Model, build_model};
+use gloo_istio::pipeline::build_model;
+use gloo_istio::values::Model;
 use gloo_istio::{Failure, FailureKind};
 use libfuzzer_sys::fuzz_target;
 

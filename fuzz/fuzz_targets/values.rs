@@ -12,7 +12,7 @@
 use gloo_istio::diag::SourceFile;
 use gloo_istio::render::{engine, render_model};
 use gloo_istio::validate::rules::RuleOptions;
-use gloo_istio::values::check_values;
+use gloo_istio::pipeline::check_values;
 use gloo_istio::values::layers::{CHART_DEFAULT_VERSION, Layer, LoadedValues};
 use gloo_istio::yaml::{Limits, load_document};
 use gloo_istio::{FailureKind, yaml};

@@ -9,7 +9,8 @@ use similar::TextDiff;
 
 use super::{ValuesArgs, output, report};
 use crate::Failure;
-use crate::render::{Manifest, render_files};
+use crate::pipeline::render_files;
+use crate::render::Manifest;
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use super::{FailOn, Format, LintArgs, output};
 use crate::diag::{Diagnostic, Level};
-use crate::validate::lint::{LintUnit, lint_all};
+use crate::pipeline::{LintUnit, lint_all};
 use crate::validate::rules::RuleOptions;
 
 /// GitHub Actions escapes for workflow command data and properties.

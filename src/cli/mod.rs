@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diag::{Diagnostic, Level};
-use crate::render::{RenderOptions, render_files};
+use crate::pipeline::{RenderOptions, render_files};
 use crate::validate::rules::IstioVersion;
 use crate::values::layers::CHART_DEFAULT_VERSION;
 

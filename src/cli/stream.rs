@@ -10,10 +10,11 @@ use serde_json::{Map, Value, json};
 use super::{ValuesArgs, report};
 use crate::Failure;
 use crate::diag::{Diagnostic, SourceFile};
+use crate::pipeline::{build_model, load_values};
 use crate::postrender::{Operation, Spool, run};
 use crate::validate::rules::RuleOptions;
-use crate::values::layers::{CHART_DEFAULT_VERSION, Layer, LoadedValues, parse_set_args, read_layer};
-use crate::values::{Model, build_model};
+use crate::values::Model;
+use crate::values::layers::{CHART_DEFAULT_VERSION, Layer, LoadedValues};
 
 #[derive(Debug, Args)]
 pub struct PostRenderArgs {
@@ -128,14 +129,9 @@ fn model_from(
 }
 
 fn values_model(args: &ValuesArgs) -> Result<(Model, LoadedValues, Vec<Diagnostic>), Failure> {
-    let mut layers = Vec::new();
-    for path in &args.values {
-        layers.push(read_layer(path)?);
-    }
-    if let Some(layer) = parse_set_args(&args.set).map_err(|d| Failure::invalid(vec![d]))? {
-        layers.push(layer);
-    }
-    model_from(layers, &args.namespace, &args.gloo_version)
+    let loaded = load_values(&args.values, &args.set, &args.gloo_version)?;
+    let (model, findings) = build_model(&loaded, &args.namespace, &RuleOptions::default()).map_err(Failure::invalid)?;
+    Ok((model, loaded, findings))
 }
 
 fn inject_model(args: &InjectArgs) -> Result<(Model, LoadedValues, Vec<Diagnostic>), Failure> {

@@ -104,33 +104,12 @@ fn compile_embedded() -> Result<Tera, String> {
     Ok(tera)
 }
 
-/// The templates a render uses: the embedded ones, or those of `--templates DIR`.
-pub enum Engine {
-    /// The embedded templates, parsed once per process when a render first needs them.
-    Embedded,
-    /// One Tera instance with all four templates.
-    Custom(Box<Tera>),
-}
+/// Parsed templates: the embedded ones, or those of `--templates DIR`.
+pub struct Engine(Tera);
 
-impl Engine {
-    fn tera(&self) -> Result<&Tera, String> {
-        match self {
-            Engine::Custom(tera) => Ok(tera),
-            Engine::Embedded => {
-                /// The parsed embedded templates; an error (a bug: tests parse them) stays here.
-                static EMBEDDED: std::sync::OnceLock<Result<Tera, String>> = std::sync::OnceLock::new();
-                EMBEDDED.get_or_init(compile_embedded).as_ref().map_err(Clone::clone)
-            }
-        }
-    }
-}
-
-/// The engine with our templates: the embedded ones, or with `dir` those read from there
-/// (each of the four names must exist), compiled now.
-pub fn engine(dir: Option<&Path>) -> Result<Engine, String> {
-    let Some(dir) = dir else {
-        return compile_embedded().map(|tera| Engine::Custom(Box::new(tera)));
-    };
+/// The engine with the templates read from `dir` (`--templates`): each of the four names must
+/// exist there.
+pub fn from_dir(dir: &Path) -> Result<Engine, String> {
     let mut tera = empty_tera();
     for (name, _) in TEMPLATES {
         let path = dir.join(name);
@@ -139,16 +118,13 @@ pub fn engine(dir: Option<&Path>) -> Result<Engine, String> {
             .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     tera.autoescape_on([".yaml"]);
-    Ok(Engine::Custom(Box::new(tera)))
+    Ok(Engine(tera))
 }
 
-/// The engine with the embedded templates, parsed once per process when first used. They are
-/// parsed on the thread that renders: a second thread to parse them ahead (tried until the
-/// fifth round) lost more than it won on virtual machines whose idle second CPU takes a
-/// millisecond or more to wake (docs/performance.md, "Render, fifth round").
+/// The engine with the embedded templates, parsed once per process when first used.
 pub fn embedded() -> &'static Engine {
-    static EMBEDDED: Engine = Engine::Embedded;
-    &EMBEDDED
+    static EMBEDDED: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+    EMBEDDED.get_or_init(|| Engine(compile_embedded().expect("the embedded templates parse (a unit test checks)")))
 }
 
 /// Renders `template` with one variable `name` bound to `data`.
@@ -158,7 +134,7 @@ pub fn render(
     name: &'static str,
     data: &impl serde::Serialize,
 ) -> Result<String, String> {
-    let tera = engine.tera()?;
+    let tera = &engine.0;
     let mut context = tera::Context::new();
     context.insert(name, data);
     tera.render(template, &context)
@@ -182,7 +158,7 @@ mod tests {
 
     #[test]
     fn the_embedded_engine_holds_every_template() {
-        let tera = embedded().tera().expect("the embedded templates compile");
+        let tera = &embedded().0;
         for (name, _) in TEMPLATES {
             assert!(tera.contains_template(name), "{name}");
         }

@@ -5,44 +5,11 @@ pub mod check;
 pub mod engine;
 pub mod view;
 
-use std::path::PathBuf;
-
 use sha2::{Digest, Sha256};
 
 use crate::diag::{Diagnostic, code};
-use crate::values::layers::{LoadedValues, parse_set_args};
-use crate::values::{Model, build_model};
+use crate::values::Model;
 use crate::{Failure, FailureKind};
-
-/// What the user asked to render.
-#[derive(Debug, Clone)]
-pub struct RenderOptions {
-    /// Values files, later ones override earlier ones (`-` is standard input).
-    pub values_files: Vec<PathBuf>,
-    /// `--set path=value` overrides, applied after the files, in order.
-    pub set: Vec<String>,
-    /// The release namespace (`gloo-system` by default).
-    pub namespace: String,
-    /// The Gloo version of the default image tags.
-    pub gloo_version: String,
-    /// Templates to use instead of the embedded ones.
-    pub templates: Option<PathBuf>,
-    /// What the rules may know beyond the values.
-    pub rules: crate::validate::rules::RuleOptions,
-}
-
-impl Default for RenderOptions {
-    fn default() -> Self {
-        RenderOptions {
-            values_files: Vec::new(),
-            set: Vec::new(),
-            namespace: "gloo-system".into(),
-            gloo_version: crate::values::layers::CHART_DEFAULT_VERSION.into(),
-            templates: None,
-            rules: Default::default(),
-        }
-    }
-}
 
 /// Kinds of resource we emit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -108,43 +75,6 @@ impl Rendered {
         }
         out
     }
-}
-
-/// Loads, validates and renders the values of `opts`.
-pub fn render_files(opts: &RenderOptions) -> Result<Rendered, Failure> {
-    let mut layers = Vec::new();
-    let mut errors = Vec::new();
-    for path in &opts.values_files {
-        match crate::values::layers::read_layer(path) {
-            Ok(layer) => layers.push(layer),
-            Err(failure) if failure.kind == FailureKind::Io => return Err(failure),
-            Err(failure) => errors.extend(failure.diagnostics),
-        }
-    }
-    match parse_set_args(&opts.set) {
-        Ok(Some(layer)) => layers.push(layer),
-        Ok(None) => {}
-        Err(diag) => errors.push(diag),
-    }
-    if !errors.is_empty() {
-        return Err(Failure::invalid(errors));
-    }
-    let loaded = LoadedValues::new(layers, &opts.gloo_version);
-    let (mut model, findings) = build_model(&loaded, &opts.namespace, &opts.rules).map_err(Failure::invalid)?;
-    let custom;
-    let templates = match &opts.templates {
-        None => engine::embedded(),
-        Some(dir) => {
-            custom = engine::engine(Some(dir)).map_err(|msg| Failure::usage(format!("--templates: {msg}")))?;
-            &custom
-        }
-    };
-    let manifests = match (&opts.templates, model.rendered.take()) {
-        // The check rendered them already, with these templates.
-        (None, Some(manifests)) => manifests,
-        _ => render_model(&model, templates)?,
-    };
-    Ok(Rendered { manifests, findings })
 }
 
 fn internal(message: String) -> Failure {
@@ -292,7 +222,8 @@ pub fn render_model(model: &Model, templates: &engine::Engine) -> Result<Vec<Man
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::values::layers::{CHART_DEFAULT_VERSION, parse_set_args};
+    use crate::validate::build_model;
+    use crate::values::layers::{CHART_DEFAULT_VERSION, LoadedValues, parse_set_args};
 
     /// The model of the chart defaults with `set` applied.
     fn model(set: &[&str]) -> Model {
@@ -315,7 +246,7 @@ mod tests {
                 .map_or_else(|| text.to_string(), |(_, edit)| edit(text));
             std::fs::write(dir.path().join(name), text).unwrap();
         }
-        engine::engine(Some(dir.path())).unwrap()
+        engine::from_dir(dir.path()).unwrap()
     }
 
     fn message(failure: Failure) -> String {
@@ -328,21 +259,12 @@ mod tests {
         "upstreams[1].name=second,upstreams[1].service=c,upstreams[1].namespace=d,upstreams[1].port=81",
     ];
 
-    /// Values with a `kubeResourceOverride` are rendered while they are checked; that render is
-    /// the one `render` returns, and it is the render of the model.
+    /// A `kubeResourceOverride` is merged into the rendered workload.
     #[test]
-    fn the_checks_render_is_kept_and_is_the_render() {
-        let plain = model(&[]);
-        assert!(
-            plain.rendered.get().is_none(),
-            "without an override the check renders nothing"
-        );
+    fn an_override_is_merged_into_its_resource() {
         let overridden = model(&["gatewayProxies.gatewayProxy.kubeResourceOverride.metadata.labels.x=y"]);
-        let kept = overridden.rendered.get().expect("the check rendered the manifests");
-        let fresh = render_model(&overridden, engine::embedded()).unwrap();
-        let texts = |m: &[Manifest]| m.iter().map(|m| m.text.clone()).collect::<Vec<_>>();
-        assert_eq!(texts(kept), texts(&fresh));
-        assert!(fresh[0].text.contains("x: \"y\""), "{}", fresh[0].text);
+        let rendered = render_model(&overridden, engine::embedded()).unwrap();
+        assert!(rendered[0].text.contains("x: \"y\""), "{}", rendered[0].text);
     }
 
     #[test]
