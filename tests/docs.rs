@@ -1,8 +1,6 @@
-//! Generated files stay current: `docs/values.md`, `docs/values.schema.json`, the schema of our
-//! own check, `src/validate/check-schema.json`, and the chart defaults as JSON,
-//! `src/values/chart-defaults.json`, are written from the model and the defaults (`UPDATE_SNAPSHOTS=1
-//! cargo test --test docs` rewrites them), and every diagnostic code in the source has its section
-//! in `docs/diagnostics.md` and vice versa.
+//! Generated files stay current: `docs/values.md` and `docs/values.schema.json` are written from
+//! the model (`UPDATE_SNAPSHOTS=1 cargo test --test docs` rewrites them), and every diagnostic
+//! code in the source has its section in `docs/diagnostics.md` and vice versa.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -38,14 +36,6 @@ fn published_schema_is_current() {
     check_generated(
         "docs/values.schema.json",
         &(serde_json::to_string_pretty(&schema).unwrap() + "\n"),
-    );
-}
-
-#[test]
-fn chart_defaults_json_is_current() {
-    check_generated(
-        "src/values/chart-defaults.json",
-        &gloo_istio::values::layers::chart_defaults_json(),
     );
 }
 

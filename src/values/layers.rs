@@ -400,24 +400,15 @@ pub fn coalesce(user: &Value, defaults: &Value) -> Value {
     }
 }
 
-/// [`CHART_DEFAULTS`] as JSON. It is committed as `src/values/chart-defaults.json` (the `docs`
-/// test keeps it current) and embedded in that form, because parsing JSON costs a fraction of
-/// parsing the YAML on every run.
-pub fn chart_defaults_json() -> String {
-    let value = yaml::load_document(CHART_DEFAULTS.as_bytes(), yaml::Limits::default())
-        .expect("the embedded chart defaults are valid YAML")
-        .expect("the embedded chart defaults are not empty")
-        .to_json();
-    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
-}
-
 /// The chart defaults with the Gloo image tags set to `version` (parsed once per process, and
 /// copied only for another version).
 pub fn chart_defaults(version: &str) -> std::borrow::Cow<'static, Value> {
     static PARSED: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
     let parsed = PARSED.get_or_init(|| {
-        serde_json::from_str(include_str!("chart-defaults.json"))
-            .expect("src/values/chart-defaults.json is the JSON the docs test keeps current")
+        yaml::load_document(CHART_DEFAULTS.as_bytes(), yaml::Limits::default())
+            .expect("the embedded chart defaults are valid YAML")
+            .expect("the embedded chart defaults are not empty")
+            .to_json()
     });
     if version == CHART_DEFAULT_VERSION {
         return std::borrow::Cow::Borrowed(parsed);
