@@ -1,0 +1,72 @@
+//! The stable codes. Each has a section in `docs/diagnostics.md`.
+
+/// The file is not valid YAML.
+pub const YAML_SYNTAX: &str = "GI001";
+/// A mapping repeats a key.
+pub const DUPLICATE_KEY: &str = "GI002";
+/// A key we own is unknown (usually misspelt).
+pub const UNKNOWN_KEY: &str = "GI003";
+/// A value has the wrong type or is not one of the allowed values.
+pub const INVALID_VALUE: &str = "GI004";
+/// A file cannot be read.
+pub const UNREADABLE: &str = "GI005";
+/// A chart key that gloo-istio accepts but does not render.
+pub const NOT_RENDERED: &str = "GI006";
+/// A `--set` argument cannot be parsed.
+pub const BAD_SET: &str = "GI007";
+/// An Istio address is empty or not `host:port`.
+pub const ISTIO_ADDRESS: &str = "GI010";
+/// A STATIC envoy cluster uses a name where envoy needs an IP address.
+pub const STATIC_CLUSTER_NOT_IP: &str = "GI011";
+/// An extra envoy cluster reuses the name of a cluster the bootstrap already defines.
+pub const DUPLICATE_CLUSTER: &str = "GI012";
+/// A `*Helper` key names a Helm template that does not exist.
+pub const UNKNOWN_HELPER: &str = "GI013";
+/// A chart feature that needs Helm itself (`gateway.updateValues`).
+pub const UNSUPPORTED: &str = "GI014";
+/// An Upstream entry is invalid (name, port, duplicate).
+pub const UPSTREAM: &str = "GI015";
+/// `enableAutoMtls` is on, but Settings `enableIntegration` stays off.
+pub const AUTOMTLS_INERT: &str = "GI016";
+/// `global.istioSDS.enabled` is deprecated.
+pub const DEPRECATED: &str = "GI017";
+/// Two settings cancel each other or fight over the pod.
+pub const CONFLICTING_FLAGS: &str = "GI018";
+/// A setting that has no effect where it is.
+pub const IGNORED_SETTING: &str = "GI019";
+/// `customSidecars` that leave the sds sidecar without certificates, or clash by name.
+pub const CUSTOM_SIDECARS: &str = "GI020";
+/// An Istio address that does not look like istiod, or names another revision.
+pub const ISTIOD_ADDRESS: &str = "GI021";
+/// A label value Kubernetes rejects, or one that only survives because we quote it.
+pub const LABEL_VALUE: &str = "GI022";
+/// A custom bootstrap without the `gateway_proxy_sds` cluster while the sds sidecar runs.
+pub const CUSTOM_BOOTSTRAP: &str = "GI023";
+/// The `proxyv2` image: unpinned, or not matching the Istio version.
+pub const PROXYV2_IMAGE: &str = "GI024";
+/// An Upstream mTLS mode that cannot work with the rest of the values.
+pub const UPSTREAM_MODE: &str = "GI025";
+/// A choice that weakens the pods' secure defaults or the sidecar's trust in istiod.
+pub const WEAKENED_SECURITY: &str = "GI026";
+/// `analyze`: the transport Gloo uses for an Upstream.
+pub const ANALYZE_TRANSPORT: &str = "GI030";
+/// `analyze`: plain text to pods whose peer authentication is STRICT.
+pub const ANALYZE_STRICT_PLAINTEXT: &str = "GI031";
+/// `analyze`: an Istio sslConfig to pods whose peer authentication is DISABLE.
+pub const ANALYZE_DISABLE_MTLS: &str = "GI032";
+/// `analyze`: Settings with auto-mTLS but without the integration.
+pub const ANALYZE_AUTOMTLS: &str = "GI033";
+/// `analyze`: an sds sslConfig while a gateway proxy has no sds sidecar or cluster.
+pub const ANALYZE_NO_SDS: &str = "GI034";
+/// `analyze`: an sds `targetUri` that is not an IP address and port.
+pub const ANALYZE_TARGET_URI: &str = "GI035";
+/// A stream edit would overwrite something that differs, or is not possible as asked.
+pub const STREAM_CONFLICT: &str = "GI040";
+/// A stream shape gloo-istio does not edit (flow-style lists, glooMtls added afterwards).
+pub const STREAM_UNSUPPORTED: &str = "GI041";
+/// What a stream command was asked to change is not in the stream.
+pub const STREAM_NOT_FOUND: &str = "GI042";
+/// A stream command's report (`Istio injection was successful!` …).
+pub const STREAM_NOTE: &str = "GI043";
+/// A rendered resource failed its own typed check: a bug in gloo-istio.
+pub const INTERNAL: &str = "GI099";
