@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::editor::StreamEditor;
 use super::text::{
@@ -17,8 +17,8 @@ use crate::Failure;
 use crate::diag::{Diagnostic, Level, code};
 use crate::istio::{ISTIO_FILES_VOLUME, ISTIO_PROXY_CONTAINER, ISTIO_VOLUMES, SDS_CONTAINER};
 use crate::render::{ManifestKind, engine, view};
+use crate::values::Proxy;
 use crate::values::layers::CHART_DEFAULT_VERSION;
-use crate::values::{Model, Proxy};
 
 /// What the stream held of the gateway-proxy workloads.
 #[derive(Debug, Default)]
@@ -353,7 +353,7 @@ impl StreamEditor<'_> {
 
         if matches!(self.operation, Operation::PostRender) {
             pod_metadata(doc, parsed, ours, &mut edits)?;
-            istio_files_mount(self.model, doc, parsed, ours, &mut edits)?;
+            istio_files_mount(doc, parsed, ours, &mut edits)?;
         }
         Ok(Some(edits))
     }
@@ -375,18 +375,19 @@ fn pod_metadata(doc: &Document, parsed: &DocText, ours: &Value, edits: &mut Edit
     Ok(())
 }
 
-/// The `/etc/certs/` mount of the envoy container for istio-files Upstreams (Istio spec §4.2).
-fn istio_files_mount(
-    model: &Model,
-    doc: &Document,
-    parsed: &DocText,
-    ours: &Value,
-    edits: &mut Edits,
-) -> Result<(), Failure> {
-    if !view::istio_files_mode(model) {
-        return Ok(());
-    }
+/// The envoy container's mount of the istio-files certificates, when our render has it (for
+/// Upstreams in istio-files mode, Istio spec §4.2).
+fn istio_files_mount(doc: &Document, parsed: &DocText, ours: &Value, edits: &mut Edits) -> Result<(), Failure> {
     let envoy_name = ours.pointer("/metadata/name").cloned().unwrap_or_default();
+    let our_mount = ours
+        .pointer("/spec/template/spec/containers")
+        .and_then(Value::as_array)
+        .and_then(|containers| containers.iter().find(|c| c["name"] == envoy_name))
+        .and_then(|envoy| envoy["volumeMounts"].as_array())
+        .and_then(|mounts| mounts.iter().find(|m| m["name"] == ISTIO_FILES_VOLUME));
+    let Some(mount) = our_mount else {
+        return Ok(());
+    };
     let containers = parsed
         .value
         .pointer("/spec/template/spec/containers")
@@ -400,7 +401,6 @@ fn istio_files_mount(
     if mounts.iter().any(|m| m["name"] == ISTIO_FILES_VOLUME) {
         return Ok(());
     }
-    let mount = json!({"mountPath": "/etc/certs/", "name": ISTIO_FILES_VOLUME, "readOnly": true});
     match mounts.len().checked_sub(1) {
         Some(last) => {
             let (column, end) = block_item(
@@ -408,14 +408,14 @@ fn istio_files_mount(
                 parsed,
                 &format!("/spec/template/spec/containers/{i}/volumeMounts/{last}"),
             )?;
-            edits.insert(end, crlf(doc, render_items(&[mount], column)));
+            edits.insert(end, crlf(doc, render_items(std::slice::from_ref(mount), column)));
         }
         None => insert_entry(
             doc,
             parsed,
             &format!("/spec/template/spec/containers/{i}"),
             "volumeMounts",
-            &json!([mount]),
+            &Value::Array(vec![mount.clone()]),
             edits,
         )?,
     }
