@@ -25,6 +25,16 @@ pub const ISTIO_VOLUMES: [&str; 7] = [
     "workload-certs",
 ];
 
+/// The sidecar that serves the Istio certificates to envoy over SDS (Istio spec §2.4).
+pub const SDS_CONTAINER: &str = "sds";
+
+/// The chart's default Istio sidecar (Istio spec §2.5).
+pub const ISTIO_PROXY_CONTAINER: &str = "istio-proxy";
+
+/// The volume of the certificates Istio's sidecar writes to files, mounted on envoy for
+/// Upstreams in istio-files mode (Istio spec §4.2).
+pub const ISTIO_FILES_VOLUME: &str = "istio-default-certs";
+
 /// The sslConfig of Istio spec §4.1.
 pub fn istio_ssl_config() -> Value {
     json!({

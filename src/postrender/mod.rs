@@ -4,11 +4,23 @@
 //!
 //! The stream is read one document at a time and the result spooled (in memory up to
 //! [`SPOOL_MEMORY_BYTES`], then in a temporary file), so memory grows with the largest document
-//! and that bound, and nothing reaches standard output unless every document was handled. Documents we do not change pass through byte for byte; the ones we
-//! change get minimal line edits ([`text`]), so the rest of their bytes stay as they were.
+//! and that bound, and nothing reaches standard output unless every document was handled.
+//! Documents we do not change pass through byte for byte; the ones we change get minimal line
+//! edits ([`text`]), so the rest of their bytes stay as they were.
+//!
+//! [`StreamEditor`] walks the stream and hands each document it knows to the module of its kind:
+//! `workload` (the gateway-proxy Deployment or DaemonSet), `bootstrap` (its envoy ConfigMap),
+//! `settings`, `gloo` (the gloo Deployment) and `upstream`.
 
-pub mod edit;
+mod bootstrap;
+mod editor;
+mod gloo;
+mod settings;
 pub mod text;
+mod upstream;
+mod workload;
+
+pub use editor::{HELM4_FILENAME_ANNOTATION, StreamEditor};
 
 use std::io::{BufRead, Read, Seek, Write};
 use std::sync::Arc;
@@ -397,14 +409,14 @@ pub fn run(
     loaded: &crate::values::layers::LoadedValues,
 ) -> Result<Summary, Failure> {
     let mut reader = DocumentReader::new(input);
-    let mut state = edit::State::new(operation, model, loaded)?;
+    let mut editor = StreamEditor::new(operation, model, loaded)?;
     while let Some(doc) = reader.next_document()? {
-        let out = state.document(&doc)?;
+        let out = editor.document(&doc)?;
         spool.write(&out)?;
     }
-    let tail = state.finish()?;
+    let tail = editor.finish()?;
     spool.write(&tail)?;
-    Ok(state.summary())
+    Ok(editor.summary())
 }
 
 /// A located error in a document.

@@ -1,13 +1,22 @@
 //! Minimal textual edits of one YAML document: whole lines inserted into or removed from block
 //! collections, and scalars replaced in place. Everything else in the document keeps its bytes
 //! (comments, layout, key order), so an edit is easy to review and exactly reversible.
+//!
+//! [`DocText`] finds the lines of a node and [`Edits`] applies the changes; the functions after
+//! them are the edits the kinds of documents share (a list item, a mapping entry, a map value),
+//! each an error naming the document when the node is not in a shape we edit, and [`verify`],
+//! the check every edited document passes before it is written.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::yaml::{self, Span, emit};
+use super::{Document, error_at};
+use crate::Failure;
+use crate::diag::code;
+use crate::render::ManifestKind;
+use crate::yaml::{self, Limits, Span, emit};
 
 /// A parsed document with the positions of its nodes (offsets into `text`).
 pub struct DocText<'a> {
@@ -128,7 +137,7 @@ pub fn render_items(items: &[Value], column: usize) -> String {
 
 /// One mapping entry line(s) `key: value` at `column`, ending with a newline.
 pub fn render_entry(key: &str, value: &Value, column: usize) -> String {
-    let doc = emit::document(&serde_json::json!({ key: 0 }));
+    let doc = emit::document(&json!({ key: 0 }));
     let key_text = doc.strip_suffix(": 0\n").unwrap_or(&doc);
     format!("{}{key_text}:{}\n", " ".repeat(column), emit::nested(value, column + 2))
 }
@@ -211,10 +220,233 @@ fn insertion_nesting(text: &str) -> (usize, bool) {
         })
 }
 
+/// The lines we insert, with CRLF line breaks when the document has them.
+pub(super) fn crlf(doc: &Document, text: String) -> String {
+    if doc.text.contains("\r\n") {
+        text.replace("\r\n", "\n").replace('\n', "\r\n")
+    } else {
+        text
+    }
+}
+
+/// The dash column of a block sequence item and the offset after its last line.
+pub(super) fn block_item(doc: &Document, parsed: &DocText, pointer: &str) -> Result<(usize, usize), Failure> {
+    match (parsed.dash_column(pointer), parsed.item_lines(pointer)) {
+        (Some(column), Some(lines)) => Ok((column, lines.end)),
+        _ => Err(flow_style(doc, parsed, pointer, "list")),
+    }
+}
+
+/// The whole lines of the block sequence item at `pointer`.
+pub(super) fn block_lines(doc: &Document, parsed: &DocText, pointer: &str) -> Result<Range<usize>, Failure> {
+    parsed
+        .item_lines(pointer)
+        .ok_or_else(|| flow_style(doc, parsed, pointer, "list"))
+}
+
+/// The whole lines of the block mapping entry at `pointer`.
+pub(super) fn entry_lines(doc: &Document, parsed: &DocText, pointer: &str) -> Result<Range<usize>, Failure> {
+    parsed
+        .entry_lines(pointer)
+        .ok_or_else(|| flow_style(doc, parsed, pointer, "mapping"))
+}
+
+/// Adds `key: value` to the block mapping at `map_pointer`, after its last entry.
+pub(super) fn insert_entry(
+    doc: &Document,
+    parsed: &DocText,
+    map_pointer: &str,
+    key: &str,
+    value: &Value,
+    edits: &mut Edits,
+) -> Result<(), Failure> {
+    let map = parsed.value.pointer(map_pointer).and_then(Value::as_object);
+    let last = map
+        .and_then(|m| m.keys().next_back())
+        .map(|k| format!("{map_pointer}/{}", escape(k)));
+    let (Some(column), Some(last)) = (parsed.key_column(map_pointer), last) else {
+        return Err(error_at(
+            doc,
+            parsed.span(map_pointer),
+            code::STREAM_UNSUPPORTED,
+            "this mapping is empty or in flow style, which gloo-istio does not edit".into(),
+            "write the mapping in block style",
+        ));
+    };
+    // The last key in source order is the one whose lines end last.
+    let end = map
+        .into_iter()
+        .flat_map(|m| m.keys())
+        .filter_map(|k| parsed.entry_lines(&format!("{map_pointer}/{}", escape(k))))
+        .map(|r| r.end)
+        .max()
+        .or_else(|| parsed.entry_lines(&last).map(|r| r.end))
+        .unwrap_or(doc.text.len());
+    edits.insert(end, crlf(doc, render_entry(key, value, column)));
+    edits.expect(format!("{map_pointer}/{}", escape(key)), value.clone());
+    Ok(())
+}
+
+/// Sets `key` of the block mapping at `map_pointer` to a scalar `value`: replaces the value in
+/// place when the key exists, else adds the entry. Creates the mapping when it is missing.
+pub(super) fn set_map_value(
+    doc: &Document,
+    parsed: &DocText,
+    map_pointer: &str,
+    key: &str,
+    value: &Value,
+    edits: &mut Edits,
+) -> Result<(), Failure> {
+    let pointer = format!("{map_pointer}/{}", escape(key));
+    match parsed.value.pointer(&pointer) {
+        Some(existing) if same(existing, value) => Ok(()),
+        Some(existing) => {
+            let span = parsed
+                .span(&pointer)
+                .ok_or_else(|| internal(doc, format!("no span for {pointer}")))?;
+            let text = emit::nested(value, 0);
+            let text = text.trim_start();
+            if existing.is_null() && !is_null_literal(&parsed.text[span.start.offset..span.end.offset]) {
+                // An empty value (`key:` and nothing after it) has no text to replace: the value
+                // goes after the colon.
+                let colon = parsed.key_span(&pointer).and_then(|key| {
+                    let after_key = &parsed.text[key.end.offset..];
+                    let gap = after_key.len() - after_key.trim_start_matches([' ', '\t']).len();
+                    after_key[gap..].starts_with(':').then_some(key.end.offset + gap)
+                });
+                let Some(colon) = colon else {
+                    return Err(error_at(
+                        doc,
+                        parsed.key_span(&pointer).or(Some(span)),
+                        code::STREAM_UNSUPPORTED,
+                        format!(
+                            "`{key}` has an empty value without a colon after its key, which gloo-istio does not edit"
+                        ),
+                        &format!("write `{key}: null`, or leave the key out"),
+                    ));
+                };
+                edits.insert(colon + 1, format!(" {text}"));
+            } else {
+                edits.replace(span.start.offset..span.end.offset, text.to_string());
+            }
+            edits.expect(pointer, value.clone());
+            Ok(())
+        }
+        None if parsed
+            .value
+            .pointer(map_pointer)
+            .is_some_and(|m| m.as_object().is_some_and(|m| !m.is_empty())) =>
+        {
+            insert_entry(doc, parsed, map_pointer, key, value, edits)
+        }
+        None => {
+            let (parent, name) = map_pointer.rsplit_once('/').unwrap_or(("", map_pointer));
+            insert_entry(doc, parsed, parent, name, &json!({ key: value }), edits)
+        }
+    }
+}
+
+/// Every edited document must still parse and hold what its edits expect; workloads and
+/// ConfigMaps must still fit their Kubernetes type, and a bootstrap must still be one.
+pub(super) fn verify(doc: &Document, kind: &str, text: &str, expected: &[(String, Value)]) -> Result<(), Failure> {
+    let value = match yaml::load_document(text.as_bytes(), Limits::default()) {
+        Ok(Some(node)) => node.to_json(),
+        Ok(None) => return Err(internal(doc, "the edited document is empty".into())),
+        Err(e) => {
+            return Err(internal(
+                doc,
+                format!("the edited document does not parse: {}", e.message),
+            ));
+        }
+    };
+    for (pointer, want) in expected {
+        if !value.pointer(pointer).is_some_and(|found| same(found, want)) {
+            return Err(internal(
+                doc,
+                format!("the edited document does not hold {want} at {pointer}"),
+            ));
+        }
+    }
+    if let Some(kind) = manifest_kind(kind) {
+        // As strict as the input allows: a document that already carried fields its Kubernetes
+        // type does not know (a newer API) is only required to still parse as that type.
+        if crate::render::check::finish(kind, &doc.text, None).is_ok() {
+            crate::render::check::finish(kind, text, None)
+                .map_err(|e| internal(doc, format!("the edited document {e}")))?;
+        } else {
+            crate::render::check::deserializes(kind, &value)
+                .map_err(|e| internal(doc, format!("the edited document does not parse as its type: {e}")))?;
+        }
+    }
+    if let Some(envoy) = value.pointer("/data/envoy.yaml").and_then(Value::as_str) {
+        crate::render::check::bootstrap(envoy).map_err(|e| internal(doc, format!("the edited envoy bootstrap {e}")))?;
+    }
+    Ok(())
+}
+
+/// The Kubernetes types [`verify`] holds an edited document to.
+pub(super) fn manifest_kind(kind: &str) -> Option<ManifestKind> {
+    match kind {
+        "Deployment" => Some(ManifestKind::Deployment),
+        "DaemonSet" => Some(ManifestKind::DaemonSet),
+        "ConfigMap" => Some(ManifestKind::ConfigMap),
+        _ => None,
+    }
+}
+
+/// Semantic equality of two manifests' parts (numbers compared by value). A container's
+/// `PROXY_CONFIG` is compared as the YAML it is: the chart writes it unquoted, we as JSON.
+pub(super) fn same(a: &Value, b: &Value) -> bool {
+    crate::render::check::first_difference(&normalized(a), &normalized(b), "").is_none()
+}
+
+fn normalized(value: &Value) -> Value {
+    let mut value = value.clone();
+    if let Some(env) = value.get_mut("env").and_then(Value::as_array_mut) {
+        for var in env {
+            if var["name"] == "PROXY_CONFIG"
+                && let Some(parsed) = var["value"].as_str().and_then(|t| yaml::parse_json(t).ok())
+            {
+                var["value"] = parsed;
+            }
+        }
+    }
+    value
+}
+
+/// The error for an edit that went wrong: a bug, never a problem of the input.
+pub(super) fn internal(doc: &Document, message: String) -> Failure {
+    error_at(
+        doc,
+        None,
+        code::INTERNAL,
+        format!("document {}: {message}", doc.index + 1),
+        "this is a bug in gloo-istio; please report it with the input",
+    )
+}
+
+/// The error for a collection gloo-istio must edit but finds in flow style.
+fn flow_style(doc: &Document, parsed: &DocText, pointer: &str, what: &str) -> Failure {
+    error_at(
+        doc,
+        parsed.span(pointer),
+        code::STREAM_UNSUPPORTED,
+        format!("this {what} is written in flow style, which gloo-istio does not edit"),
+        &format!("write the {what} in block style (one entry a line)"),
+    )
+}
+
+/// Whether the source text of a null value writes it (a null word, or a tag such as `!!null`),
+/// rather than leaving it empty (the loader's span of an empty value is empty or lies on the
+/// text around it).
+fn is_null_literal(text: &str) -> bool {
+    let text = text.trim();
+    matches!(text, "~" | "null" | "Null" | "NULL") || text.starts_with('!')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     const DOC: &str = "spec:\n  containers:\n  - name: a\n    image: x\n  - name: b\n    env:\n    - {name: X, value: y}\n  volumes:\n  - name: v\n    emptyDir: {}\n# trailing comment\n";
 
