@@ -13,27 +13,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::saphyr_to_json as to_json;
+use common::{BIN, MISSPELT_VALUES as BAD_VALUES, copy_tree, path_str};
 use saphyr::{LoadableYamlNode, Yaml};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_gloo-istio");
 const APP_NAME: &str = "gloo";
 /// Not gloo-istio's default, to see that the namespace reaches both helm and gloo-istio.
 const APP_NAMESPACE: &str = "gloo-edge";
-const KUBERNETES_VERSION: &str = "1.33.0";
-/// Kinds that `kubernetes-validate` has no schema for (Gloo CRDs).
-const CRD_KINDS: [&str; 2] = ["Settings", "Upstream"];
-const BAD_VALUES: &str = "global:\n  istioSds:\n    enabled: true\n";
 const ISTIO_OFF_VALUES: &str = "global:\n  istioIntegration:\n    enabled: false\n";
 /// A template that makes helm fail (and only helm: gloo-istio never reads templates).
 const BREAKING_TEMPLATE: &str = "{{ fail \"this chart cannot render\" }}\n";
 
 fn deploy_dir() -> PathBuf {
     common::manifest_dir().join("deploy/argocd")
-}
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 path")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -106,33 +98,14 @@ fn manifest_problems(stdout: &str) -> (Vec<Value>, Vec<String>) {
 }
 
 fn kubernetes_validate_problems(tool: &Path, dir: &Path, stream: &str, docs: &[Value]) -> Vec<String> {
-    let file = dir.join("generated.yaml");
-    std::fs::write(&file, stream).expect("write the stream");
-    let output = common::run(Command::new(tool).args(["--strict", "-k", KUBERNETES_VERSION, path_str(&file)]));
-    let text = common::output_text(&output);
-    let mut problems = Vec::new();
-    if !output.status.success() {
-        problems.push(format!("kubernetes-validate failed ({}):\n{text}", output.status));
-    }
-    for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with("INFO")) {
-        let crd_warning = line.starts_with("WARN")
-            && CRD_KINDS
-                .iter()
-                .any(|k| line.contains(&format!("Couldn't find schema for kind {k} ")));
-        if !crd_warning {
-            problems.push(format!("kubernetes-validate: {line}"));
-        }
-    }
-    for doc in docs {
-        let kind = doc["kind"].as_str().unwrap_or("");
-        if !CRD_KINDS.contains(&kind) {
-            let name = doc["metadata"]["name"].as_str().unwrap_or("");
-            if !text.contains(&format!("passed for resource {}/{name} ", kind.to_ascii_lowercase())) {
-                problems.push(format!("kubernetes-validate did not pass {kind}/{name}"));
-            }
-        }
-    }
-    problems
+    let objects: Vec<(String, String)> = docs
+        .iter()
+        .map(|doc| {
+            let field = |v: &Value| v.as_str().unwrap_or("").to_string();
+            (field(&doc["kind"]), field(&doc["metadata"]["name"]))
+        })
+        .collect();
+    common::kubernetes_validate_problems(tool, dir, stream, &objects)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -164,7 +137,11 @@ impl Sandbox {
     fn new(helm: &Path) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let source = dir.path().join("source");
-        copy_tree(&common::manifest_dir().join("tests/data/gloo-shaped-chart"), &source);
+        copy_tree(
+            &common::manifest_dir().join("tests/data/gloo-shaped-chart"),
+            &source,
+            &[],
+        );
         std::fs::copy(
             common::manifest_dir().join("values/istio-integration.yaml"),
             source.join("values-istio.yaml"),
@@ -223,19 +200,6 @@ impl Sandbox {
 
     fn generate(&self, env: &[(&str, &str)]) -> Output {
         self.run(&generate_argv(), env)
-    }
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create a directory");
-    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
-        let path = entry.expect("directory entry").path();
-        let target = to.join(path.file_name().expect("a file name"));
-        if path.is_dir() {
-            copy_tree(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).expect("copy a file");
-        }
     }
 }
 

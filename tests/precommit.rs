@@ -133,30 +133,6 @@ impl Sandbox {
     }
 }
 
-/// Copies the tree at `from` into `to`, leaving out `target/` and `.git/` at its top.
-fn copy_tree(from: &Path, to: &Path, top: bool) {
-    fs::create_dir_all(to).unwrap_or_else(|e| panic!("create {}: {e}", to.display()));
-    let entries = fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display()));
-    for entry in entries {
-        let entry = entry.expect("read a directory entry");
-        let name = entry.file_name();
-        if top && (name == "target" || name == ".git") {
-            continue;
-        }
-        let (source, dest) = (entry.path(), to.join(&name));
-        let kind = entry.file_type().expect("file type");
-        if kind.is_dir() {
-            copy_tree(&source, &dest, false);
-        } else if kind.is_symlink() {
-            #[cfg(unix)]
-            std::os::unix::fs::symlink(fs::read_link(&source).expect("read a link"), &dest)
-                .unwrap_or_else(|e| panic!("link {}: {e}", dest.display()));
-        } else if kind.is_file() {
-            fs::copy(&source, &dest).unwrap_or_else(|e| panic!("copy {}: {e}", source.display()));
-        }
-    }
-}
-
 fn write(repo: &Path, name: &str, text: &str) {
     let path = repo.join(name);
     fs::create_dir_all(path.parent().expect("a parent")).expect("create the file's directory");
@@ -166,7 +142,7 @@ fn write(repo: &Path, name: &str, text: &str) {
 /// Makes the hook repository from the working tree and returns its path and commit.
 fn hook_repository(sandbox: &Sandbox) -> (PathBuf, String) {
     let repo = sandbox.join("hook-repo");
-    copy_tree(&common::manifest_dir(), &repo, true);
+    common::copy_tree(&common::manifest_dir(), &repo, &["target", ".git"]);
     assert!(
         repo.join(".pre-commit-hooks.yaml").is_file(),
         "the working tree has no .pre-commit-hooks.yaml"

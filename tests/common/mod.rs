@@ -246,3 +246,104 @@ pub fn to_yaml(value: &serde_json::Value) -> String {
         other => other.to_string(),
     }
 }
+
+/// The gloo-istio binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_gloo-istio");
+
+/// The Kubernetes version the peer validators check against (`k8s-openapi`'s `v1_33`).
+pub const KUBERNETES_VERSION: &str = "1.33.0";
+
+/// Kinds that `kubernetes-validate` has no schema for (Gloo CRDs); every other kind must pass.
+pub const GLOO_CRD_KINDS: [&str; 2] = ["Settings", "Upstream"];
+
+/// A values file with a misspelt key (`istioSds`), which gloo-istio rejects at 2:3.
+pub const MISSPELT_VALUES: &str = "global:\n  istioSds:\n    enabled: true\n";
+
+pub fn path_str(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
+/// Runs the gloo-istio binary with `args`, feeding `stdin` from a second thread (so a large
+/// input cannot dead-lock against a full output pipe), without colours.
+pub fn run_bin(args: &[&str], stdin: &[u8], dir: Option<&Path>) -> Output {
+    use std::process::Stdio;
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(dir) = dir {
+        cmd.current_dir(dir);
+    }
+    let mut child = cmd.spawn().expect("start gloo-istio");
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let output = child.wait_with_output().expect("wait for gloo-istio");
+    writer.join().expect("the stdin writer");
+    output
+}
+
+/// Copies the tree at `from` into `to` (symbolic links as links), leaving out the entries of
+/// its top level named in `skip_top`.
+pub fn copy_tree(from: &Path, to: &Path, skip_top: &[&str]) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("create {}: {e}", to.display()));
+    let entries = std::fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display()));
+    for entry in entries {
+        let entry = entry.expect("read a directory entry");
+        let name = entry.file_name();
+        if skip_top.iter().any(|skip| name == OsStr::new(skip)) {
+            continue;
+        }
+        let (source, dest) = (entry.path(), to.join(&name));
+        let kind = entry.file_type().expect("file type");
+        if kind.is_dir() {
+            copy_tree(&source, &dest, &[]);
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&source).expect("read a link"), &dest)
+                .unwrap_or_else(|e| panic!("link {}: {e}", dest.display()));
+        } else if kind.is_file() {
+            std::fs::copy(&source, &dest).unwrap_or_else(|e| panic!("copy {}: {e}", source.display()));
+        }
+    }
+}
+
+/// Writes `stream` into `dir` and runs `kubernetes-validate --strict` on it: it must succeed,
+/// each of `objects` (kind, name) that is not a Gloo CRD must be reported as passed, and the
+/// only warnings allowed are the missing schemas of the Gloo CRDs.
+pub fn kubernetes_validate_problems(
+    tool: &Path,
+    dir: &Path,
+    stream: &str,
+    objects: &[(String, String)],
+) -> Vec<String> {
+    let file = dir.join("stream.yaml");
+    std::fs::write(&file, stream).expect("write the stream");
+    let output = run(Command::new(tool).args(["--strict", "-k", KUBERNETES_VERSION, path_str(&file)]));
+    let text = output_text(&output);
+    let mut problems = Vec::new();
+    if !output.status.success() {
+        problems.push(format!("kubernetes-validate failed ({}):\n{text}", output.status));
+    }
+    for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with("INFO")) {
+        let crd_warning = line.starts_with("WARN")
+            && GLOO_CRD_KINDS
+                .iter()
+                .any(|k| line.contains(&format!("Couldn't find schema for kind {k} ")));
+        if !crd_warning {
+            problems.push(format!("kubernetes-validate: {line}"));
+        }
+    }
+    for (kind, name) in objects
+        .iter()
+        .filter(|(kind, _)| !GLOO_CRD_KINDS.contains(&kind.as_str()))
+    {
+        if !text.contains(&format!("passed for resource {}/{name} ", kind.to_ascii_lowercase())) {
+            problems.push(format!("kubernetes-validate did not pass {kind}/{name}"));
+        }
+    }
+    problems
+}
