@@ -222,16 +222,8 @@ pub fn render_model(model: &Model, templates: &engine::Engine) -> Result<Vec<Man
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validate::build_model;
-    use crate::values::layers::{CHART_DEFAULT_VERSION, LoadedValues, parse_set_args};
 
-    /// The model of the chart defaults with `set` applied.
-    fn model(set: &[&str]) -> Model {
-        let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
-        let layers = parse_set_args(&set).unwrap().into_iter().collect();
-        let loaded = LoadedValues::new(layers, CHART_DEFAULT_VERSION);
-        build_model(&loaded, "gloo-system", &Default::default()).unwrap().0
-    }
+    use view::tests::model;
 
     /// A template's name and an edit of its text.
     type Edit<'a> = (&'a str, fn(&str) -> String);
