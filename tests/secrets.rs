@@ -3,7 +3,7 @@
 //! the text a message quotes. A control shows the same text under an ordinary key is printed,
 //! so the checks can fail.
 
-use std::process::{Command, Stdio};
+mod common;
 
 use gloo_istio::diag::{Diagnostic, Location, REDACTED, SourceFile, code, is_secret_key};
 use gloo_istio::yaml::{Pos, Span};
@@ -17,18 +17,7 @@ fn run(files: &[(&str, &str)], args: &[&str], stdin: &str, messages_on_stdout: b
     for (name, text) in files {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gloo-istio"))
-        .args(args)
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::run_bin(args, stdin.as_bytes(), Some(dir.path()));
     let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
     if messages_on_stdout {
         text.push_str(&String::from_utf8_lossy(&out.stdout));
