@@ -196,3 +196,83 @@ fn cli_exit_codes() {
     );
     assert_eq!(status(&["analyze", "/nonexistent.yaml"]), Some(2));
 }
+
+/// The scenario suite: every `tests/analyze/*.yaml` is a small manifest set whose header states
+/// the rule it covers (`# rule:`), the options (`# args:`), the expected verdict of Upstreams
+/// (`# verdict ns/name: ok|fail|unknown`), the exact set of error and warning codes
+/// (`# findings:`, or `none`) and info codes that must be among the findings (`# info:`). The
+/// expectations follow from the rules of docs/analyze.md, not from a run of the tool.
+#[test]
+fn scenarios() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/analyze");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 45, "only {} scenarios", paths.len());
+    let mut failures = Vec::new();
+    for path in &paths {
+        let text = std::fs::read_to_string(path).unwrap();
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        let mut options = AnalyzeOptions::default();
+        let mut verdicts = Vec::new();
+        let mut expected_findings: Option<Vec<String>> = None;
+        let mut infos = Vec::new();
+        for line in text.lines().take_while(|l| l.starts_with('#')) {
+            if let Some(args) = line.strip_prefix("# args:") {
+                let words: Vec<&str> = args.split_whitespace().collect();
+                for pair in words.chunks(2) {
+                    let value = pair[1].to_string();
+                    match pair[0] {
+                        "-n" => options.default_namespace = value,
+                        "--istio-root-namespace" => options.istio_root_namespace = Some(value),
+                        "--istio-revision" => options.istio_revision = Some(value),
+                        "--istio-version" => options.istio_version = Some(value),
+                        other => panic!("{name}: unknown arg {other}"),
+                    }
+                }
+            } else if let Some(rest) = line.strip_prefix("# verdict ") {
+                let (upstream, verdict) = rest.split_once(':').unwrap();
+                verdicts.push((upstream.trim().to_string(), verdict.trim().to_string()));
+            } else if let Some(codes) = line.strip_prefix("# findings:") {
+                expected_findings = Some(codes.split_whitespace().filter(|c| *c != "none").map(str::to_string).collect());
+            } else if let Some(codes) = line.strip_prefix("# info:") {
+                infos.extend(codes.split_whitespace().map(str::to_string));
+            }
+        }
+        let source = SourceFile::new(format!("{name}.yaml"), text.clone());
+        let report = gloo_istio::analyze::report(&[source], &options);
+        for (upstream, verdict) in &verdicts {
+            match report
+                .upstreams
+                .iter()
+                .find(|u| format!("{}/{}", u.namespace, u.name) == *upstream)
+            {
+                Some(u) if u.verdict.as_str() == verdict => {}
+                Some(u) => failures.push(format!("{name}: {upstream} is {}, expected {verdict}\n  {}", u.verdict.as_str(), u.line())),
+                None => failures.push(format!("{name}: no Upstream {upstream}")),
+            }
+        }
+        let mut found: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|d| d.level >= Level::Warning)
+            .map(|d| d.code.to_string())
+            .collect();
+        found.sort();
+        found.dedup();
+        let expected = expected_findings.unwrap_or_else(|| panic!("{name}: no `# findings:` line"));
+        if found != expected {
+            let shown: Vec<String> = report.findings.iter().filter(|d| d.level >= Level::Warning).map(|d| d.short()).collect();
+            failures.push(format!("{name}: findings {found:?}, expected {expected:?}\n  {}", shown.join("\n  ")));
+        }
+        for info in &infos {
+            if !report.findings.iter().any(|d| d.code == info) {
+                failures.push(format!("{name}: no {info}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} scenario(s) failed:\n{}", failures.len(), failures.join("\n"));
+}
