@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::Context;
 use super::gateway::GatewayProxy;
@@ -49,7 +49,6 @@ impl Mesh {
     /// Fills what is still unknown from one source: the Helm-values shape of istiod (`values`)
     /// and its meshConfig.
     fn learn(&mut self, source: String, location: Option<Location>, values: &Value, mesh_config: Option<&Value>) {
-        let before = (self.revision.is_some(), self.version.is_some(), self.mesh_id.is_some());
         self.revision = self.revision.take().or_else(|| str_at(values, "/revision"));
         self.version = self
             .version
@@ -65,12 +64,9 @@ impl Mesh {
             }
             self.root_namespace = self.root_namespace.take().or_else(|| str_at(mc, "/rootNamespace"));
         }
-        if self.source.is_none() || before != (self.revision.is_some(), self.version.is_some(), self.mesh_id.is_some())
-        {
-            self.source.get_or_insert(source);
-            if self.location.is_none() {
-                self.location = location;
-            }
+        if self.source.is_none() {
+            self.source = Some(source);
+            self.location = location;
         }
     }
 }
@@ -89,19 +85,22 @@ pub(super) fn read(docs: &[Doc], revision: Option<&str>, version: Option<&str>) 
         let ns = doc.namespace().unwrap_or("istio-system").to_string();
         if doc.is("install.istio.io", "IstioOperator") {
             let spec = doc.value.get("spec").cloned().unwrap_or(Value::Null);
-            let mut values = spec.get("values").cloned().unwrap_or(Value::Null);
-            if let (Some(obj), Some(rev)) = (values.as_object_mut(), spec.get("revision")) {
-                obj.insert("revision".into(), rev.clone());
-            } else if let Some(rev) = spec.get("revision") {
-                values = serde_json::json!({"revision": rev});
+            // The operator's own revision and tag, in the shape of istiod's Helm values.
+            let mut values = spec
+                .get("values")
+                .cloned()
+                .filter(Value::is_object)
+                .unwrap_or_else(|| json!({}));
+            if let Some(rev) = spec.get("revision") {
+                values["revision"] = rev.clone();
             }
-            if let (Some(tag), Some(global)) = (
-                spec.get("tag"),
-                values.pointer_mut("/global").and_then(Value::as_object_mut),
-            ) {
-                global.entry("tag").or_insert(tag.clone());
-            } else if let (Some(tag), Some(obj)) = (spec.get("tag"), values.as_object_mut()) {
-                obj.insert("global".into(), serde_json::json!({"tag": tag}));
+            if !values.get("global").is_some_and(Value::is_object) {
+                values["global"] = json!({});
+            }
+            if let Some(tag) = spec.get("tag")
+                && values.pointer("/global/tag").is_none()
+            {
+                values["global"]["tag"] = tag.clone();
             }
             mesh.namespace.get_or_insert(ns.clone());
             mesh.learn(
@@ -152,7 +151,7 @@ pub(super) fn read(docs: &[Doc], revision: Option<&str>, version: Option<&str>) 
                 .and_then(Value::as_str)
                 .and_then(|image| image.rsplit_once(':').map(|(_, tag)| tag.to_string()));
             mesh.namespace.get_or_insert(ns.clone());
-            let mut values = serde_json::json!({"global": {}});
+            let mut values = json!({"global": {}});
             if let Some(rev) = rev {
                 values["revision"] = Value::String(rev);
             }

@@ -275,7 +275,6 @@ fn resolve<'c>(
     Some((namespace.to_string(), port.target.clone(), pods))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn broken<T>(
     u: &UpstreamSpec,
     report: &mut UpstreamReport,

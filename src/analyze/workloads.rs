@@ -200,7 +200,7 @@ pub(super) fn sidecar(pod: Option<&Workload>, namespace_name: &str, namespace: O
         ),
         (Some("enabled"), _) | (None, Some(_)) => {
             let label = match ns.labels.get(REVISION_LABEL) {
-                Some(rev) if ns.labels.get(NAMESPACE_INJECTION).is_none() => format!("{REVISION_LABEL}={rev}"),
+                Some(rev) if !ns.labels.contains_key(NAMESPACE_INJECTION) => format!("{REVISION_LABEL}={rev}"),
                 _ => format!("{NAMESPACE_INJECTION}=enabled"),
             };
             if pod.is_some() {
