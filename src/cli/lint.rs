@@ -77,6 +77,65 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
     finish(&findings, args.format, args.fail_on, unreadable, &sets, color)
 }
 
+/// `analyze`'s output: in the human format one line per Upstream, then the findings (without
+/// the per-Upstream GI030 lines the table already shows); in JSON the Upstream lines and the
+/// findings; in the GitHub format the findings. The exit code is [`finish`]'s.
+pub fn finish_analyze(
+    report: &crate::analyze::Report,
+    format: Format,
+    fail_on: FailOn,
+    unreadable: bool,
+    what: &str,
+    color: bool,
+) -> ExitCode {
+    let text = match format {
+        Format::Json => serde_json::to_string_pretty(&report.to_json()).unwrap_or_default() + "\n",
+        Format::Github => report.findings.iter().map(github_line).collect(),
+        Format::Human => {
+            let mut text = String::new();
+            if !report.upstreams.is_empty() {
+                text.push_str("Upstreams:\n");
+                for upstream in &report.upstreams {
+                    text.push_str(&format!("  {}\n", upstream.line()));
+                }
+                text.push('\n');
+            }
+            let shown: Vec<Diagnostic> = report
+                .findings
+                .iter()
+                .filter(|d| d.code != crate::diag::code::ANALYZE_TRANSPORT)
+                .cloned()
+                .collect();
+            text.push_str(&human(&shown, &report.findings, what, color));
+            text
+        }
+    };
+    exit(&report.findings, &text, fail_on, unreadable)
+}
+
+/// The human form of `shown`, counted over `all`.
+fn human(shown: &[Diagnostic], all: &[Diagnostic], what: &str, color: bool) -> String {
+    let mut text: String = shown
+        .iter()
+        .take(super::MAX_SHOWN)
+        .map(|d| d.render_human(color) + "\n")
+        .collect();
+    if shown.len() > super::MAX_SHOWN {
+        text.push_str(&format!(
+            "… and {} more findings (--format json lists them all)\n",
+            shown.len() - super::MAX_SHOWN
+        ));
+    }
+    let count = |level| all.iter().filter(|d| d.level == level).count();
+    text.push_str(&format!(
+        "{} error(s), {} warning(s), {} info(s) in {what}\n",
+        count(Level::Error),
+        count(Level::Warning),
+        count(Level::Info),
+    ));
+    text
+}
+
 /// Prints findings in `format` on stdout and returns the exit code: 2 when an input could not be
 /// read, 1 when a finding reaches `fail_on`, 0 otherwise.
 pub fn finish(
@@ -93,29 +152,14 @@ pub fn finish(
             serde_json::to_string_pretty(&array).unwrap_or_default() + "\n"
         }
         Format::Github => findings.iter().map(github_line).collect(),
-        Format::Human => {
-            let mut text: String = findings
-                .iter()
-                .take(super::MAX_SHOWN)
-                .map(|d| d.render_human(color) + "\n")
-                .collect();
-            if findings.len() > super::MAX_SHOWN {
-                text.push_str(&format!(
-                    "… and {} more findings (--format json lists them all)\n",
-                    findings.len() - super::MAX_SHOWN
-                ));
-            }
-            let count = |level| findings.iter().filter(|d| d.level == level).count();
-            text.push_str(&format!(
-                "{} error(s), {} warning(s), {} info(s) in {what}\n",
-                count(Level::Error),
-                count(Level::Warning),
-                count(Level::Info),
-            ));
-            text
-        }
+        Format::Human => human(findings, findings, what, color),
     };
-    if let Err(failure) = output::write_stdout(&text) {
+    exit(findings, &text, fail_on, unreadable)
+}
+
+/// Writes `text` and returns the exit code for `findings`.
+fn exit(findings: &[Diagnostic], text: &str, fail_on: FailOn, unreadable: bool) -> ExitCode {
+    if let Err(failure) = output::write_stdout(text) {
         output::write_stderr(&format!("{failure}\n"));
         return ExitCode::from(2);
     }

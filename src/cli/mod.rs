@@ -76,12 +76,21 @@ pub struct AnalyzeArgs {
     /// Manifest files (multi-document YAML); standard input when none is given or for `-`.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Istio's root namespace, where a PeerAuthentication without selector is mesh-wide.
-    #[arg(long, default_value = "istio-system")]
-    pub istio_root_namespace: String,
-    /// The namespace of resources that do not name one.
+    /// Istio's root namespace, where a PeerAuthentication without selector is mesh-wide
+    /// [default: meshConfig.rootNamespace of the input, else istio-system].
+    #[arg(long, value_name = "NS")]
+    pub istio_root_namespace: Option<String>,
+    /// The namespace of the Gloo install (its Settings are `default` there), and of resources
+    /// that do not name one.
     #[arg(short, long, default_value = "gloo-system")]
     pub namespace: String,
+    /// The revision istiod is installed as, when no IstioOperator or istiod values are in the
+    /// input.
+    #[arg(long, value_name = "REVISION")]
+    pub istio_revision: Option<String>,
+    /// The installed Istio version (e.g. 1.22), to check the gateway's proxyv2 image against.
+    #[arg(long, value_name = "X.Y")]
+    pub istio_version: Option<String>,
     /// How to print the findings.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -286,18 +295,13 @@ pub fn run(cli: Cli) -> ExitCode {
             let options = crate::analyze::AnalyzeOptions {
                 istio_root_namespace: args.istio_root_namespace.clone(),
                 default_namespace: args.namespace.clone(),
+                istio_revision: args.istio_revision.clone(),
+                istio_version: args.istio_version.clone(),
             };
-            let mut findings = unreadable.clone();
-            findings.extend(crate::analyze::analyze(&sources, &options));
+            let mut report = crate::analyze::report(&sources, &options);
+            report.findings.splice(0..0, unreadable.iter().cloned());
             let what = format!("{} file(s)", files.len());
-            lint::finish(
-                &findings,
-                args.format,
-                args.fail_on,
-                !unreadable.is_empty(),
-                &what,
-                color,
-            )
+            lint::finish_analyze(&report, args.format, args.fail_on, !unreadable.is_empty(), &what, color)
         }
         Command::Diff(args) => gitops::run(&args, color),
         Command::Completions { shell } => {

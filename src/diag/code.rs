@@ -60,6 +60,14 @@ pub const ANALYZE_AUTOMTLS: &str = "GI033";
 pub const ANALYZE_NO_SDS: &str = "GI034";
 /// `analyze`: an sds `targetUri` that is not an IP address and port.
 pub const ANALYZE_TARGET_URI: &str = "GI035";
+/// `analyze`: auto-mTLS sends Istio mTLS to pods or ports that do not accept it.
+pub const ANALYZE_AUTOMTLS_REFUSED: &str = "GI036";
+/// `analyze`: an sds `clusterName` that a gateway proxy's bootstrap lacks.
+pub const ANALYZE_SDS_CLUSTER: &str = "GI037";
+/// `analyze`: a pod label `security.istio.io/tlsMode` other than `istio` under auto-mTLS.
+pub const ANALYZE_TLS_MODE_LABEL: &str = "GI038";
+/// `analyze`: the Service, port or pods an Upstream names do not exist as named.
+pub const ANALYZE_TARGET: &str = "GI039";
 /// A stream edit would overwrite something that differs, or is not possible as asked.
 pub const STREAM_CONFLICT: &str = "GI040";
 /// A stream shape gloo-istio does not edit (flow-style lists, glooMtls added afterwards).
@@ -70,3 +78,21 @@ pub const STREAM_NOT_FOUND: &str = "GI042";
 pub const STREAM_NOTE: &str = "GI043";
 /// A rendered resource failed its own typed check: a bug in gloo-istio.
 pub const INTERNAL: &str = "GI099";
+/// `analyze`: a verdict the input cannot decide (a Service, pods or a Namespace not in it).
+pub const ANALYZE_UNKNOWN: &str = "GI050";
+/// `analyze`: Settings of another install (name or namespace) were ignored.
+pub const ANALYZE_SETTINGS: &str = "GI051";
+/// `analyze`: the gateway proxies ask an istiod address the installed revision does not serve.
+pub const ANALYZE_DISCOVERY_ADDRESS: &str = "GI052";
+/// `analyze`: the gateway proxies' mesh or cluster id differs from Istio's.
+pub const ANALYZE_MESH_IDENTITY: &str = "GI053";
+/// `analyze`: the gateway proxies' proxyv2 image is another minor than the installed Istio.
+pub const ANALYZE_PROXY_VERSION: &str = "GI054";
+/// `analyze`: istiod's discoverySelectors leave out the gateway's namespace.
+pub const ANALYZE_DISCOVERY_SELECTORS: &str = "GI055";
+/// `analyze`: namespace injection collides with the integration's istio-proxy container.
+pub const ANALYZE_INJECTION_COLLISION: &str = "GI056";
+/// `analyze`: a Helm hook Job in a namespace where Istio injects its sidecar.
+pub const ANALYZE_HOOK_JOB: &str = "GI057";
+/// `analyze`: the deprecated sidecar on the gateway.
+pub const ANALYZE_SIDECAR_ON_GATEWAY: &str = "GI058";
