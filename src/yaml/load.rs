@@ -1495,8 +1495,9 @@ mod tests {
             "{}",
             e.message
         );
+        // A bound for a hang, not a benchmark: an unbounded expansion would run for hours.
         assert!(
-            start.elapsed() < std::time::Duration::from_secs(1),
+            start.elapsed() < std::time::Duration::from_secs(10),
             "{:?}",
             start.elapsed()
         );
