@@ -44,7 +44,7 @@ pub fn check(ctx: &mut Ctx) {
         }
     }
     for (key, value) in ctx.model.values.global.additional_labels.clone().unwrap_or_default() {
-        // The chart puts them on every workload and pod, as it does extraGatewayProxyLabels.
+        // The labels of every workload and ConfigMap, checked as extraGatewayProxyLabels are.
         if !is_label_value(&value) {
             let pointer = format!("/global/additionalLabels/{}", key.replace('~', "~0").replace('/', "~1"));
             let d = Diagnostic::error(
