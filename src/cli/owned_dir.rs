@@ -11,7 +11,7 @@
 //! the loader's 64 MiB. Files are written beside their final names and renamed into place only
 //! when every one of them is complete; a failure, SIGINT or SIGTERM leaves no temporary file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -103,6 +103,20 @@ pub fn read(dir: &Path, writing: &[GeneratedFile]) -> Result<Contents, Failure> 
 /// [`read`] found owned. All files are staged first; a failure before the renames changes
 /// nothing.
 pub fn write(dir: &Path, files: &[GeneratedFile], stale: &[String]) -> Result<(), Failure> {
+    // Validation keeps resource names apart; two files of one name would lose one silently.
+    let mut names = BTreeSet::new();
+    if let Some(twice) = files.iter().find(|f| !names.insert(&f.name)) {
+        return Err(Failure {
+            kind: FailureKind::Internal,
+            diagnostics: vec![
+                Diagnostic::error(
+                    code::INTERNAL,
+                    format!("two rendered resources go to the one file {}", twice.name),
+                )
+                .help("this is a bug in gloo-istio; please report it with the values used"),
+            ],
+        });
+    }
     std::fs::create_dir_all(dir).map_err(|e| Failure::io(format!("cannot create {}: {e}", dir.display())))?;
     interrupt::watch();
     let mut staged = Staged::default();
@@ -343,6 +357,41 @@ mod tests {
         ] {
             assert!(!is_generated_name(name), "{name}");
         }
+    }
+
+    fn file(name: &str, body: &str) -> GeneratedFile {
+        GeneratedFile {
+            name: name.into(),
+            text: format!("{HEADER}{body}"),
+        }
+    }
+
+    #[test]
+    fn owned_files_are_those_written_now_and_those_with_the_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = file("upstream-gloo-system-old.yaml", "kind: Upstream\n");
+        write(dir.path(), std::slice::from_ref(&old), &[]).unwrap();
+        std::fs::write(dir.path().join("upstream-gloo-system-theirs.yaml"), "kind: Upstream\n").unwrap();
+        std::fs::write(dir.path().join("deployment-gloo-system-now.yaml"), "hand-written\n").unwrap();
+        std::fs::write(dir.path().join("README.md"), "docs\n").unwrap();
+        let now = file("deployment-gloo-system-now.yaml", "kind: Deployment\n");
+        let contents = read(dir.path(), std::slice::from_ref(&now)).unwrap();
+        let owned: Vec<&str> = contents.owned.keys().map(String::as_str).collect();
+        assert_eq!(
+            owned,
+            ["deployment-gloo-system-now.yaml", "upstream-gloo-system-old.yaml"]
+        );
+        assert_eq!(contents.foreign, ["upstream-gloo-system-theirs.yaml"]);
+    }
+
+    #[test]
+    fn two_files_of_one_name_are_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = file("deployment-gloo-system-gw.yaml", "a: 1\n");
+        let two = file("deployment-gloo-system-gw.yaml", "a: 2\n");
+        let failure = write(dir.path(), &[one, two], &[]).unwrap_err();
+        assert_eq!(failure.kind, FailureKind::Internal);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]
