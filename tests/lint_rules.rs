@@ -389,6 +389,52 @@ fn cases() -> Vec<Case> {
             "gatewayProxies: {gatewayProxy: {podTemplate: {podSecurityContext: {runAsNonRoot: false}}}}\n",
             "gatewayProxies: {gatewayProxy: {podTemplate: {podSecurityContext: {runAsNonRoot: true}}}}\n",
         ),
+        // Issue 14 item 3: `gateway_proxy` kebab-cases to the name of the chart's `gatewayProxy`.
+        case(
+            "GI027",
+            Level::Error,
+            "gatewayProxies.gateway_proxy",
+            "gatewayProxies:\n  gateway_proxy: {}\n",
+            "gatewayProxies:\n  internal_proxy: {}\n",
+        ),
+        // Issue 14 item 16: keys that give no valid name.
+        case(
+            "GI027",
+            Level::Error,
+            "gatewayProxies.!!!",
+            "gatewayProxies:\n  '!!!': {}\n",
+            "gatewayProxies:\n  publicGateway: {}\n",
+        ),
+        case(
+            "GI027",
+            Level::Error,
+            "gatewayProxies.gatewayÄÖ",
+            "gatewayProxies:\n  gatewayÄÖ: {}\n",
+            "gatewayProxies:\n  gatewayAe: {}\n",
+        ),
+        // Issue 14 item 17: additionalLabels values are label values too.
+        case(
+            "GI022",
+            Level::Error,
+            "global.additionalLabels.team",
+            "global:\n  additionalLabels: {team: platform team}\n",
+            "global:\n  additionalLabels: {team: platform-team}\n",
+        ),
+        // Issue 14 item 18: a custom bootstrap must be YAML, and a mapping.
+        case(
+            "GI001",
+            Level::Error,
+            "gatewayProxies.gatewayProxy.configMap.data.envoy.yaml",
+            "gatewayProxies:\n  gatewayProxy:\n    configMap:\n      data:\n        envoy.yaml: |\n          static_resources:\n            clusters: [{name: xds\n",
+            "gatewayProxies:\n  gatewayProxy:\n    configMap:\n      data:\n        envoy.yaml: |\n          static_resources:\n            clusters: [{name: xds}]\n",
+        ),
+        case(
+            "GI004",
+            Level::Error,
+            "gatewayProxies.gatewayProxy.configMap.data.envoy.yaml",
+            "gatewayProxies:\n  gatewayProxy:\n    configMap:\n      data:\n        envoy.yaml: '[static_resources]'\n",
+            "gatewayProxies:\n  gatewayProxy:\n    configMap:\n      data:\n        envoy.yaml: '{static_resources: {}}'\n",
+        ),
     ]
 }
 

@@ -2,8 +2,10 @@
 //! never sees the parser.
 
 mod gitops;
+mod interrupt;
 mod lint;
 mod output;
+mod owned_dir;
 mod stream;
 
 use std::io::IsTerminal;
@@ -255,7 +257,10 @@ pub fn run(cli: Cli) -> ExitCode {
                 Ok(rendered) => {
                     report(&rendered.findings, color, args.quiet);
                     let written = match &args.output_dir {
-                        Some(dir) => output::write_dir(dir, &rendered.manifests),
+                        Some(dir) => {
+                            let files: Vec<_> = rendered.manifests.iter().map(owned_dir::GeneratedFile::of).collect();
+                            owned_dir::write(dir, &files, &[])
+                        }
                         None => output::write_stdout(&rendered.to_stream()),
                     };
                     match written {

@@ -48,6 +48,8 @@ pub const PROXYV2_IMAGE: &str = "GI024";
 pub const UPSTREAM_MODE: &str = "GI025";
 /// A choice that weakens the pods' secure defaults or the sidecar's trust in istiod.
 pub const WEAKENED_SECURITY: &str = "GI026";
+/// A gateway proxy key that gives no valid resource name, or the name of another proxy.
+pub const PROXY_NAME: &str = "GI027";
 /// `analyze`: the transport Gloo uses for an Upstream.
 pub const ANALYZE_TRANSPORT: &str = "GI030";
 /// `analyze`: plain text to pods whose peer authentication is STRICT.

@@ -66,16 +66,42 @@ fn helpers(ctx: &mut Ctx, proxy: &Proxy) {
     }
 }
 
-/// Istio spec §7.18: a custom bootstrap replaces the whole default, `gateway_proxy_sds` included.
+/// A custom bootstrap must be one YAML mapping, as envoy reads it; and (Istio spec §7.18) it
+/// replaces the whole default, `gateway_proxy_sds` included.
 fn custom_bootstrap(ctx: &mut Ctx, proxy: &Proxy, data: &BTreeMap<String, String>) {
-    if !ctx.model.sds_on() {
-        return;
-    }
     let Some(envoy) = data.get("envoy.yaml") else {
         return;
     };
-    let defines_sds = crate::yaml::parse_json(envoy)
-        .ok()
+    let pointer = "/configMap/data/envoy.yaml";
+    let bootstrap = match crate::yaml::parse_json(envoy) {
+        Ok(bootstrap @ Value::Object(_)) => bootstrap,
+        Ok(_) => {
+            let d = Diagnostic::error(
+                code::INVALID_VALUE,
+                format!("the envoy bootstrap of proxy `{}` (configMap.data) is not a YAML mapping, so envoy cannot start", proxy.key),
+            )
+            .path(ctx.proxy_path(proxy, pointer))
+            .at(ctx.proxy_at(proxy, pointer))
+            .help("write the bootstrap as a mapping (node, static_resources, …), or drop configMap.data to use the chart's");
+            ctx.push(d);
+            return;
+        }
+        Err(error) => {
+            let d = Diagnostic::error(
+                code::YAML_SYNTAX,
+                format!("the envoy bootstrap of proxy `{}` (configMap.data) {error}, so envoy cannot start", proxy.key),
+            )
+            .path(ctx.proxy_path(proxy, pointer))
+            .at(ctx.proxy_at(proxy, pointer))
+            .help("the line and column count from the start of the bootstrap text; a block scalar (`envoy.yaml: |`) keeps its layout");
+            ctx.push(d);
+            return;
+        }
+    };
+    if !ctx.model.sds_on() {
+        return;
+    }
+    let defines_sds = Some(bootstrap)
         .and_then(|b| b.pointer("/static_resources/clusters").cloned())
         .and_then(|c| c.as_array().cloned())
         .is_some_and(|clusters| {
@@ -88,8 +114,8 @@ fn custom_bootstrap(ctx: &mut Ctx, proxy: &Proxy, data: &BTreeMap<String, String
             code::CUSTOM_BOOTSTRAP,
             format!("proxy `{}` replaces the envoy bootstrap (configMap.data) without a `gateway_proxy_sds` cluster, so the sds sidecar's certificates never reach envoy", proxy.key),
         )
-        .path(ctx.proxy_path(proxy, "/configMap/data/envoy.yaml"))
-        .at(ctx.proxy_at(proxy, "/configMap/data/envoy.yaml"))
+        .path(ctx.proxy_path(proxy, pointer))
+        .at(ctx.proxy_at(proxy, pointer))
         .help("add the gateway_proxy_sds static cluster (127.0.0.1:8234, HTTP/2) to your bootstrap, or drop configMap.data");
         ctx.push(d);
     }

@@ -43,15 +43,19 @@ pub fn check(ctx: &mut Ctx) {
             ctx.push(d);
         }
     }
-    for key in ctx
-        .model
-        .values
-        .global
-        .additional_labels
-        .clone()
-        .unwrap_or_default()
-        .keys()
-    {
+    for (key, value) in ctx.model.values.global.additional_labels.clone().unwrap_or_default() {
+        // The labels of every workload and ConfigMap, checked as extraGatewayProxyLabels are.
+        if !is_label_value(&value) {
+            let pointer = format!("/global/additionalLabels/{}", key.replace('~', "~0").replace('/', "~1"));
+            let d = Diagnostic::error(
+                code::LABEL_VALUE,
+                format!("additional label `{key}: {value}` has a value Kubernetes rejects"),
+            )
+            .path(format!("global.additionalLabels.{key}"))
+            .at(ctx.at(&pointer))
+            .help("use at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit");
+            ctx.push(d);
+        }
         if matches!(key.as_str(), "app" | "gloo" | "gateway-proxy-id") {
             let pointer = format!("/global/additionalLabels/{key}");
             let d = Diagnostic::error(

@@ -8,6 +8,7 @@ mod bootstrap;
 mod flags;
 mod images;
 mod labels;
+mod proxies;
 mod security;
 mod sidecars;
 mod upstreams;
@@ -107,6 +108,7 @@ pub fn check(model: &Model, loaded: &LoadedValues, options: &RuleOptions) -> Vec
         options,
         out: Vec::new(),
     };
+    proxies::check(&mut ctx);
     flags::check(&mut ctx);
     sidecars::check(&mut ctx);
     addresses::check(&mut ctx);
