@@ -71,6 +71,8 @@ impl Layer {
 }
 
 fn load_error(source: &Arc<SourceFile>, err: yaml::LoadError) -> Diagnostic {
+    // The excerpt shows lines of a file that did not parse: find its secrets by key name.
+    source.mask_secrets_by_key_names(0..source.text.len());
     let code = match err.kind {
         LoadErrorKind::DuplicateKey => code::DUPLICATE_KEY,
         _ => code::YAML_SYNTAX,
@@ -110,6 +112,13 @@ pub fn parse_set_args(args: &[String]) -> Result<Option<Layer>, Diagnostic> {
     }
     let text: String = args.iter().map(|a| format!("{a}\n")).collect();
     let source = SourceFile::new("--set", text);
+    parse_set_source(args, &source).map(Some).inspect_err(|_| {
+        // The excerpt shows arguments that did not parse: find their secrets by key name.
+        source.mask_set_secrets_by_key_names();
+    })
+}
+
+fn parse_set_source(args: &[String], source: &Arc<SourceFile>) -> Result<Layer, Diagnostic> {
     let mut root = Value::Object(Map::new());
     let mut spans = BTreeMap::new();
     let mut line_start = 0usize;
@@ -161,11 +170,11 @@ pub fn parse_set_args(args: &[String]) -> Result<Option<Layer>, Diagnostic> {
         line_start += arg.len() + 1;
     }
     source.mark_secrets(&root, &spans);
-    Ok(Some(Layer {
-        source,
+    Ok(Layer {
+        source: source.clone(),
         value: root,
         spans,
-    }))
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -488,6 +497,7 @@ pub fn read_source(path: &std::path::Path) -> Result<Arc<SourceFile>, Failure> {
                 offset: valid,
             };
             let source = SourceFile::new(name, prefix);
+            source.mask_secrets_by_key_names(0..source.text.len());
             let diag = Diagnostic::error(code::YAML_SYNTAX, "the file is not valid UTF-8")
                 .at(Some(Location {
                     source,
