@@ -509,6 +509,48 @@ pub fn read_source(path: &std::path::Path) -> Result<Arc<SourceFile>, Failure> {
     }
 }
 
+/// Refuses layers whose values together come to more than the input limit (64 MiB of keys
+/// and text): each file may be within it, or expand to it through aliases, and the merge and
+/// the render of several would not be. The error points at the file that goes over.
+pub fn check_total_size(layers: &[Layer]) -> Result<(), Diagnostic> {
+    let limit = crate::yaml::Limits::default().max_expanded_bytes;
+    let mut total = 0usize;
+    for layer in layers {
+        total = total.saturating_add(value_bytes(&layer.value));
+        if total > limit {
+            let mib = |bytes: usize| bytes.div_ceil(1024 * 1024);
+            let span = layer.spans.get("").map(|(_, span)| *span).unwrap_or_default();
+            return Err(Diagnostic::error(
+                code::YAML_SYNTAX,
+                format!(
+                    "the values given up to here come to {} MiB of keys and text, more than the limit of {} MiB",
+                    mib(total),
+                    mib(limit)
+                ),
+            )
+            .at(Some(Location {
+                source: layer.source.clone(),
+                span,
+            }))
+            .help("values files are small; these look generated or hostile"));
+        }
+    }
+    Ok(())
+}
+
+/// Bytes of keys and strings in `value` (other scalars count one each).
+fn value_bytes(value: &Value) -> usize {
+    match value {
+        Value::String(s) => s.len(),
+        Value::Array(items) => items.iter().map(value_bytes).fold(0, usize::saturating_add),
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, value)| key.len().saturating_add(value_bytes(value)))
+            .fold(0, usize::saturating_add),
+        _ => 1,
+    }
+}
+
 /// Reads one values file (`-` for standard input) into a layer.
 pub fn read_layer(path: &std::path::Path) -> Result<Layer, Failure> {
     let source = read_source(path)?;
