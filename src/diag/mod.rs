@@ -38,6 +38,9 @@ pub struct SourceFile {
     pub name: String,
     pub text: String,
     secrets: std::sync::Mutex<redact::Secrets>,
+    /// Whether the text holds characters a source line must not show as they are (computed once:
+    /// every finding in the file shows it).
+    has_controls: std::sync::OnceLock<bool>,
 }
 
 impl SourceFile {
@@ -46,6 +49,7 @@ impl SourceFile {
             name: name.into(),
             text: text.into(),
             secrets: Default::default(),
+            has_controls: Default::default(),
         })
     }
 }

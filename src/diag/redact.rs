@@ -100,7 +100,11 @@ impl SourceFile {
             }
             String::from_utf8(bytes).unwrap_or_default()
         };
-        if text.contains(|c: char| needs_escape(c) && !matches!(c, '\t' | '\n' | '\r')) {
+        let has_controls = *self.has_controls.get_or_init(|| {
+            self.text
+                .contains(|c: char| needs_escape(c) && !matches!(c, '\t' | '\n' | '\r'))
+        });
+        if has_controls {
             text = text
                 .chars()
                 .map(|c| match c {

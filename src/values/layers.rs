@@ -30,6 +30,9 @@ pub struct Layer {
 impl Layer {
     /// A layer parsed from the text of a values file. `Err` carries located diagnostics.
     pub fn parse(source: Arc<SourceFile>) -> Result<Layer, Diagnostic> {
+        if let Some(diag) = yaml_1_1_line_break(&source) {
+            return Err(diag);
+        }
         let node = yaml::load_document(source.text.as_bytes(), yaml::Limits::default())
             .map_err(|err| load_error(&source, err))?;
         let Some(node) = node else {
@@ -68,6 +71,47 @@ impl Layer {
         source.mark_secrets(&value, &spans);
         Ok(Layer { source, value, spans })
     }
+}
+
+/// The first U+0085, U+2028 or U+2029 in a values file, refused. Helm's YAML library (YAML 1.1)
+/// reads them as line breaks, our loader (YAML 1.2) as text, so the same file would give
+/// different values (a comment that ends early, a string with a line folded into it): rather
+/// than guess, the file must say what it means with an escape in a double-quoted string.
+fn yaml_1_1_line_break(source: &Arc<SourceFile>) -> Option<Diagnostic> {
+    let (at, c) = source
+        .text
+        .char_indices()
+        .find(|(_, c)| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))?;
+    let before = &source.text[..at];
+    let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let start = crate::yaml::Pos {
+        line: before.matches('\n').count() + before.matches('\r').count() - before.matches("\r\n").count() + 1,
+        col: before[line_start..].chars().count() + 1,
+        offset: at,
+    };
+    let end = crate::yaml::Pos {
+        col: start.col + 1,
+        offset: at + c.len_utf8(),
+        ..start
+    };
+    source.mask_secrets_by_key_names(0..source.text.len());
+    Some(
+        Diagnostic::error(
+            code::YAML_1_1_LINE_BREAK,
+            format!(
+                "U+{:04X} is a line break for Helm (YAML 1.1) but not for gloo-istio (YAML 1.2): the values would differ",
+                c as u32
+            ),
+        )
+        .at(Some(Location {
+            source: source.clone(),
+            span: Span { start, end },
+        }))
+        .help(format!(
+            "write it as the escape \"\\u{:04X}\" in a double-quoted string, or use a line break",
+            c as u32
+        )),
+    )
 }
 
 fn load_error(source: &Arc<SourceFile>, err: yaml::LoadError) -> Diagnostic {
