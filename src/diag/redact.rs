@@ -114,7 +114,7 @@ impl SourceFile {
                 })
                 .collect();
         }
-        NamedSource::new(escape_controls(&self.name).into_owned(), text).with_language("yaml")
+        NamedSource::new(&*escape_controls(&self.name), text).with_language("yaml")
     }
 
     /// Marks the secret values of a parsed values file or manifest: every string or number under
