@@ -10,7 +10,7 @@ use crate::diag::{Diagnostic, Level};
 use crate::render::{self, Rendered, engine};
 use crate::validate::{self, Checked, rules::RuleOptions};
 use crate::values::Model;
-use crate::values::layers::{Layer, LoadedValues, dotted_path, parse_set_args, read_layer};
+use crate::values::layers::{Layer, LoadedValues, check_total_size, dotted_path, parse_set_args, read_layer};
 use crate::{Failure, FailureKind};
 
 /// What the user asked to render.
@@ -100,6 +100,9 @@ fn read_layers(files: &[PathBuf], set: &[String]) -> (Vec<Layer>, Vec<Failure>) 
         Ok(Some(layer)) => layers.push(layer),
         Ok(None) => {}
         Err(diag) => failures.push(Failure::invalid(vec![diag])),
+    }
+    if let Err(diag) = check_total_size(&layers) {
+        failures.push(Failure::invalid(vec![diag]));
     }
     (layers, failures)
 }

@@ -360,6 +360,19 @@ fn generate(dir: &Path, name: &str, n: usize) -> Result<PathBuf, String> {
                 yaml_quote(&value)
             )
         }
+        // A values file: one anchored 1 MiB string in `extraEnvoyArgs`, aliased n times.
+        "alias-byte-bomb" => format!(
+            "gatewayProxies:\n  gatewayProxy:\n    extraEnvoyArgs: [&big {}{}]\n",
+            "x".repeat(1024 * 1024),
+            ", *big".repeat(n)
+        ),
+        // An Upstream (a document the stream commands parse) with the same bomb in its spec.
+        "upstream-alias-byte-bomb" => format!(
+            "apiVersion: gloo.solo.io/v1\nkind: Upstream\nmetadata: {{name: x, namespace: gloo-system}}\n\
+             spec:\n  big: &big {}\n  copies: [{}]\n",
+            "x".repeat(1024 * 1024),
+            vec!["*big"; n].join(", ")
+        ),
         other => return Err(format!("unknown generator `{other}`")),
     };
     let path = dir.join(format!("{name}-{n}.yaml"));

@@ -65,6 +65,13 @@ fn cases() -> Vec<Case> {
             "global:\n  istioIntegration:\n    enabled: false\n",
         ),
         case(
+            "GI008",
+            Level::Error,
+            "",
+            "global:\n  istioIntegration: {enabled: true}  # on\u{2028}off\n",
+            "global:\n  istioIntegration: {enabled: true}  # on off\n",
+        ),
+        case(
             "GI003",
             Level::Error,
             "global.istioIntegration.enable",
@@ -287,6 +294,13 @@ fn cases() -> Vec<Case> {
             "gatewayProxies.gatewayProxy.podTemplate.extraAnnotations.prometheus.io/port",
             "gatewayProxies:\n  gatewayProxy:\n    podTemplate: {extraAnnotations: {prometheus.io/port: '9090'}}\n",
             "gatewayProxies:\n  gatewayProxy:\n    podTemplate: {extraAnnotations: {example.com/port: '9090'}}\n",
+        ),
+        case(
+            "GI022",
+            Level::Error,
+            "global.additionalLabels.example.com/nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn",
+            "global:\n  additionalLabels: {example.com/nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn: x}\n",
+            "global:\n  additionalLabels: {example.com/nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn: x}\n",
         ),
         case(
             "GI023",

@@ -239,3 +239,182 @@ fn secret_keys_and_names_of_secrets() {
         assert!(!is_secret_key(key), "{key}");
     }
 }
+
+/// Two values files whose findings quote secrets: a number as the value of an `env_name` env
+/// var (GI004 quotes it), and a pod label keyed `label_key` with a value Kubernetes rejects
+/// (GI022 quotes it).
+fn files_quoting_secrets(secret: &str, label_key: &str, env_name: &str) -> [(&'static str, String); 2] {
+    let env = format!(
+        "global:
+  istioIntegration: {{enabled: true}}
+  istioSDS:
+    customSidecars:
+    - name: istio-proxy
+      image: docker.io/istio/proxyv2:1.22.6
+      env:
+      - name: {env_name}
+        value: 31415926535
+"
+    );
+    let label = format!(
+        "gatewayProxies:
+  gatewayProxy:
+    podTemplate:
+      extraGatewayProxyLabels:
+        {label_key}: '{secret} with spaces'
+"
+    );
+    [("env.yaml", env), ("label.yaml", label)]
+}
+
+fn lint_files(files: &[(&'static str, String); 2], format: &str) -> String {
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let out = run(
+        &files,
+        &["lint", "--format", format, "env.yaml", "label.yaml"],
+        "",
+        true,
+    );
+    assert!(
+        out.contains("GI004") && out.contains("GI022"),
+        "{format}: no finding:\n{out}"
+    );
+    out
+}
+
+#[test]
+fn every_lint_format_redacts_the_secrets_a_message_quotes() {
+    let files = files_quoting_secrets(MARKER, "api-token", "API_TOKEN");
+    for format in ["human", "json", "github"] {
+        let out = lint_files(&files, format);
+        assert!(!out.contains(MARKER), "{format} printed a secret:\n{out}");
+        assert!(
+            !out.contains("31415926535"),
+            "{format} printed a secret env value:\n{out}"
+        );
+    }
+    // The control: under names that are not secret, the github form quotes both.
+    let out = lint_files(&files_quoting_secrets(MARKER, "api-tier", "API_TIER"), "github");
+    assert!(out.contains(MARKER) && out.contains("31415926535"), "{out}");
+}
+
+#[test]
+fn a_secret_longer_than_a_message_does_not_leak_its_head() {
+    // A JWT-sized secret: the message quoting it is clipped at 500 characters, in the middle of
+    // the secret.
+    let secret = format!("eyJhbGciOiJSUzI1NiJ9{}", "Q".repeat(1500));
+    let files = files_quoting_secrets(&secret, "api-token", "API_TOKEN");
+    for format in ["human", "json", "github"] {
+        let out = lint_files(&files, format);
+        assert!(
+            !out.contains("eyJhbGciOi"),
+            "{format} printed the head of a secret:\n{out}"
+        );
+        assert!(!out.contains("QQQQ"), "{format} printed part of a secret:\n{out}");
+    }
+    let out = run(
+        &[("label.yaml", &files[1].1)],
+        &["render", "-f", "label.yaml"],
+        "",
+        false,
+    );
+    assert!(out.contains("GI022"), "{out}");
+    assert!(!out.contains("QQQQ"), "render printed part of a secret:\n{out}");
+}
+
+#[test]
+fn excerpts_of_input_that_did_not_parse_mask_secrets_by_key_name() {
+    // A syntax error next to a password, a duplicate `value` of a secret env var, a flow-style
+    // env entry beside a broken line.
+    let syntax = format!("settings:\n  other: 1\n  password: {MARKER}-pw\n  x: : 1\n");
+    let duplicate = format!(
+        "global:
+  istioSDS:
+    customSidecars:
+    - name: istio-proxy
+      env:
+      - name: GITHUB_TOKEN
+        value: {MARKER}-1
+        value: {MARKER}-2
+"
+    );
+    let flow = format!("a:\n  env: [{{name: DB_PASSWORD, value: {MARKER}-flow}}]\n  b: : c\n");
+    for text in [&syntax, &duplicate, &flow] {
+        for args in [
+            &["lint", "values.yaml"][..],
+            &["lint", "--format", "github", "values.yaml"],
+            &["render", "-f", "values.yaml"],
+        ] {
+            let out = run(&[("values.yaml", text.as_str())], args, "", true);
+            assert!(out.contains("GI00"), "{args:?}: no finding:\n{out}");
+            assert!(!out.contains(MARKER), "{args:?} printed a secret of\n{text}\n{out}");
+        }
+    }
+    // A malformed `--set` next to a secret.
+    let out = run(
+        &[],
+        &["render", "--set", &format!("settings.password={MARKER},=")],
+        "",
+        false,
+    );
+    assert!(out.contains("GI007"), "{out}");
+    assert!(!out.contains(MARKER), "--set printed a secret:\n{out}");
+    // A stream document that does not parse, with a secret env value in it.
+    let stream = format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: x}}\nspec:\n  env:\n  - name: API_TOKEN\n    value: {MARKER}\n  broken: [\n"
+    );
+    let out = run(&[], &["analyze", "-"], &stream, true);
+    assert!(out.contains("GI0"), "{out}");
+    assert!(!out.contains(MARKER), "analyze printed a secret:\n{out}");
+    // The control: the same broken file under an ordinary key shows the text.
+    let control = syntax.replace("password", "greeting");
+    let out = run(&[("values.yaml", control.as_str())], &["lint", "values.yaml"], "", true);
+    assert!(out.contains(MARKER), "{out}");
+}
+
+#[test]
+fn names_from_the_input_are_printed_with_control_characters_escaped() {
+    let hostile = "x\u{1b}[2J\nerror[GI001]: forged\u{9b}31m\u{202e}";
+    let stream = "apiVersion: gloo.solo.io/v1\nkind: Upstream\nmetadata: {name: other, namespace: gloo-system}\n";
+    for args in [
+        &["enable-mtls", "-u", hostile][..],
+        &["disable-mtls", "-u", hostile],
+        &["lint", "--format", "github", "-f", hostile],
+        &["render", "-f", hostile],
+    ] {
+        let out = run(&[], args, stream, args[0] == "lint");
+        assert!(out.contains("GI0"), "{args:?}: no finding:\n{out}");
+        for raw in ['\u{1b}', '\u{9b}', '\u{202e}'] {
+            assert!(!out.contains(raw), "{args:?} printed {raw:?}:\n{out}");
+        }
+        assert!(
+            !out.lines().any(|l| l.starts_with("error[GI001]: forged")),
+            "{args:?} printed a forged line:\n{out}"
+        );
+        assert!(
+            out.contains("\\u{1b}[2J"),
+            "{args:?}: the name is shown escaped:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn keys_of_the_input_are_printed_with_control_characters_escaped() {
+    // A key written with escapes in double quotes: an unknown key (GI003) whose path and
+    // message name it.
+    let values = "global:\n  \"bad\\e[2J\\nerror[GI001]: forged\": 1\n";
+    for format in ["human", "json", "github"] {
+        let out = run(
+            &[("values.yaml", values)],
+            &["lint", "--format", format, "values.yaml"],
+            "",
+            true,
+        );
+        assert!(out.contains("GI003"), "{format}: no finding:\n{out}");
+        assert!(!out.contains('\u{1b}'), "{format} printed an escape:\n{out}");
+        assert!(
+            !out.lines().any(|l| l.trim_start().starts_with("error[GI001]: forged")),
+            "{format} printed a forged line:\n{out}"
+        );
+    }
+}

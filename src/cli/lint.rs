@@ -24,16 +24,18 @@ fn github_line(d: &Diagnostic) -> String {
     };
     let mut properties = vec![format!("title={}", github_escape(d.code, true))];
     if let Some(loc) = &d.location {
-        properties.insert(0, format!("file={}", github_escape(&loc.source.name, true)));
+        let file = crate::diag::escape_controls(&loc.source.name);
+        properties.insert(0, format!("file={}", github_escape(&file, true)));
         properties.insert(1, format!("line={}", loc.span.start.line));
         properties.insert(2, format!("col={}", loc.span.start.col));
     }
-    let mut message = d.message.clone();
+    // The same redacted, escaped texts as the human and JSON forms.
+    let mut message = d.shown(&d.message);
     if !d.path.is_empty() {
-        message.push_str(&format!(" (at {})", d.path));
+        message.push_str(&format!(" (at {})", d.shown(&d.path)));
     }
     if let Some(help) = &d.help {
-        message.push_str(&format!("\nhelp: {help}"));
+        message.push_str(&format!("\nhelp: {}", d.shown(help)));
     }
     format!(
         "::{command} {}::{}\n",

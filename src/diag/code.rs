@@ -14,6 +14,8 @@ pub const UNREADABLE: &str = "GI005";
 pub const NOT_RENDERED: &str = "GI006";
 /// A `--set` argument cannot be parsed.
 pub const BAD_SET: &str = "GI007";
+/// A values file holds U+0085, U+2028 or U+2029, which Helm reads as line breaks and we do not.
+pub const YAML_1_1_LINE_BREAK: &str = "GI008";
 /// An Istio address is empty or not `host:port`.
 pub const ISTIO_ADDRESS: &str = "GI010";
 /// A STATIC envoy cluster uses a name where envoy needs an IP address.

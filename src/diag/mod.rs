@@ -38,6 +38,9 @@ pub struct SourceFile {
     pub name: String,
     pub text: String,
     secrets: std::sync::Mutex<redact::Secrets>,
+    /// Whether the text holds characters a source line must not show as they are (computed once:
+    /// every finding in the file shows it).
+    has_controls: std::sync::OnceLock<bool>,
 }
 
 impl SourceFile {
@@ -46,16 +49,21 @@ impl SourceFile {
             name: name.into(),
             text: text.into(),
             secrets: Default::default(),
+            has_controls: Default::default(),
         })
     }
 }
 
-/// `text` cut to `max` characters: a message must not echo a megabyte of hostile input.
+/// What ends a text that [`clip`] cut short.
+const CLIPPED: &str = "…";
+
+/// `text` cut to `max` characters: a message must not echo a megabyte of hostile input. (A
+/// secret cut short here is still redacted: see [`SourceFile::redact`].)
 fn clip(text: &str, max: usize) -> String {
     if text.len() <= max || text.chars().count() <= max {
         text.to_string()
     } else {
-        format!("{}…", text.chars().take(max).collect::<String>())
+        format!("{}{CLIPPED}", text.chars().take(max).collect::<String>())
     }
 }
 
@@ -67,16 +75,21 @@ pub struct Location {
 }
 
 impl Location {
-    /// `file:line:col`, 1-based.
+    /// `file:line:col`, 1-based, with control characters in the file name escaped.
     pub fn display(&self) -> String {
-        format!("{}:{}:{}", self.source.name, self.span.start.line, self.span.start.col)
+        format!(
+            "{}:{}:{}",
+            redact::escape_controls(&self.source.name),
+            self.span.start.line,
+            self.span.start.col
+        )
     }
 }
 
 pub mod code;
 pub mod redact;
 
-pub use redact::{REDACTED, is_secret_key};
+pub use redact::{REDACTED, escape_controls, is_secret_key};
 
 /// One finding.
 #[derive(Debug, Clone)]
@@ -144,21 +157,14 @@ impl Diagnostic {
             out.push_str(&loc.display());
             out.push_str(": ");
         }
-        out.push_str(&format!("{}[{}]: {}", self.level.as_str(), self.code, self.message));
+        out.push_str(&format!(
+            "{}[{}]: {}",
+            self.level.as_str(),
+            self.code,
+            self.shown(&self.message)
+        ));
         if !self.path.is_empty() {
-            out.push_str(&format!(" (at {})", self.path));
-        }
-        self.redact(&out)
-    }
-
-    /// `text` with the secret values of every source this finding points into cut out.
-    fn redact(&self, text: &str) -> String {
-        let mut out = match &self.location {
-            Some(loc) => loc.source.redact(text),
-            None => text.to_string(),
-        };
-        for (related, _) in &self.related {
-            out = related.source.redact(&out);
+            out.push_str(&format!(" (at {})", self.shown(&self.path)));
         }
         out
     }
@@ -191,14 +197,14 @@ impl Diagnostic {
         if self.location.is_none() || too_long {
             let mut out = self.short();
             if let Some(help) = &self.help {
-                out.push_str(&format!("\n  help: {}", self.redact(help)));
+                out.push_str(&format!("\n  help: {}", self.shown(help)));
             }
             return out;
         }
         let view = MietteView {
             diagnostic: self,
-            message: self.redact(&self.message),
-            help: self.help.as_deref().map(|h| self.redact(h)),
+            message: self.shown(&self.message),
+            help: self.help.as_deref().map(|h| self.shown(h)),
             source: self.location.as_ref().map(|loc| loc.source.shown()),
         };
         let mut out = String::new();
@@ -214,12 +220,12 @@ impl Diagnostic {
         serde_json::json!({
             "code": self.code,
             "level": self.level,
-            "path": self.path,
+            "path": self.shown(&self.path),
             "file": loc.map(|l| l.source.name.clone()),
             "line": loc.map(|l| l.span.start.line),
             "column": loc.map(|l| l.span.start.col),
-            "message": self.redact(&self.message),
-            "help": self.help.as_deref().map(|h| self.redact(h)),
+            "message": self.shown(&self.message),
+            "help": self.help.as_deref().map(|h| self.shown(h)),
         })
     }
 }
@@ -329,14 +335,17 @@ impl miette::Diagnostic for MietteView<'_> {
         let label = if self.diagnostic.path.is_empty() {
             "here".to_string()
         } else {
-            self.diagnostic.path.clone()
+            self.diagnostic.shown(&self.diagnostic.path)
         };
         let mut labels = vec![LabeledSpan::new_primary_with_span(Some(label_text(label, lines)), span)];
         for (related, label) in &self.diagnostic.related {
             // miette draws labels of one source only; others are named in the message.
             if Arc::ptr_eq(&related.source, &loc.source) {
                 let (span, lines) = underlined(text, related.span);
-                labels.push(LabeledSpan::new_with_span(Some(label_text(label.clone(), lines)), span));
+                labels.push(LabeledSpan::new_with_span(
+                    Some(label_text(self.diagnostic.shown(label), lines)),
+                    span,
+                ));
             }
         }
         Some(Box::new(labels.into_iter()))

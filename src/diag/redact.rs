@@ -1,11 +1,19 @@
-//! Secrets in the input never reach the output of a command: values under keys that name a
-//! secret (tokens, passwords, keys), env values whose name does, and the data of Kubernetes
-//! Secrets are marked in their [`SourceFile`] when it is parsed; the source lines a diagnostic
-//! shows have them masked, and every message has their text replaced by [`REDACTED`].
+//! What a diagnostic shows of its input, in every output format: secrets cut out, control
+//! characters escaped.
+//!
+//! Values under keys that name a secret (tokens, passwords, keys), env values whose name does,
+//! and the data of Kubernetes Secrets are marked in their [`SourceFile`] when it is parsed (or,
+//! for input that does not parse, found line by line by their key names); the source lines a
+//! diagnostic shows have them masked, and every text it prints goes through
+//! [`Diagnostic::shown`], which replaces them by [`REDACTED`] (also the head of one that a
+//! clipped message cut short) and escapes control characters, so that a name from the input
+//! cannot clear the terminal or forge a line of output.
+
+use std::borrow::Cow;
 
 use miette::NamedSource;
 
-use super::SourceFile;
+use super::{Diagnostic, SourceFile};
 use crate::yaml::Span;
 
 /// The secret parts of a source: byte ranges to mask, and the values to cut out of messages.
@@ -46,26 +54,32 @@ impl SourceFile {
         }
     }
 
-    /// `text` with every secret value of this source replaced by [`REDACTED`].
+    /// `text` with every secret value of this source replaced by [`REDACTED`], and so is the
+    /// head of one that a clipped message cut short (the text before a `…`).
     pub fn redact(&self, text: &str) -> String {
         let secrets = self.secrets();
         let mut out = text.to_string();
         // Longest first, so that a secret holding another is cut whole.
         let mut values: Vec<&String> = secrets.values.iter().collect();
         values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-        for value in values {
+        for value in &values {
             if out.contains(value.as_str()) {
                 out = out.replace(value.as_str(), REDACTED);
             }
+        }
+        if out.contains(super::CLIPPED) {
+            out = redact_heads(&out, &values);
         }
         out
     }
 
     /// The text as a diagnostic shows it: every masked byte that is not a line break becomes
     /// `*` (a multi-byte character becomes as many), so offsets stay the same.
+    /// Control characters (but tabs and line breaks) and the characters that reorder or break
+    /// text on screen become as many `?` as they have bytes.
     pub(super) fn shown(&self) -> NamedSource<String> {
         let secrets = self.secrets();
-        let text = if secrets.ranges.is_empty() {
+        let mut text = if secrets.ranges.is_empty() {
             self.text.clone()
         } else {
             let mut bytes = self.text.clone().into_bytes();
@@ -86,7 +100,21 @@ impl SourceFile {
             }
             String::from_utf8(bytes).unwrap_or_default()
         };
-        NamedSource::new(self.name.clone(), text).with_language("yaml")
+        let has_controls = *self.has_controls.get_or_init(|| {
+            self.text
+                .contains(|c: char| needs_escape(c) && !matches!(c, '\t' | '\n' | '\r'))
+        });
+        if has_controls {
+            text = text
+                .chars()
+                .map(|c| match c {
+                    '\t' | '\n' | '\r' => c.to_string(),
+                    c if needs_escape(c) => "?".repeat(c.len_utf8()),
+                    c => c.to_string(),
+                })
+                .collect();
+        }
+        NamedSource::new(&*escape_controls(&self.name), text).with_language("yaml")
     }
 
     /// Marks the secret values of a parsed values file or manifest: every string or number under
@@ -191,9 +219,312 @@ impl SourceFile {
                 }
                 Ok(None) => {}
                 Err(_) if looks_like_secret_manifest(raw.text) => self.mask(raw.offset..raw.offset + raw.text.len()),
-                Err(_) => {}
+                Err(_) => self.mask_secrets_by_key_names(raw.offset..raw.offset + raw.text.len()),
             }
         }
+    }
+}
+
+impl SourceFile {
+    /// Marks, line by line, the secrets of YAML text that does not parse, at the bytes `range`:
+    /// the value of a key that names a secret and every line indented under it, and the `value`
+    /// of an entry (block or flow style) whose `name` names one. Comments and quoting are not
+    /// understood, so this masks more rather than less.
+    pub fn mask_secrets_by_key_names(&self, range: std::ops::Range<usize>) {
+        let end = range.end.min(self.text.len());
+        let Some(text) = self.text.get(range.start..end) else {
+            return;
+        };
+        let lines = yaml_lines(text, range.start);
+        // The items (from their `- `) whose `name` names a secret, by the column of their keys.
+        let mut secret_items: Vec<(usize, usize)> = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            if line.key == "name" && is_secret_key(unquote(&self.text[line.value.clone()])) {
+                secret_items.push((i, line.key_col));
+            }
+        }
+        let mut secret_lines = vec![false; lines.len()];
+        for &(at, col) in &secret_items {
+            // The item runs from its `- ` (before a key at `col`) to the next item at that level
+            // or the first line indented less than `col`.
+            let mut first = at;
+            while first > 0 && !(lines[first].item && lines[first].key_col == col) {
+                let previous = &lines[first - 1];
+                if !previous.blank && previous.key_col < col {
+                    break;
+                }
+                first -= 1;
+            }
+            for (i, line) in lines.iter().enumerate().skip(first) {
+                let next_item = line.item && line.key_col <= col;
+                if i > first && (next_item || (!line.blank && line.key_col < col)) {
+                    break;
+                }
+                if line.key_col == col && line.key == "value" {
+                    secret_lines[i] = true;
+                }
+            }
+        }
+        let mut under: Option<usize> = None;
+        for (i, line) in lines.iter().enumerate() {
+            if let Some(col) = under {
+                if line.blank || line.indent > col {
+                    self.mask_text(line.content.clone());
+                    continue;
+                }
+                under = None;
+            }
+            if secret_lines[i] || (!line.key.is_empty() && is_secret_key(&line.key) && !refers_to_secret(&line.key)) {
+                self.mask_text(line.value.clone());
+                under = Some(line.key_col);
+            }
+            self.mask_flow_secrets(line.content.clone());
+        }
+    }
+
+    /// Masks the secret values of the flow mappings (`{name: API_TOKEN, value: x}`,
+    /// `{password: x}`) on the line at `range`.
+    fn mask_flow_secrets(&self, range: std::ops::Range<usize>) {
+        let line = &self.text[range.clone()];
+        if !line.contains('{') {
+            return;
+        }
+        // Each run between braces, cut into `key: value` entries at commas.
+        let mut start = 0;
+        for (at, c) in line.char_indices().chain(std::iter::once((line.len(), '}'))) {
+            if !matches!(c, '{' | '}') {
+                continue;
+            }
+            let run = start..at;
+            start = at + c.len_utf8();
+            let mut entries = Vec::new();
+            let mut from = run.start;
+            for (i, c) in line[run.clone()]
+                .char_indices()
+                .chain(std::iter::once((run.len(), ',')))
+            {
+                if c == ',' {
+                    let entry = &line[from..run.start + i];
+                    if let Some(colon) = entry.find(": ").or_else(|| entry.strip_suffix(':').map(str::len)) {
+                        let key = unquote(&entry[..colon]).to_string();
+                        let value = from + colon + 1..run.start + i;
+                        entries.push((key, value));
+                    }
+                    from = run.start + i + 1;
+                }
+            }
+            let secret_name = entries
+                .iter()
+                .any(|(key, value)| key == "name" && is_secret_key(unquote(&line[value.clone()])));
+            for (key, value) in entries {
+                if (secret_name && key == "value") || (is_secret_key(&key) && !refers_to_secret(&key)) {
+                    self.mask_text(range.start + value.start..range.start + value.end);
+                }
+            }
+        }
+    }
+
+    /// Masks the bytes `range`, and marks their text (trimmed, unquoted) as a secret value.
+    fn mask_text(&self, range: std::ops::Range<usize>) {
+        let value = unquote(&self.text[range.clone()]).to_string();
+        if value.is_empty() {
+            return;
+        }
+        self.mark_secret(range, &value);
+    }
+
+    /// Marks the secrets of `--set` arguments that do not parse (one argument a line): after a
+    /// path with a key that names a secret (`settings.password=…`), the rest of its line, which
+    /// may hold commas of the secret itself.
+    pub fn mask_set_secrets_by_key_names(&self) {
+        let mut line_start = 0;
+        for line in self.text.split_inclusive('\n') {
+            let body = line.trim_end_matches(['\n', '\r']);
+            let mut piece_start = 0;
+            for (at, c) in body.char_indices() {
+                match c {
+                    ',' => piece_start = at + 1,
+                    '=' => {
+                        let secret = body[piece_start..at]
+                            .split(['.', '['])
+                            .any(|key| is_secret_key(key.trim_end_matches(']')) && !refers_to_secret(key));
+                        if secret {
+                            let range = line_start + at + 1..line_start + body.len();
+                            self.mask(range.clone());
+                            for piece in self.text[range].split(',') {
+                                self.mark_secret(0..0, piece);
+                            }
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            line_start += line.len();
+        }
+    }
+}
+
+/// One line of YAML text as [`SourceFile::mask_secrets_by_key_names`] reads it; ranges are byte
+/// offsets into the source.
+struct YamlLine {
+    /// The line without its line break.
+    content: std::ops::Range<usize>,
+    /// Leading spaces.
+    indent: usize,
+    /// Whether a `- ` comes before the key.
+    item: bool,
+    /// Column (0-based) where the key starts, after any `- `.
+    key_col: usize,
+    /// The key, unquoted; empty when the line has none.
+    key: String,
+    /// What follows the key's colon, trimmed.
+    value: std::ops::Range<usize>,
+    blank: bool,
+}
+
+fn yaml_lines(text: &str, offset: usize) -> Vec<YamlLine> {
+    let mut out = Vec::new();
+    let mut at = offset;
+    for raw in text.split_inclusive('\n') {
+        let body = raw.trim_end_matches(['\n', '\r']);
+        let indent = body.len() - body.trim_start_matches(' ').len();
+        let mut key_col = indent;
+        let mut rest = &body[indent..];
+        let mut item = false;
+        while let Some(after) = rest
+            .strip_prefix('-')
+            .filter(|a| a.is_empty() || a.starts_with([' ', '\t']))
+        {
+            item = true;
+            let trimmed = after.trim_start_matches([' ', '\t']);
+            key_col += rest.len() - trimmed.len();
+            rest = trimmed;
+        }
+        let (key, value) = match split_key(rest) {
+            Some((key, value_at)) => {
+                let value_text = &rest[value_at..];
+                let lead = value_text.len() - value_text.trim_start().len();
+                let start = at + key_col + value_at + lead;
+                (key, start..at + body.len())
+            }
+            None => (String::new(), at + body.len()..at + body.len()),
+        };
+        out.push(YamlLine {
+            content: at + indent..at + body.len(),
+            indent,
+            item,
+            key_col,
+            key,
+            value,
+            blank: body.trim().is_empty() || body.trim_start().starts_with('#'),
+        });
+        at += raw.len();
+    }
+    out
+}
+
+/// The key of a block mapping entry at the start of `rest` (`key: value`, `"key": value`,
+/// `key:`) and where its value starts.
+fn split_key(rest: &str) -> Option<(String, usize)> {
+    let colon = if let Some(quote) = rest.chars().next().filter(|c| matches!(c, '"' | '\'')) {
+        let close = rest[1..].find(quote)? + 1;
+        close + rest[close..].find(':')?
+    } else {
+        rest.find(": ").or_else(|| rest.strip_suffix(':').map(str::len))?
+    };
+    let after = &rest[colon + 1..];
+    if !(after.is_empty() || after.starts_with([' ', '\t'])) {
+        return None;
+    }
+    Some((unquote(&rest[..colon]).to_string(), colon + 1))
+}
+
+/// `text` trimmed and without the quotes around it.
+fn unquote(text: &str) -> &str {
+    let text = text.trim();
+    for quote in ['"', '\''] {
+        if let Some(inner) = text.strip_prefix(quote).and_then(|t| t.strip_suffix(quote)) {
+            return inner;
+        }
+    }
+    text
+}
+
+/// `text` with the head of a secret that ends right before a `…` (where a message was clipped)
+/// replaced by [`REDACTED`]. A head of fewer than [`MIN_REDACTED_LEN`] characters is replaced
+/// when it starts a word, so that a clip cannot leave even the first characters of a secret.
+fn redact_heads(text: &str, secrets: &[&String]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(super::CLIPPED) {
+        let before = &rest[..at];
+        let cut = secrets
+            .iter()
+            .filter_map(|secret| {
+                let longest = before.len().min(secret.len());
+                (1..=longest).rev().find(|&k| {
+                    let start = before.len() - k;
+                    before.is_char_boundary(start)
+                        && secret.is_char_boundary(k)
+                        && before.ends_with(&secret[..k])
+                        && (secret[..k].chars().count() >= MIN_REDACTED_LEN
+                            || !before[..start].ends_with(char::is_alphanumeric))
+                })
+            })
+            .max()
+            .unwrap_or(0);
+        out.push_str(&before[..before.len() - cut]);
+        if cut > 0 {
+            out.push_str(REDACTED);
+        }
+        out.push_str(super::CLIPPED);
+        rest = &rest[at + super::CLIPPED.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Characters a message must not print as they are: controls (C0, DEL, C1: `\e[2J`, a line
+/// break that would start a forged `error[…]` line), and those that break or reorder text on
+/// screen (U+2028, U+2029, the bidirectional overrides and isolates).
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every character of [`needs_escape`] written as an escape (`\n`, `\t`,
+/// `\u{1b}`).
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.contains(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+impl Diagnostic {
+    /// `text` (this finding's message, help, path or a label) as every output format prints
+    /// it: the secret values of every source the finding points into cut out, control
+    /// characters escaped.
+    pub fn shown(&self, text: &str) -> String {
+        let mut out = match &self.location {
+            Some(loc) => loc.source.redact(text),
+            None => text.to_string(),
+        };
+        for (related, _) in &self.related {
+            out = related.source.redact(&out);
+        }
+        escape_controls(&out).into_owned()
     }
 }
 

@@ -30,6 +30,9 @@ pub struct Layer {
 impl Layer {
     /// A layer parsed from the text of a values file. `Err` carries located diagnostics.
     pub fn parse(source: Arc<SourceFile>) -> Result<Layer, Diagnostic> {
+        if let Some(diag) = yaml_1_1_line_break(&source) {
+            return Err(diag);
+        }
         let node = yaml::load_document(source.text.as_bytes(), yaml::Limits::default())
             .map_err(|err| load_error(&source, err))?;
         let Some(node) = node else {
@@ -70,7 +73,50 @@ impl Layer {
     }
 }
 
+/// The first U+0085, U+2028 or U+2029 in a values file, refused. Helm's YAML library (YAML 1.1)
+/// reads them as line breaks, our loader (YAML 1.2) as text, so the same file would give
+/// different values (a comment that ends early, a string with a line folded into it): rather
+/// than guess, the file must say what it means with an escape in a double-quoted string.
+fn yaml_1_1_line_break(source: &Arc<SourceFile>) -> Option<Diagnostic> {
+    let (at, c) = source
+        .text
+        .char_indices()
+        .find(|(_, c)| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))?;
+    let before = &source.text[..at];
+    let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let start = crate::yaml::Pos {
+        line: before.matches('\n').count() + before.matches('\r').count() - before.matches("\r\n").count() + 1,
+        col: before[line_start..].chars().count() + 1,
+        offset: at,
+    };
+    let end = crate::yaml::Pos {
+        col: start.col + 1,
+        offset: at + c.len_utf8(),
+        ..start
+    };
+    source.mask_secrets_by_key_names(0..source.text.len());
+    Some(
+        Diagnostic::error(
+            code::YAML_1_1_LINE_BREAK,
+            format!(
+                "U+{:04X} is a line break for Helm (YAML 1.1) but not for gloo-istio (YAML 1.2): the values would differ",
+                c as u32
+            ),
+        )
+        .at(Some(Location {
+            source: source.clone(),
+            span: Span { start, end },
+        }))
+        .help(format!(
+            "write it as the escape \"\\u{:04X}\" in a double-quoted string, or use a line break",
+            c as u32
+        )),
+    )
+}
+
 fn load_error(source: &Arc<SourceFile>, err: yaml::LoadError) -> Diagnostic {
+    // The excerpt shows lines of a file that did not parse: find its secrets by key name.
+    source.mask_secrets_by_key_names(0..source.text.len());
     let code = match err.kind {
         LoadErrorKind::DuplicateKey => code::DUPLICATE_KEY,
         _ => code::YAML_SYNTAX,
@@ -110,6 +156,13 @@ pub fn parse_set_args(args: &[String]) -> Result<Option<Layer>, Diagnostic> {
     }
     let text: String = args.iter().map(|a| format!("{a}\n")).collect();
     let source = SourceFile::new("--set", text);
+    parse_set_source(args, &source).map(Some).inspect_err(|_| {
+        // The excerpt shows arguments that did not parse: find their secrets by key name.
+        source.mask_set_secrets_by_key_names();
+    })
+}
+
+fn parse_set_source(args: &[String], source: &Arc<SourceFile>) -> Result<Layer, Diagnostic> {
     let mut root = Value::Object(Map::new());
     let mut spans = BTreeMap::new();
     let mut line_start = 0usize;
@@ -161,11 +214,11 @@ pub fn parse_set_args(args: &[String]) -> Result<Option<Layer>, Diagnostic> {
         line_start += arg.len() + 1;
     }
     source.mark_secrets(&root, &spans);
-    Ok(Some(Layer {
-        source,
+    Ok(Layer {
+        source: source.clone(),
         value: root,
         spans,
-    }))
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -488,6 +541,7 @@ pub fn read_source(path: &std::path::Path) -> Result<Arc<SourceFile>, Failure> {
                 offset: valid,
             };
             let source = SourceFile::new(name, prefix);
+            source.mask_secrets_by_key_names(0..source.text.len());
             let diag = Diagnostic::error(code::YAML_SYNTAX, "the file is not valid UTF-8")
                 .at(Some(Location {
                     source,
@@ -496,6 +550,48 @@ pub fn read_source(path: &std::path::Path) -> Result<Arc<SourceFile>, Failure> {
                 .help("save the file as UTF-8");
             Err(Failure::invalid(vec![diag]))
         }
+    }
+}
+
+/// Refuses layers whose values together come to more than the input limit (64 MiB of keys
+/// and text): each file may be within it, or expand to it through aliases, and the merge and
+/// the render of several would not be. The error points at the file that goes over.
+pub fn check_total_size(layers: &[Layer]) -> Result<(), Diagnostic> {
+    let limit = crate::yaml::Limits::default().max_expanded_bytes;
+    let mut total = 0usize;
+    for layer in layers {
+        total = total.saturating_add(value_bytes(&layer.value));
+        if total > limit {
+            let mib = |bytes: usize| bytes.div_ceil(1024 * 1024);
+            let span = layer.spans.get("").map(|(_, span)| *span).unwrap_or_default();
+            return Err(Diagnostic::error(
+                code::YAML_SYNTAX,
+                format!(
+                    "the values given up to here come to {} MiB of keys and text, more than the limit of {} MiB",
+                    mib(total),
+                    mib(limit)
+                ),
+            )
+            .at(Some(Location {
+                source: layer.source.clone(),
+                span,
+            }))
+            .help("values files are small; these look generated or hostile"));
+        }
+    }
+    Ok(())
+}
+
+/// Bytes of keys and strings in `value` (other scalars count one each).
+fn value_bytes(value: &Value) -> usize {
+    match value {
+        Value::String(s) => s.len(),
+        Value::Array(items) => items.iter().map(value_bytes).fold(0, usize::saturating_add),
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, value)| key.len().saturating_add(value_bytes(value)))
+            .fold(0, usize::saturating_add),
+        _ => 1,
     }
 }
 

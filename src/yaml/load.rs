@@ -3,7 +3,7 @@
 //! The loader pulls events from saphyr-parser (whose `next_event` is a state machine with an
 //! explicit state stack, so it does not recurse) and builds the tree with an explicit stack of
 //! open collections, so hostile nesting cannot overflow the thread stack. [`Limits`] bound the
-//! input size, the nesting depth and the number of nodes aliases may expand to.
+//! input size, the nesting depth, and the nodes and bytes aliases may expand to.
 //!
 //! Scalars resolve with the YAML 1.2 core schema (so `yes`, `on` and `0x1G` stay strings), and
 //! YAML 1.1 merge keys (`<<`) are honoured because Helm's YAML library honours them.
@@ -33,6 +33,9 @@ pub struct Limits {
     pub max_nodes: usize,
     /// Largest input in bytes.
     pub max_bytes: usize,
+    /// Most bytes of scalar text and keys the document may expand to, counting every copy an
+    /// alias makes: one anchored megabyte aliased a thousand times is a gigabyte.
+    pub max_expanded_bytes: usize,
 }
 
 impl Default for Limits {
@@ -41,6 +44,7 @@ impl Default for Limits {
             max_depth: 128,
             max_nodes: 1_000_000,
             max_bytes: 64 * 1024 * 1024,
+            max_expanded_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -594,6 +598,8 @@ struct Anchor {
     node: Node,
     /// Nodes in `node`, so a copy can be refused before it is made.
     count: usize,
+    /// Bytes of scalar text and keys in `node`, likewise.
+    bytes: usize,
     /// Collection levels in `node` (0 for a scalar), so a copy cannot exceed the depth limit.
     height: usize,
     /// The key text of an anchored scalar, so its alias can be a mapping key.
@@ -715,9 +721,18 @@ struct Frame {
     anchor: usize,
     /// Nodes in the collection so far, itself included.
     count: usize,
+    /// Bytes of scalar text and keys in the collection so far.
+    bytes: usize,
     /// Collection levels in the collection so far, itself included.
     height: usize,
     body: Body,
+}
+
+/// Nodes and bytes of text built so far.
+#[derive(Default)]
+struct Built {
+    nodes: usize,
+    bytes: usize,
 }
 
 struct Builder<'s> {
@@ -727,8 +742,8 @@ struct Builder<'s> {
     /// Indexed by saphyr's anchor id (ids are handed out in order from 1); `None` until the
     /// anchored node is complete.
     anchors: Vec<Option<Anchor>>,
-    /// Nodes created so far, alias copies and anchor copies included.
-    nodes: usize,
+    /// What has been built so far, alias copies and anchor copies included.
+    built: Built,
     root: Option<Node>,
     /// Where the current document started, for the multiple-documents error.
     doc_start: Span,
@@ -741,7 +756,7 @@ impl<'s> Builder<'s> {
             limits,
             stack: Vec::new(),
             anchors: Vec::new(),
-            nodes: 0,
+            built: Built::default(),
             root: None,
             doc_start: Span::default(),
         }
@@ -807,13 +822,24 @@ impl<'s> Builder<'s> {
         Ok(())
     }
 
-    /// Counts `count` new nodes, refusing before anything is built.
-    fn charge(nodes: &mut usize, limits: &Limits, count: usize, span: Span) -> Result<(), LoadError> {
-        *nodes = nodes.saturating_add(count);
-        if *nodes > limits.max_nodes {
+    /// Counts `count` new nodes holding `bytes` of text, refusing before anything is built.
+    fn charge(built: &mut Built, limits: &Limits, count: usize, bytes: usize, span: Span) -> Result<(), LoadError> {
+        built.nodes = built.nodes.saturating_add(count);
+        built.bytes = built.bytes.saturating_add(bytes);
+        if built.nodes > limits.max_nodes {
             return Err(error(
                 LoadErrorKind::TooLarge,
                 format!("document expands to more than {} nodes (alias bomb?)", limits.max_nodes),
+                span,
+            ));
+        }
+        if built.bytes > limits.max_expanded_bytes {
+            return Err(error(
+                LoadErrorKind::TooLarge,
+                format!(
+                    "document expands to more than {} MiB of text (alias bomb?)",
+                    limits.max_expanded_bytes / (1024 * 1024)
+                ),
                 span,
             ));
         }
@@ -864,17 +890,18 @@ impl<'s> Builder<'s> {
                     kind: scalar.into_kind(Cow::Borrowed(&name)),
                     span,
                 };
-                self.store_anchor(anchor, &node, 1, 0, Some(name.clone()))?;
+                self.store_anchor(anchor, &node, 1, name.len(), 0, Some(name.clone()))?;
             }
             return self.set_key(name, span, merge);
         }
-        Self::charge(&mut self.nodes, &self.limits, 1, span)?;
+        let bytes = text.len();
+        Self::charge(&mut self.built, &self.limits, 1, bytes, span)?;
         let key = (anchor != 0).then(|| text.to_string());
         let node = Node {
             kind: scalar.into_kind(text),
             span,
         };
-        self.complete(node, anchor, 1, 0, key)
+        self.complete(node, anchor, 1, bytes, 0, key)
     }
 
     /// Resolves an explicit tag on a scalar (`collection: false`) or checks it on a collection.
@@ -927,11 +954,11 @@ impl<'s> Builder<'s> {
         if self.stack.len() + anchor.height > self.limits.max_depth {
             return Err(self.too_deep(span));
         }
-        let (count, height) = (anchor.count, anchor.height);
-        Self::charge(&mut self.nodes, &self.limits, count, span)?;
+        let (count, bytes, height) = (anchor.count, anchor.bytes, anchor.height);
+        Self::charge(&mut self.built, &self.limits, count, bytes, span)?;
         let mut node = anchor.node.clone();
         node.span = span;
-        self.complete(node, 0, count, height, None)
+        self.complete(node, 0, count, bytes, height, None)
     }
 
     fn open(&mut self, is_map: bool, anchor: usize, tag: Option<&Tag>, span: Span) -> Result<(), LoadError> {
@@ -957,7 +984,7 @@ impl<'s> Builder<'s> {
         if self.stack.len() >= self.limits.max_depth {
             return Err(self.too_deep(span));
         }
-        Self::charge(&mut self.nodes, &self.limits, 1, span)?;
+        Self::charge(&mut self.built, &self.limits, 1, 0, span)?;
         let body = if is_map {
             Body::Map(MapFrame::default())
         } else {
@@ -968,6 +995,7 @@ impl<'s> Builder<'s> {
             end: span.end,
             anchor,
             count: 1,
+            bytes: 0,
             height: 1,
             body,
         });
@@ -1002,7 +1030,7 @@ impl<'s> Builder<'s> {
                 end,
             },
         };
-        self.complete(node, frame.anchor, frame.count, frame.height, None)
+        self.complete(node, frame.anchor, frame.count, frame.bytes, frame.height, None)
     }
 
     /// Stores a copy of an anchored node; the copy counts against the node limit like any other.
@@ -1011,16 +1039,18 @@ impl<'s> Builder<'s> {
         id: usize,
         node: &Node,
         count: usize,
+        bytes: usize,
         height: usize,
         key: Option<String>,
     ) -> Result<(), LoadError> {
-        Self::charge(&mut self.nodes, &self.limits, count, node.span)?;
+        Self::charge(&mut self.built, &self.limits, count, bytes, node.span)?;
         if self.anchors.len() <= id {
             self.anchors.resize_with(id + 1, || None);
         }
         self.anchors[id] = Some(Anchor {
             node: node.clone(),
             count,
+            bytes,
             height,
             key,
         });
@@ -1033,17 +1063,19 @@ impl<'s> Builder<'s> {
         node: Node,
         anchor: usize,
         count: usize,
+        bytes: usize,
         height: usize,
         key: Option<String>,
     ) -> Result<(), LoadError> {
         if anchor != 0 {
-            self.store_anchor(anchor, &node, count, height, key)?;
+            self.store_anchor(anchor, &node, count, bytes, height, key)?;
         }
         let Some(parent) = self.stack.last_mut() else {
             self.root = Some(node);
             return Ok(());
         };
         parent.count = parent.count.saturating_add(count);
+        parent.bytes = parent.bytes.saturating_add(bytes);
         parent.height = parent.height.max(height + 1);
         parent.end = node.span.end;
         match &mut parent.body {
@@ -1060,9 +1092,11 @@ impl<'s> Builder<'s> {
 
     /// Starts an entry of the innermost mapping, rejecting a key it already has.
     fn set_key(&mut self, name: String, span: Span, merge: bool) -> Result<(), LoadError> {
+        Self::charge(&mut self.built, &self.limits, 0, name.len(), span)?;
         let Some(Frame {
             body: Body::Map(map),
             end,
+            bytes,
             ..
         }) = self.stack.last_mut()
         else {
@@ -1081,6 +1115,7 @@ impl<'s> Builder<'s> {
             });
         }
         *end = span.end;
+        *bytes = bytes.saturating_add(name.len());
         map.key = Some(Key { name, span, merge });
         Ok(())
     }
@@ -1535,6 +1570,30 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.kind, LoadErrorKind::TooLarge);
         assert_eq!(e.span.start, pos(2, 4, 16));
+    }
+
+    #[test]
+    fn alias_copies_count_against_max_expanded_bytes() {
+        // One anchored string of 1,000 bytes, aliased: the text and the keys count per copy.
+        let big = "x".repeat(1000);
+        let doc = |aliases: usize| {
+            format!(
+                "a: &s {big}\nb: [{}]\n",
+                std::iter::repeat_n("*s", aliases).collect::<Vec<_>>().join(", ")
+            )
+        };
+        let limits = Limits {
+            max_expanded_bytes: 10_000,
+            ..Limits::default()
+        };
+        // Keys `a` and `b` (2), the string (1,000), its anchor copy (1,000) and the aliases.
+        assert!(load_document(doc(7).as_bytes(), limits).is_ok());
+        let e = load_document(doc(8).as_bytes(), limits).unwrap_err();
+        assert_eq!(e.kind, LoadErrorKind::TooLarge);
+        assert!(e.message.contains("alias bomb"), "{}", e.message);
+        // At the alias that goes over.
+        assert_eq!(e.span.start.line, 2);
+        assert_eq!(e.span.start.col, 1 + "b: [".len() + 7 * "*s, ".len());
     }
 
     #[test]

@@ -16,6 +16,28 @@ pub fn is_label_value(value: &str) -> bool {
             && value.chars().last().is_some_and(|c| c.is_ascii_alphanumeric()))
 }
 
+/// Whether a label or annotation key is within the lengths Kubernetes allows: an optional DNS
+/// subdomain prefix of at most 253 characters, `/`, and a name of at most 63.
+fn key_fits(key: &str) -> bool {
+    let (prefix, name) = key.split_once('/').unwrap_or(("", key));
+    prefix.len() <= 253 && name.len() <= 63
+}
+
+/// The error for a label or annotation `key` (a `what` such as "pod label") that is longer than
+/// Kubernetes allows.
+fn key_too_long(what: &str, key: &str) -> Diagnostic {
+    let shown: String = key.chars().take(80).collect();
+    Diagnostic::error(
+        code::LABEL_VALUE,
+        format!(
+            "{what} key `{shown}{}` ({} characters) is longer than Kubernetes allows",
+            if shown.len() < key.len() { "…" } else { "" },
+            key.chars().count()
+        ),
+    )
+    .help("a key is an optional prefix of at most 253 characters (a DNS subdomain), `/`, and a name of at most 63")
+}
+
 /// Whether an unquoted YAML scalar with this text would not be a string (`true`, `123`, `~`).
 fn looks_like_non_string(value: &str) -> bool {
     let lower = value.to_ascii_lowercase();
@@ -45,8 +67,14 @@ pub fn check(ctx: &mut Ctx) {
     }
     for (key, value) in ctx.model.values.global.additional_labels.clone().unwrap_or_default() {
         // The labels of every workload and ConfigMap, checked as extraGatewayProxyLabels are.
+        let pointer = format!("/global/additionalLabels/{}", key.replace('~', "~0").replace('/', "~1"));
+        if !key_fits(&key) {
+            let d = key_too_long("additional label", &key)
+                .path(format!("global.additionalLabels.{key}"))
+                .at(ctx.at_key(&pointer));
+            ctx.push(d);
+        }
         if !is_label_value(&value) {
-            let pointer = format!("/global/additionalLabels/{}", key.replace('~', "~0").replace('/', "~1"));
             let d = Diagnostic::error(
                 code::LABEL_VALUE,
                 format!("additional label `{key}: {value}` has a value Kubernetes rejects"),
@@ -92,6 +120,16 @@ pub fn check(ctx: &mut Ctx) {
             .and_then(|t| t.extra_annotations.clone())
             .unwrap_or_default();
         for key in annotations.keys() {
+            if !key_fits(key) {
+                let pointer = format!(
+                    "/podTemplate/extraAnnotations/{}",
+                    key.replace('~', "~0").replace('/', "~1")
+                );
+                let d = key_too_long("pod annotation", key)
+                    .path(ctx.proxy_path(proxy, &pointer))
+                    .at(ctx.proxy_at(proxy, &pointer));
+                ctx.push(d);
+            }
             let chart_key = key.starts_with("prometheus.io/")
                 || key.starts_with("readconfig-")
                 || key.starts_with("checksum/")
@@ -138,6 +176,16 @@ pub fn check(ctx: &mut Ctx) {
             .and_then(|t| t.extra_gateway_proxy_labels.clone())
             .unwrap_or_default();
         for (key, value) in &labels {
+            if !key_fits(key) {
+                let pointer = format!(
+                    "/podTemplate/extraGatewayProxyLabels/{}",
+                    key.replace('~', "~0").replace('/', "~1")
+                );
+                let d = key_too_long("pod label", key)
+                    .path(ctx.proxy_path(proxy, &pointer))
+                    .at(ctx.proxy_at(proxy, &pointer));
+                ctx.push(d);
+            }
             if !is_label_value(value) {
                 let pointer = format!(
                     "/podTemplate/extraGatewayProxyLabels/{}",
@@ -184,6 +232,15 @@ mod tests {
         assert!(!is_label_value("-canary"));
         assert!(!is_label_value("a b"));
         assert!(!is_label_value(&"x".repeat(64)));
+    }
+
+    #[test]
+    fn key_lengths() {
+        assert!(key_fits("app"));
+        assert!(key_fits(&format!("{}/{}", "p".repeat(253), "n".repeat(63))));
+        assert!(!key_fits(&format!("{}/n", "p".repeat(254))));
+        assert!(!key_fits(&format!("example.com/{}", "n".repeat(64))));
+        assert!(!key_fits(&"k".repeat(1100)));
     }
 
     #[test]
