@@ -10,6 +10,7 @@
 #   --out DIR        where the results go (default docs/performance, or target/bench/quick)
 #   --only LIST      comma-separated subset of: render,postrender,memory,lint,cold
 #   --no-build       use target/bench/install/bin/gloo-istio as it is (default: `cargo install --path .` first)
+#   --bin PATH       measure this gloo-istio binary instead (another build or version, for a before/after)
 #
 # Workloads (docs/performance.md says why each peer, and the targets):
 #   render      `gloo-istio render -f V` for every shared/reference/gloo-chart/*.values.yaml, vs
@@ -41,12 +42,15 @@ cd "$repo_root"
 
 QUICK=0
 BUILD=1
+BIN=""
 ONLY=render,postrender,memory,lint,cold
 OUT=""
 while (($#)); do
   case $1 in
     --quick) QUICK=1 ;;
     --no-build) BUILD=0 ;;
+    --bin) BIN=$2; BUILD=0; shift ;;
+    --bin=*) BIN=${1#--bin=}; BUILD=0 ;;
     --only) ONLY=$2; shift ;;
     --only=*) ONLY=${1#--only=} ;;
     --out) OUT=$2; shift ;;
@@ -89,7 +93,7 @@ if ((BUILD)); then
   cargo install --quiet --locked --force --path . --root "$WORK/install" >&2
 fi
 # A copy, so that a concurrent build cannot swap the binary in the middle of a run.
-cp "$WORK/install/bin/gloo-istio" "$WORK/bin/gloo-istio"
+cp "${BIN:-$WORK/install/bin/gloo-istio}" "$WORK/bin/gloo-istio"
 GI=$WORK/bin/gloo-istio
 
 # ---------------------------------------------------------------------------------------------
@@ -107,7 +111,7 @@ GI=$WORK/bin/gloo-istio
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "rustc: $(rustc --version)"
   echo "gloo-istio: $("$GI" --version)"
-  echo "gloo-istio binary: $(file -b "$GI" | cut -d, -f1-2,4 | sed "s/ *$//")"
+  echo "gloo-istio binary: ${BIN:-cargo install --path .}: $(file -b "$GI" | cut -d, -f1-2,4 | sed "s/ *$//")"
   echo "hyperfine: $(hyperfine --version)"
   echo "helm: $("$HELM" version --short)"
   echo "kubectl: $( [[ -n $KUBECTL ]] && "$KUBECTL" version --client 2>/dev/null | tr '\n' ' ')"
