@@ -46,15 +46,6 @@ impl<'a> StreamEditor<'a> {
         model: &'a Model,
         loaded: &'a LoadedValues,
     ) -> Result<StreamEditor<'a>, Failure> {
-        if model.gloo_mtls() && matches!(operation, Operation::PostRender | Operation::Inject { .. }) {
-            return Err(Failure::invalid(vec![
-                Diagnostic::error(
-                    code::STREAM_UNSUPPORTED,
-                    "global.glooMtls.enabled cannot be added to rendered manifests",
-                )
-                .help("glooMtls also changes the gloo Deployment and needs the certgen job: render it with the chart"),
-            ]));
-        }
         Ok(StreamEditor {
             operation,
             model,
@@ -222,7 +213,8 @@ impl<'a> StreamEditor<'a> {
                 text.contains("gateway-proxy-id")
                     || (matches!(self.operation, Operation::PostRender)
                         && (self.model.values.global.istio_integration.disable_autoinjection == Some(true)
-                            || self.model.sidecar_on_gateway())
+                            || self.model.sidecar_on_gateway()
+                            || self.model.gloo_mtls())
                         && text.contains("gloo"))
             }
             Some("DaemonSet" | "ConfigMap") => text.contains("gateway-proxy-id"),
