@@ -193,7 +193,7 @@ impl<'a> StreamEditor<'a> {
             ("ConfigMap", _) if label == Some("gateway-proxy") && v.pointer("/data/envoy.yaml").is_some() => {
                 self.edit_bootstrap(doc, parsed)
             }
-            ("Settings", Operation::PostRender) if is_gloo => settings::edit(self.model, doc, parsed),
+            ("Settings", Operation::PostRender) if is_gloo => settings::edit(self.model, self.loaded, doc, parsed),
             ("Upstream", _) if is_gloo => self.edit_upstream(doc, parsed),
             _ => Ok(None),
         }

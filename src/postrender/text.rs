@@ -260,6 +260,22 @@ pub(super) fn insert_entry(
     value: &Value,
     edits: &mut Edits,
 ) -> Result<(), Failure> {
+    let pointer = format!("{map_pointer}/{}", escape(key));
+    let empty = |v: &Value| match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        _ => false,
+    };
+    if parsed.value.pointer(&pointer).is_some_and(empty) {
+        // The key is there without content (`key:`, `key: ~`, `key: []`, `key: {}`): its entry
+        // is written again with the value, rather than added a second time.
+        let lines = entry_lines(doc, parsed, &pointer)?;
+        let key_start = parsed.key_span(&pointer).map_or(lines.start, |k| k.start.offset);
+        edits.replace(lines.clone(), crlf(doc, render_entry(key, value, key_start - lines.start)));
+        edits.expect(pointer, value.clone());
+        return Ok(());
+    }
     let map = parsed.value.pointer(map_pointer).and_then(Value::as_object);
     let last = map
         .and_then(|m| m.keys().next_back())

@@ -190,6 +190,10 @@ impl StreamEditor<'_> {
             let image = image.split('@').next().unwrap_or(image);
             let (path, tag) = image.rsplit_once(':')?;
             let repository = path.rsplit('/').next().unwrap_or(path);
+            // The envoy image's variant suffix is its own (Istio spec §1.5): the sds image takes
+            // the variant of its own values, as render and the chart give it.
+            let tag = tag.strip_suffix("-distroless").unwrap_or(tag);
+            let repository = repository.strip_suffix("-fips").unwrap_or(repository);
             (repository.ends_with("envoy-wrapper") && !tag.contains('/') && tag != placeholder).then(|| tag.to_string())
         })
     }
