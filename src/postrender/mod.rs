@@ -556,7 +556,10 @@ mod tests {
             line: 1,
         };
         assert_eq!(error_at(&doc, None, code::INTERNAL, "bug".into(), "").exit_code(), 2);
-        assert_eq!(error_at(&doc, None, code::STREAM_CONFLICT, "no".into(), "").exit_code(), 1);
+        assert_eq!(
+            error_at(&doc, None, code::STREAM_CONFLICT, "no".into(), "").exit_code(),
+            1
+        );
     }
 
     #[test]

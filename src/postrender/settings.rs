@@ -12,7 +12,12 @@ use crate::values::layers::LoadedValues;
 
 /// The edits of a Settings document: each `istioOptions` key set in place, or the whole
 /// `istioOptions` mapping added when `spec.gloo` has none.
-pub(super) fn edit(model: &Model, loaded: &LoadedValues, doc: &Document, parsed: &DocText) -> Result<Option<Edits>, Failure> {
+pub(super) fn edit(
+    model: &Model,
+    loaded: &LoadedValues,
+    doc: &Document,
+    parsed: &DocText,
+) -> Result<Option<Edits>, Failure> {
     let integration = &model.values.global.istio_integration;
     // Post-render aligns what the values turn on or write; a key they say nothing about keeps
     // the stream's value, byte for byte.
