@@ -500,7 +500,7 @@ fn unrelated_text(
         {
             let mut text = marker.to_string();
             if let Some(comment) = comment {
-                text.push_str(&comment);
+                text.push_str(comment);
                 text.push('\n');
             }
             match kind {
