@@ -33,6 +33,17 @@ pub const ISTIO_VOLUMES: [&str; 7] = [
 /// The sidecar that serves the Istio certificates to envoy over SDS (Istio spec §2.4).
 pub const SDS_CONTAINER: &str = "sds";
 
+/// The sds sidecar's variable that turns on its glooMtls mode (Istio spec §2.4): a pod whose
+/// sds sidecar has it runs glooMtls.
+pub const GLOO_MTLS_SDS_ENV: &str = "GLOO_MTLS_SDS_ENABLED";
+
+/// The sds sidecar's variable that turns on its Istio mode (Istio spec §2.4).
+pub const ISTIO_MTLS_SDS_ENV: &str = "ISTIO_MTLS_SDS_ENABLED";
+
+/// The volume of gloo's mTLS certificates (the `gloo-mtls-certs` Secret) in the gloo and
+/// gateway-proxy pods under glooMtls.
+pub const GLOO_MTLS_CERTS_VOLUME: &str = "gloo-mtls-certs";
+
 /// The chart's default Istio sidecar (Istio spec §2.5).
 pub const ISTIO_PROXY_CONTAINER: &str = "istio-proxy";
 

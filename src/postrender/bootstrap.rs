@@ -13,6 +13,7 @@ use super::{Document, Operation, error_at, str_at};
 use crate::Failure;
 use crate::diag::{Level, code};
 use crate::istio::{SDS_CLUSTER, sds_cluster};
+use crate::render::view;
 
 impl StreamEditor<'_> {
     /// The edits of a gateway-proxy ConfigMap that holds an envoy bootstrap.
@@ -46,8 +47,27 @@ impl StreamEditor<'_> {
                 if !self.model.sds_on() {
                     return Ok(None);
                 }
+                let post_render = matches!(self.operation, Operation::PostRender);
+                if post_render && !self.renders_sds_cluster(&parsed.value)? {
+                    // The proxy's own bootstrap (`configMap.data`): render and the chart leave
+                    // it as the user wrote it (Istio spec §3.1), and so does post-render.
+                    return Ok(None);
+                }
+                let gloo_mtls = sds_index.is_some_and(|i| references_sds_cluster(&bootstrap.value, i));
+                if post_render && self.model.gloo_mtls() && !gloo_mtls {
+                    return Err(error_at(
+                        doc,
+                        parsed.span("/data/envoy.yaml"),
+                        code::STREAM_UNSUPPORTED,
+                        format!(
+                            "the values turn on global.glooMtls.enabled, but the bootstrap of {name} does not connect to gloo over mTLS (no TLS transport socket with the {SDS_CLUSTER} cluster on its xDS clusters); post-render cannot add glooMtls"
+                        ),
+                        "render the chart with the same values, or leave glooMtls out of the values given to post-render",
+                    ));
+                }
                 if sds_index.is_some() {
-                    if matches!(self.operation, Operation::Inject { .. }) {
+                    // Under glooMtls the cluster is there for gloo's certificates: nothing to say.
+                    if matches!(self.operation, Operation::Inject { .. }) && !gloo_mtls {
                         self.note(
                             Level::Warning,
                             format!("Warning: {SDS_CLUSTER} cluster already found in gateway proxy configMap {name}, it has not been updated"),
@@ -63,6 +83,18 @@ impl StreamEditor<'_> {
             },
             _ => Ok(None),
         }
+    }
+}
+
+impl StreamEditor<'_> {
+    /// Whether our render of this ConfigMap's proxy has the sds cluster: not when the values
+    /// give the proxy a bootstrap of its own (`configMap.data`).
+    fn renders_sds_cluster(&self, config_map: &Value) -> Result<bool, Failure> {
+        let Some(id) = str_at(config_map, "/metadata/labels/gateway-proxy-id") else {
+            return Ok(true);
+        };
+        let proxy = self.proxy(id)?;
+        Ok(view::bootstrap(self.model, &proxy).sds_cluster.is_some())
     }
 }
 

@@ -46,15 +46,6 @@ impl<'a> StreamEditor<'a> {
         model: &'a Model,
         loaded: &'a LoadedValues,
     ) -> Result<StreamEditor<'a>, Failure> {
-        if model.gloo_mtls() && matches!(operation, Operation::PostRender | Operation::Inject { .. }) {
-            return Err(Failure::invalid(vec![
-                Diagnostic::error(
-                    code::STREAM_UNSUPPORTED,
-                    "global.glooMtls.enabled cannot be added to rendered manifests",
-                )
-                .help("glooMtls also changes the gloo Deployment and needs the certgen job: render it with the chart"),
-            ]));
-        }
         Ok(StreamEditor {
             operation,
             model,
@@ -142,8 +133,15 @@ impl<'a> StreamEditor<'a> {
         if !self.helm4 && doc.text.contains(HELM4_FILENAME_ANNOTATION) {
             self.helm4 = true;
         }
-        // Only documents that may be ours are parsed; everything else passes through unread.
-        if !self.may_concern(&doc.text) {
+        // Every document is read as YAML reads it (comments, quotes, flow style), without
+        // expanding aliases: one that is not YAML is refused, since what we print must be.
+        // Only the kinds we edit are loaded in full; everything else passes through as it is.
+        let concerns = match kind_and_gloo_label(&doc.text) {
+            Ok((TopKind::Absent, _)) => false,
+            Ok((TopKind::Scalar(kind), label)) => self.edits_kind(&kind, &label),
+            Ok((TopKind::Other, _)) | Err(()) => true,
+        };
+        if !concerns {
             return Ok(Cow::Borrowed(&doc.text));
         }
         let parsed = DocText::parse(&doc.text).map_err(|err| {
@@ -202,32 +200,195 @@ impl<'a> StreamEditor<'a> {
             ("ConfigMap", _) if label == Some("gateway-proxy") && v.pointer("/data/envoy.yaml").is_some() => {
                 self.edit_bootstrap(doc, parsed)
             }
-            ("Settings", Operation::PostRender) if is_gloo => settings::edit(self.model, doc, parsed),
+            ("Settings", Operation::PostRender) if is_gloo => settings::edit(self.model, self.loaded, doc, parsed),
             ("Upstream", _) if is_gloo => self.edit_upstream(doc, parsed),
             _ => Ok(None),
         }
     }
 
-    /// A cheap look at a document's text: could it be one we edit? Gateway-proxy workloads and
-    /// ConfigMaps carry the `gateway-proxy-id` label; Settings and Upstreams are told by kind.
-    /// A document whose kind cannot be seen on a line of its own is parsed to be sure.
-    fn may_concern(&self, text: &str) -> bool {
-        let kind = text
-            .lines()
-            .find_map(|line| line.strip_prefix("kind:"))
-            .map(|k| k.trim().trim_matches(['"', '\'']));
+    /// Whether the operation edits documents of this kind with this `gloo` label.
+    fn edits_kind(&self, kind: &str, gloo_label: &TopKind) -> bool {
+        let labelled = |labels: &[&str]| match gloo_label {
+            TopKind::Scalar(label) => labels.contains(&label.as_str()),
+            TopKind::Other => true,
+            TopKind::Absent => false,
+        };
         match kind {
-            None => text.contains("kind"),
-            Some("Deployment") => {
-                text.contains("gateway-proxy-id")
-                    || (matches!(self.operation, Operation::PostRender)
-                        && (self.model.values.global.istio_integration.disable_autoinjection == Some(true)
-                            || self.model.sidecar_on_gateway())
-                        && text.contains("gloo"))
-            }
-            Some("DaemonSet" | "ConfigMap") => text.contains("gateway-proxy-id"),
-            Some("Settings" | "Upstream") => true,
-            Some(_) => false,
+            "Deployment" => labelled(&["gateway-proxy", "gloo"]),
+            "DaemonSet" | "ConfigMap" => labelled(&["gateway-proxy"]),
+            "Upstream" => true,
+            "Settings" => matches!(self.operation, Operation::PostRender),
+            _ => false,
         }
+    }
+}
+
+/// What YAML reads at one place of a document.
+#[derive(Debug, PartialEq)]
+enum TopKind {
+    /// Nothing there.
+    Absent,
+    /// A scalar, as the parser reads it (quotes and escapes resolved, comments dropped).
+    Scalar(String),
+    /// An alias or a collection, there or on the way there: known only after a full load.
+    Other,
+}
+
+/// What a document holds at `kind` and at `metadata.labels.gloo`, from the parser's events
+/// alone (no alias is expanded, so an alias bomb in a document we do not edit costs nothing).
+/// `Err` when the document is not YAML; the full load then says where.
+fn kind_and_gloo_label(text: &str) -> Result<(TopKind, TopKind), ()> {
+    use saphyr_parser::{Event, Parser};
+    const KIND: &[&str] = &["kind"];
+    const LABEL: &[&str] = &["metadata", "labels", "gloo"];
+    // One frame per open collection: whether it is a mapping whose next node is a key, and
+    // the key of the value being read (None in a sequence).
+    struct Frame {
+        map: bool,
+        at_key: bool,
+        key: Option<String>,
+    }
+    let mut stack: Vec<Frame> = Vec::new();
+    let (mut kind, mut label) = (TopKind::Absent, TopKind::Absent);
+    // The path of keys down to the value being read, when every step is a mapping key.
+    let path = |stack: &[Frame]| -> Option<Vec<String>> {
+        stack.iter().map(|f| if f.map { f.key.clone() } else { None }).collect()
+    };
+    let mut parser = Parser::new_from_str(text);
+    while let Some(next) = parser.next_event() {
+        let (event, _) = next.map_err(|_| ())?;
+        let is_key = stack.last().is_some_and(|f| f.map && f.at_key);
+        // What a value here means for the two places we look at.
+        let mut record = |found: TopKind, stack: &[Frame]| {
+            if is_key {
+                return;
+            }
+            if let Some(p) = path(stack) {
+                for (want, slot) in [(KIND, &mut kind), (LABEL, &mut label)] {
+                    let on_the_way = p.len() <= want.len() && p.iter().zip(want.iter()).all(|(a, b)| a == b);
+                    if on_the_way && *slot == TopKind::Absent {
+                        match (&found, p.len() == want.len()) {
+                            (TopKind::Scalar(_), true) => *slot = found.clone_kind(),
+                            (TopKind::Other, _) => *slot = TopKind::Other,
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        };
+        match event {
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                if is_key {
+                    // A complex key: whatever it reads, the value after it is not ours to guess.
+                    if let Some(f) = stack.last_mut() {
+                        f.key = None;
+                        f.at_key = false;
+                    }
+                } else {
+                    let p = path(&stack);
+                    let collection_at_leaf = p.as_ref().is_some_and(|p| p == KIND || p == LABEL);
+                    if collection_at_leaf {
+                        record(TopKind::Other, &stack);
+                    }
+                    if let Some(f) = stack.last_mut().filter(|f| f.map) {
+                        f.at_key = true;
+                    }
+                }
+                stack.push(Frame {
+                    map: matches!(event, Event::MappingStart(..)),
+                    at_key: true,
+                    key: None,
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+                if let Some(f) = stack.last_mut().filter(|f| f.map) {
+                    f.key = None;
+                }
+            }
+            Event::Scalar(value, ..) => {
+                if is_key {
+                    if let Some(f) = stack.last_mut() {
+                        f.key = Some(value.into_owned());
+                        f.at_key = false;
+                    }
+                } else {
+                    record(TopKind::Scalar(value.into_owned()), &stack);
+                    if let Some(f) = stack.last_mut().filter(|f| f.map) {
+                        f.key = None;
+                        f.at_key = true;
+                    }
+                }
+            }
+            Event::Alias(_) => {
+                if is_key {
+                    // An alias key may read `kind` or `metadata`: a full load decides.
+                    (kind, label) = (TopKind::Other, TopKind::Other);
+                    if let Some(f) = stack.last_mut() {
+                        f.key = None;
+                        f.at_key = false;
+                    }
+                } else {
+                    record(TopKind::Other, &stack);
+                    if let Some(f) = stack.last_mut().filter(|f| f.map) {
+                        f.key = None;
+                        f.at_key = true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((kind, label))
+}
+
+impl TopKind {
+    fn clone_kind(&self) -> TopKind {
+        match self {
+            TopKind::Absent => TopKind::Absent,
+            TopKind::Scalar(s) => TopKind::Scalar(s.clone()),
+            TopKind::Other => TopKind::Other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kind_is_read_as_yaml_reads_it() {
+        for text in [
+            "kind: Deployment # a comment\n",
+            "kind: \"Deployment\"\n",
+            "'kind': 'Deployment'\n",
+            "{apiVersion: apps/v1, kind: Deployment}\n",
+            "kind: \"Deplo\\u0079ment\"\n",
+            "metadata: {kind: Secret}\nkind: !!str Deployment\n",
+            "? kind\n: Deployment\n",
+        ] {
+            assert_eq!(
+                kind_and_gloo_label(text).map(|k| k.0),
+                Ok(TopKind::Scalar("Deployment".into())),
+                "{text:?}"
+            );
+        }
+        let kind = |text: &str| kind_and_gloo_label(text).map(|k| k.0);
+        assert_eq!(kind("metadata: {kind: Deployment}\n"), Ok(TopKind::Absent));
+        assert_eq!(kind("- kind: Deployment\n"), Ok(TopKind::Absent));
+        assert_eq!(kind("k: &k Deployment\nkind: *k\n"), Ok(TopKind::Other));
+        assert_eq!(kind("kind: [Deployment]\n"), Ok(TopKind::Other));
+        assert_eq!(kind("metadata: {name: [\n"), Err(()));
+        let label = |text: &str| kind_and_gloo_label(text).map(|k| k.1);
+        assert_eq!(
+            label("kind: ConfigMap\nmetadata:\n  name: x\n  labels: {app: gloo, \"gloo\": gateway-proxy} # c\n"),
+            Ok(TopKind::Scalar("gateway-proxy".into()))
+        );
+        assert_eq!(
+            label("metadata:\n  labels:\n    app: gloo\ndata: {gloo: x}\n"),
+            Ok(TopKind::Absent)
+        );
+        assert_eq!(label("metadata:\n  labels: *l\n"), Err(()));
+        assert_eq!(label("x: &l {gloo: g}\nmetadata:\n  labels: *l\n"), Ok(TopKind::Other));
     }
 }

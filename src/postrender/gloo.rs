@@ -5,14 +5,19 @@
 
 use serde_json::{Value, json};
 
-use super::Document;
 use super::text::{DocText, Edits, block_item, crlf, insert_entry, render_items, set_map_value};
+use super::{Document, error_at};
 use crate::Failure;
+use crate::diag::code;
+use crate::istio::{GLOO_MTLS_CERTS_VOLUME, GLOO_MTLS_SDS_ENV, SDS_CONTAINER};
 use crate::values::Model;
 
 /// The edits of the `gloo` Deployment: the `sidecar.istio.io/inject: "false"` pod label and the
 /// `ENABLE_ISTIO_SIDECAR_ON_GATEWAY` variable of the `gloo` container.
 pub(super) fn edit(model: &Model, doc: &Document, parsed: &DocText) -> Result<Option<Edits>, Failure> {
+    if model.gloo_mtls() {
+        check_gloo_mtls(doc, parsed)?;
+    }
     let integration = &model.values.global.istio_integration;
     let mut edits = Edits::default();
     if integration.disable_autoinjection == Some(true) {
@@ -55,4 +60,38 @@ pub(super) fn edit(model: &Model, doc: &Document, parsed: &DocText) -> Result<Op
         }
     }
     Ok(Some(edits))
+}
+
+/// With glooMtls in the values, the gloo Deployment must already run in mTLS mode, as the chart
+/// renders it: an sds sidecar with `GLOO_MTLS_SDS_ENABLED` and the `gloo-mtls-certs` volume.
+/// Post-render cannot add them (nor the certgen job that makes the certificates).
+fn check_gloo_mtls(doc: &Document, parsed: &DocText) -> Result<(), Failure> {
+    let spec = parsed.value.pointer("/spec/template/spec");
+    let list = |key: &str| spec.and_then(|s| s[key].as_array()).cloned().unwrap_or_default();
+    let sds = list("containers").into_iter().any(|c| {
+        c["name"] == SDS_CONTAINER
+            && c["env"]
+                .as_array()
+                .is_some_and(|env| env.iter().any(|e| e["name"] == GLOO_MTLS_SDS_ENV))
+    });
+    let certs = list("volumes").iter().any(|v| v["name"] == GLOO_MTLS_CERTS_VOLUME);
+    if sds && certs {
+        return Ok(());
+    }
+    let missing = match (sds, certs) {
+        (false, false) => format!("no sds sidecar with {GLOO_MTLS_SDS_ENV} and no `{GLOO_MTLS_CERTS_VOLUME}` volume"),
+        (false, true) => format!("no sds sidecar with {GLOO_MTLS_SDS_ENV}"),
+        _ => format!("no `{GLOO_MTLS_CERTS_VOLUME}` volume"),
+    };
+    Err(error_at(
+        doc,
+        parsed
+            .key_span("/spec/template/spec/containers")
+            .or_else(|| parsed.span("/spec/template/spec")),
+        code::STREAM_UNSUPPORTED,
+        format!(
+            "the values turn on global.glooMtls.enabled, but the gloo Deployment is not in mTLS mode ({missing}); post-render cannot add glooMtls"
+        ),
+        "render the chart with the same values (glooMtls also needs the certgen job), or leave glooMtls out of the values given to post-render",
+    ))
 }

@@ -429,7 +429,12 @@ pub fn error_at(
 ) -> Failure {
     let location = span.and_then(|s| doc.location(s));
     Failure {
-        kind: FailureKind::Invalid,
+        // An internal error is a bug, whatever the input: exit 2, as in every command.
+        kind: if code == code::INTERNAL {
+            FailureKind::Internal
+        } else {
+            FailureKind::Invalid
+        },
         diagnostics: vec![Diagnostic::error(code, message).at(location).help(help)],
     }
 }
@@ -541,6 +546,20 @@ mod tests {
         let mut out = Vec::new();
         spool.copy_to(&mut out).unwrap();
         assert_eq!(out, pieces.concat().as_bytes());
+    }
+
+    #[test]
+    fn an_internal_error_exits_2_and_any_other_1() {
+        let doc = Document {
+            text: "a: 1\n".into(),
+            index: 0,
+            line: 1,
+        };
+        assert_eq!(error_at(&doc, None, code::INTERNAL, "bug".into(), "").exit_code(), 2);
+        assert_eq!(
+            error_at(&doc, None, code::STREAM_CONFLICT, "no".into(), "").exit_code(),
+            1
+        );
     }
 
     #[test]

@@ -229,8 +229,36 @@ pub(super) fn crlf(doc: &Document, text: String) -> String {
     }
 }
 
+/// An edit at `pointer` must stay in the node the pointer names: when the node or one of its
+/// parents is an alias (`labels: *selector`), its lines belong to the anchored node elsewhere in
+/// the document (a Deployment's selector, say), and editing them would change that too. Such an
+/// edit is refused, at the alias.
+pub(super) fn no_alias(doc: &Document, parsed: &DocText, pointer: &str) -> Result<(), Failure> {
+    let mut prefix = String::new();
+    for segment in pointer.split('/').skip(1) {
+        prefix.push('/');
+        prefix.push_str(segment);
+        let Some(span) = parsed.span(&prefix) else {
+            break;
+        };
+        if parsed.text[span.start.offset..].starts_with('*') {
+            return Err(error_at(
+                doc,
+                Some(span),
+                code::STREAM_UNSUPPORTED,
+                format!(
+                    "gloo-istio must edit {prefix}, which is an alias of a node anchored elsewhere in this document; the edit would change that node too"
+                ),
+                "write the node out in full instead of the alias",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The dash column of a block sequence item and the offset after its last line.
 pub(super) fn block_item(doc: &Document, parsed: &DocText, pointer: &str) -> Result<(usize, usize), Failure> {
+    no_alias(doc, parsed, pointer)?;
     match (parsed.dash_column(pointer), parsed.item_lines(pointer)) {
         (Some(column), Some(lines)) => Ok((column, lines.end)),
         _ => Err(flow_style(doc, parsed, pointer, "list")),
@@ -239,6 +267,7 @@ pub(super) fn block_item(doc: &Document, parsed: &DocText, pointer: &str) -> Res
 
 /// The whole lines of the block sequence item at `pointer`.
 pub(super) fn block_lines(doc: &Document, parsed: &DocText, pointer: &str) -> Result<Range<usize>, Failure> {
+    no_alias(doc, parsed, pointer)?;
     parsed
         .item_lines(pointer)
         .ok_or_else(|| flow_style(doc, parsed, pointer, "list"))
@@ -246,6 +275,7 @@ pub(super) fn block_lines(doc: &Document, parsed: &DocText, pointer: &str) -> Re
 
 /// The whole lines of the block mapping entry at `pointer`.
 pub(super) fn entry_lines(doc: &Document, parsed: &DocText, pointer: &str) -> Result<Range<usize>, Failure> {
+    no_alias(doc, parsed, pointer)?;
     parsed
         .entry_lines(pointer)
         .ok_or_else(|| flow_style(doc, parsed, pointer, "mapping"))
@@ -260,6 +290,26 @@ pub(super) fn insert_entry(
     value: &Value,
     edits: &mut Edits,
 ) -> Result<(), Failure> {
+    let pointer = format!("{map_pointer}/{}", escape(key));
+    no_alias(doc, parsed, &pointer)?;
+    let empty = |v: &Value| match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        _ => false,
+    };
+    if parsed.value.pointer(&pointer).is_some_and(empty) {
+        // The key is there without content (`key:`, `key: ~`, `key: []`, `key: {}`): its entry
+        // is written again with the value, rather than added a second time.
+        let lines = entry_lines(doc, parsed, &pointer)?;
+        let key_start = parsed.key_span(&pointer).map_or(lines.start, |k| k.start.offset);
+        edits.replace(
+            lines.clone(),
+            crlf(doc, render_entry(key, value, key_start - lines.start)),
+        );
+        edits.expect(pointer, value.clone());
+        return Ok(());
+    }
     let map = parsed.value.pointer(map_pointer).and_then(Value::as_object);
     let last = map
         .and_then(|m| m.keys().next_back())
@@ -298,6 +348,7 @@ pub(super) fn set_map_value(
     edits: &mut Edits,
 ) -> Result<(), Failure> {
     let pointer = format!("{map_pointer}/{}", escape(key));
+    no_alias(doc, parsed, &pointer)?;
     match parsed.value.pointer(&pointer) {
         Some(existing) if same(existing, value) => Ok(()),
         Some(existing) => {

@@ -3,6 +3,7 @@
 //! Istio pod label and annotation and the istio-files certificate mount; `uninject` takes the
 //! sidecars and volumes away again.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -15,7 +16,9 @@ use super::text::{
 use super::{Document, Operation, error_at, str_at};
 use crate::Failure;
 use crate::diag::{Diagnostic, Level, code};
-use crate::istio::{ISTIO_FILES_VOLUME, ISTIO_PROXY_CONTAINER, ISTIO_VOLUMES, SDS_CONTAINER};
+use crate::istio::{
+    GLOO_MTLS_SDS_ENV, ISTIO_FILES_VOLUME, ISTIO_MTLS_SDS_ENV, ISTIO_PROXY_CONTAINER, ISTIO_VOLUMES, SDS_CONTAINER,
+};
 use crate::render::{ManifestKind, engine, view};
 use crate::values::Proxy;
 use crate::values::layers::CHART_DEFAULT_VERSION;
@@ -76,7 +79,14 @@ impl StreamEditor<'_> {
         match self.operation {
             Operation::PostRender | Operation::Inject { .. } => {
                 self.workloads.count += 1;
+                let stream_mtls = serves_gloo_mtls(v);
+                if matches!(self.operation, Operation::PostRender) && self.model.gloo_mtls() && !stream_mtls {
+                    return Err(gloo_mtls_missing(doc, parsed));
+                }
                 if !self.model.istio_on() {
+                    if matches!(self.operation, Operation::PostRender) {
+                        self.check_istio_not_turned_off(doc, parsed)?;
+                    }
                     return Ok(None);
                 }
                 self.workloads.gloo_tag = self.gloo_tag_of(v);
@@ -84,8 +94,18 @@ impl StreamEditor<'_> {
                     .or_else(|| str_at(v, "/metadata/name"))
                     .unwrap_or("")
                     .to_string();
-                let ours = self.our_workload(&id)?;
-                self.inject(doc, parsed, &ours)
+                // `inject` has no values of its own: on a pod whose sds sidecar already serves
+                // glooMtls it adds what the chart adds to glooMtls for Istio (§2.4).
+                let gloo_mtls =
+                    self.model.gloo_mtls() || (matches!(self.operation, Operation::Inject { .. }) && stream_mtls);
+                let ours = self.our_workload(&id, gloo_mtls, true)?;
+                let gloo_mtls_sds = if gloo_mtls {
+                    let off = self.our_workload(&id, true, false)?;
+                    container(&off, SDS_CONTAINER).cloned()
+                } else {
+                    None
+                };
+                self.inject(doc, parsed, &ours, gloo_mtls_sds.as_ref())
             }
             Operation::Uninject { .. } => {
                 self.workloads.count += 1;
@@ -93,6 +113,42 @@ impl StreamEditor<'_> {
             }
             _ => Ok(None),
         }
+    }
+
+    /// Values that turn the Istio integration off, given to a pod that runs it: post-render
+    /// adds and never removes, so it refuses them (GI041) rather than leave the sidecars. Values
+    /// that say nothing about Istio leave the pod as it is.
+    fn check_istio_not_turned_off(&self, doc: &Document, parsed: &DocText) -> Result<(), Failure> {
+        let switch = ["/global/istioIntegration/enabled", "/global/istioSDS/enabled"]
+            .into_iter()
+            .find_map(|pointer| self.loaded.locate_exact(pointer).map(|at| (pointer, at)));
+        let Some((pointer, at)) = switch else {
+            return Ok(());
+        };
+        let runs_istio = container(&parsed.value, ISTIO_PROXY_CONTAINER).is_some()
+            || container(&parsed.value, SDS_CONTAINER).is_some_and(|sds| {
+                sds["env"]
+                    .as_array()
+                    .is_some_and(|env| env.iter().any(|e| e["name"] == ISTIO_MTLS_SDS_ENV))
+            });
+        if !runs_istio {
+            return Ok(());
+        }
+        let name = str_at(&parsed.value, "/metadata/name").unwrap_or("");
+        let key = pointer.trim_start_matches('/').replace('/', ".");
+        let mut failure = error_at(
+            doc,
+            parsed.key_span("/spec/template/spec/containers"),
+            code::STREAM_UNSUPPORTED,
+            format!(
+                "the values turn the Istio integration off ({key}: false), but the pod of {name} runs its sidecars; post-render adds and does not remove them"
+            ),
+            "take the Istio parts out with `gloo-istio uninject`, or give post-render the values the chart was rendered with",
+        );
+        if let Some(diagnostic) = failure.diagnostics.first_mut() {
+            diagnostic.related.push((at, format!("{key} is set here")));
+        }
+        Err(failure)
     }
 
     /// `inject` and `uninject` need a gateway-proxy workload in the stream; when there was one,
@@ -134,6 +190,10 @@ impl StreamEditor<'_> {
             let image = image.split('@').next().unwrap_or(image);
             let (path, tag) = image.rsplit_once(':')?;
             let repository = path.rsplit('/').next().unwrap_or(path);
+            // The envoy image's variant suffix is its own (Istio spec §1.5): the sds image takes
+            // the variant of its own values, as render and the chart give it.
+            let tag = tag.strip_suffix("-distroless").unwrap_or(tag);
+            let repository = repository.strip_suffix("-fips").unwrap_or(repository);
             (repository.ends_with("envoy-wrapper") && !tag.contains('/') && tag != placeholder).then(|| tag.to_string())
         })
     }
@@ -141,9 +201,24 @@ impl StreamEditor<'_> {
     /// Our render of the workload of proxy `id`, as JSON. When the values leave the sds image
     /// at the chart's placeholder tag, the sds sidecar takes the Gloo version of the stream's
     /// own gateway proxy (as glooctl asks the running gloo).
-    fn our_workload(&self, id: &str) -> Result<Value, Failure> {
+    ///
+    /// `gloo_mtls` and `istio` switch glooMtls and the Istio integration on or off in the
+    /// values for this render (the pod of a glooMtls stream, with and without Istio).
+    fn our_workload(&self, id: &str, gloo_mtls: bool, istio: bool) -> Result<Value, Failure> {
         let proxy = self.proxy(id)?;
-        let workload = view::workload(self.model, &proxy, &"0".repeat(64), view::istio_files_mode(self.model));
+        let model = if self.model.gloo_mtls() == gloo_mtls && self.model.istio_on() == istio {
+            Cow::Borrowed(self.model)
+        } else {
+            let mut model = self.model.clone();
+            let global = &mut model.values.global;
+            global.gloo_mtls.enabled = Some(gloo_mtls);
+            if !istio {
+                global.istio_integration.enabled = Some(false);
+                global.istio_sds.enabled = Some(false);
+            }
+            Cow::Owned(model)
+        };
+        let workload = view::workload(&model, &proxy, &"0".repeat(64), view::istio_files_mode(&model));
         let text = engine::render(engine::embedded(), "workload.yaml", "w", &workload).map_err(Failure::usage)?;
         let mut value = crate::yaml::parse_json(&text).map_err(Failure::usage)?;
         let placeholder = format!(":{CHART_DEFAULT_VERSION}");
@@ -167,7 +242,7 @@ impl StreamEditor<'_> {
 
     /// The proxy of the values with this id, or one that inherits everything from
     /// `gatewayProxy` (as the chart renders a proxy whose entry sets nothing).
-    fn proxy(&self, id: &str) -> Result<Proxy, Failure> {
+    pub(super) fn proxy(&self, id: &str) -> Result<Proxy, Failure> {
         if let Some(p) = self.model.proxies.iter().find(|p| p.id == id) {
             return Ok(p.clone());
         }
@@ -192,7 +267,16 @@ impl StreamEditor<'_> {
 
     /// The sidecars and volumes of `ours` that the workload lacks; post-render also sets the
     /// pod metadata and the istio-files mount.
-    fn inject(&mut self, doc: &Document, parsed: &DocText, ours: &Value) -> Result<Option<Edits>, Failure> {
+    ///
+    /// `gloo_mtls_sds` is the sds sidecar our render gives the pod with glooMtls and without
+    /// Istio: a pod that runs exactly that one gets only the Istio parts added to it.
+    fn inject(
+        &mut self,
+        doc: &Document,
+        parsed: &DocText,
+        ours: &Value,
+        gloo_mtls_sds: Option<&Value>,
+    ) -> Result<Option<Edits>, Failure> {
         let v = &parsed.value;
         let name = str_at(v, "/metadata/name").unwrap_or("").to_string();
         let containers = v
@@ -227,9 +311,26 @@ impl StreamEditor<'_> {
             .filter_map(|(i, c)| c["name"].as_str().map(|n| (n.to_string(), (i, c))))
             .collect();
 
-        if matches!(self.operation, Operation::Inject { .. }) {
-            // glooctl's checks, as a message and no half-edit (Istio spec §5.1, §7.10).
-            if existing.contains_key(SDS_CONTAINER) || existing.contains_key(ISTIO_PROXY_CONTAINER) {
+        let inject = matches!(self.operation, Operation::Inject { .. });
+        // The sds sidecar of a glooMtls pod, as the chart renders it without Istio (for
+        // `inject`, whatever its image).
+        let gloo_mtls_only = |theirs: &Value| {
+            gloo_mtls_sds.is_some_and(|off| {
+                let mut theirs = theirs.clone();
+                if inject {
+                    theirs["image"] = off["image"].clone();
+                    theirs["imagePullPolicy"] = off["imagePullPolicy"].clone();
+                }
+                same(&theirs, off)
+            })
+        };
+        if inject {
+            // glooctl's checks, as a message and no half-edit (Istio spec §5.1, §7.10); a pod
+            // whose sds sidecar serves glooMtls alone gets the Istio parts.
+            let gloo_mtls_pod = !existing.contains_key(ISTIO_PROXY_CONTAINER)
+                && existing.get(SDS_CONTAINER).is_some_and(|(_, c)| gloo_mtls_only(c));
+            if !gloo_mtls_pod && (existing.contains_key(SDS_CONTAINER) || existing.contains_key(ISTIO_PROXY_CONTAINER))
+            {
                 let which = if existing.contains_key(SDS_CONTAINER) {
                     SDS_CONTAINER
                 } else {
@@ -248,9 +349,23 @@ impl StreamEditor<'_> {
         for ours in &istio_containers {
             let cname = ours["name"].as_str().unwrap_or("");
             match existing.get(cname) {
+                Some((i, theirs)) if cname == SDS_CONTAINER && !same(theirs, ours) && gloo_mtls_only(theirs) => {
+                    complete_sds(doc, parsed, *i, theirs, ours, &mut edits)?;
+                }
                 Some((i, theirs)) => {
                     if !same(theirs, ours) {
                         let span = parsed.span(&format!("/spec/template/spec/containers/{i}/name"));
+                        if cname == SDS_CONTAINER && serves_gloo_mtls(v) && gloo_mtls_sds.is_none() {
+                            return Err(error_at(
+                                doc,
+                                span,
+                                code::STREAM_CONFLICT,
+                                format!(
+                                    "the sds sidecar of {name} serves glooMtls (GLOO_MTLS_SDS_ENABLED), which these values do not turn on"
+                                ),
+                                "give post-render the values the chart was rendered with, global.glooMtls.enabled: true included",
+                            ));
+                        }
                         return Err(error_at(
                             doc,
                             span,
@@ -422,6 +537,117 @@ fn istio_files_mount(doc: &Document, parsed: &DocText, ours: &Value, edits: &mut
     Ok(())
 }
 
+/// The container named `name` of a workload, as JSON.
+fn container<'v>(workload: &'v Value, name: &str) -> Option<&'v Value> {
+    workload
+        .pointer("/spec/template/spec/containers")
+        .and_then(Value::as_array)
+        .and_then(|containers| containers.iter().find(|c| c["name"] == name))
+}
+
+/// Whether the pod's sds sidecar serves glooMtls: the chart gives it `GLOO_MTLS_SDS_ENABLED`
+/// and the `gloo-mtls-certs` mount only then (Istio spec §2.4).
+pub(super) fn serves_gloo_mtls(workload: &Value) -> bool {
+    container(workload, SDS_CONTAINER).is_some_and(|sds| {
+        sds["env"]
+            .as_array()
+            .is_some_and(|env| env.iter().any(|e| e["name"] == GLOO_MTLS_SDS_ENV))
+    })
+}
+
+/// GI041 for values that turn glooMtls on where the pod lacks it: post-render cannot add it.
+fn gloo_mtls_missing(doc: &Document, parsed: &DocText) -> Failure {
+    let name = str_at(&parsed.value, "/metadata/name").unwrap_or("");
+    let has_sds = container(&parsed.value, SDS_CONTAINER).is_some();
+    let missing = if has_sds {
+        format!("its sds sidecar does not serve glooMtls (no {GLOO_MTLS_SDS_ENV} variable)")
+    } else {
+        "it has no sds sidecar".to_string()
+    };
+    error_at(
+        doc,
+        parsed
+            .key_span("/spec/template/spec/containers")
+            .or_else(|| parsed.span("/spec/template/spec")),
+        code::STREAM_UNSUPPORTED,
+        format!(
+            "the values turn on global.glooMtls.enabled, but the pod of {name} does not run glooMtls: {missing}; post-render cannot add glooMtls"
+        ),
+        "render the chart with the same values (glooMtls also needs the gloo Deployment's sidecars and the certgen job), or leave glooMtls out of the values given to post-render",
+    )
+}
+
+/// Adds to the sds sidecar at `index`, which runs as the chart renders it for glooMtls alone,
+/// the env variables and mounts of `ours` (the same sidecar with Istio), each after the entry
+/// that precedes it in `ours` (Istio spec §2.4).
+fn complete_sds(
+    doc: &Document,
+    parsed: &DocText,
+    index: usize,
+    theirs: &Value,
+    ours: &Value,
+    edits: &mut Edits,
+) -> Result<(), Failure> {
+    let base = format!("/spec/template/spec/containers/{index}");
+    for key in ["env", "volumeMounts"] {
+        let their_items = theirs[key].as_array().cloned().unwrap_or_default();
+        let our_items = ours[key].as_array().cloned().unwrap_or_default();
+        let mut after: Option<usize> = None;
+        let mut pending: Vec<Value> = Vec::new();
+        for item in &our_items {
+            match their_items.iter().position(|t| same(t, item)) {
+                Some(j) => {
+                    insert_items(doc, parsed, &base, key, after, &std::mem::take(&mut pending), edits)?;
+                    after = Some(j);
+                }
+                None => pending.push(item.clone()),
+            }
+        }
+        insert_items(doc, parsed, &base, key, after, &pending, edits)?;
+    }
+    let mut want = ours.clone();
+    want["image"] = theirs["image"].clone();
+    want["imagePullPolicy"] = theirs["imagePullPolicy"].clone();
+    edits.expect(base, want);
+    Ok(())
+}
+
+/// Inserts `items` into the list `key` of the container at `base`: after its item `after`, or
+/// before its first item, or as a new entry when the list is missing.
+fn insert_items(
+    doc: &Document,
+    parsed: &DocText,
+    base: &str,
+    key: &str,
+    after: Option<usize>,
+    items: &[Value],
+    edits: &mut Edits,
+) -> Result<(), Failure> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let list = format!("{base}/{key}");
+    let len = parsed
+        .value
+        .pointer(&list)
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    match after {
+        Some(j) => {
+            let (column, end) = block_item(doc, parsed, &format!("{list}/{j}"))?;
+            edits.insert(end, crlf(doc, render_items(items, column)));
+        }
+        None if len > 0 => {
+            let first = format!("{list}/0");
+            let (column, _) = block_item(doc, parsed, &first)?;
+            let start = block_lines(doc, parsed, &first)?.start;
+            edits.insert(start, crlf(doc, render_items(items, column)));
+        }
+        None => insert_entry(doc, parsed, base, key, &Value::Array(items.to_vec()), edits)?,
+    }
+    Ok(())
+}
+
 /// `uninject`: the exact inverse of `inject`, the sds and istio-proxy sidecars and the Istio
 /// volumes removed.
 fn uninject(doc: &Document, parsed: &DocText) -> Result<Edits, Failure> {
@@ -445,9 +671,7 @@ fn uninject(doc: &Document, parsed: &DocText) -> Result<Edits, Failure> {
             "nothing to uninject here",
         ));
     };
-    let gloo_mtls = containers[sds]["env"]
-        .as_array()
-        .is_some_and(|env| env.iter().any(|e| e["name"] == "GLOO_MTLS_SDS_ENABLED"));
+    let gloo_mtls = serves_gloo_mtls(v);
     if gloo_mtls {
         return Err(error_at(
             doc,
