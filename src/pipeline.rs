@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::diag::{Diagnostic, Level};
-use crate::render::{self, Rendered, engine};
+use crate::render::{self, Rendered, engine, k8s_gateway};
 use crate::validate::{self, Checked, rules::RuleOptions};
 use crate::values::Model;
 use crate::values::layers::{Layer, LoadedValues, check_total_size, dotted_path, parse_set_args, read_layer};
@@ -28,6 +28,10 @@ pub struct RenderOptions {
     pub templates: Option<PathBuf>,
     /// What the rules may know beyond the values.
     pub rules: RuleOptions,
+    /// Manifest files (`-` is standard input) with the user's Gateways, Gateway-level
+    /// GatewayParameters and GatewayClasses: the deployer's objects for each Gateway are
+    /// rendered too (k8s-gateway spec §4–8).
+    pub manifests: Vec<PathBuf>,
 }
 
 impl Default for RenderOptions {
@@ -39,6 +43,7 @@ impl Default for RenderOptions {
             gloo_version: crate::values::layers::CHART_DEFAULT_VERSION.into(),
             templates: None,
             rules: Default::default(),
+            manifests: Vec::new(),
         }
     }
 }
@@ -65,10 +70,19 @@ pub fn render_files(opts: &RenderOptions) -> Result<Rendered, Failure> {
             &custom
         }
     };
-    match render::render_model(&model, templates) {
-        Ok(manifests) => Ok(Rendered { manifests, findings }),
-        Err(failure) => Err(locate_overrides(failure, &model, &loaded)),
+    let mut manifests = match render::render_model(&model, templates) {
+        Ok(manifests) => manifests,
+        Err(failure) => return Err(locate_overrides(failure, &model, &loaded)),
+    };
+    manifests.extend(k8s_gateway::render_chart(&model, templates)?);
+    if !opts.manifests.is_empty() {
+        let objects = k8s_gateway::read_manifests(&opts.manifests)?;
+        let settings = k8s_gateway::controller_settings(&model, &opts.gloo_version);
+        let (deployed, notes) = k8s_gateway::render_gateways(&model, &objects, &settings, templates)?;
+        manifests.extend(deployed);
+        findings.extend(notes);
     }
+    Ok(Rendered { manifests, findings })
 }
 
 /// Reads the values files and `--set` flags into the layers Helm would merge, in its order.

@@ -341,7 +341,7 @@ fn a_whole_gloo_values_file_loads() {
     let assert = cmd().args(["render", "-f", chart_values]).assert().success();
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
     assert!(
-        stderr.contains("`kubeGateway` is not rendered by gloo-istio"),
+        stderr.contains("`kubeGateway.portal` is not rendered by gloo-istio"),
         "{stderr}"
     );
     assert!(!stderr.contains("error"), "{stderr}");

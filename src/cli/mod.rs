@@ -166,6 +166,11 @@ pub struct RenderArgs {
     /// Do not print info findings (such as keys that are not rendered).
     #[arg(short, long)]
     pub quiet: bool,
+    /// Manifests (`-` for standard input) with Kubernetes Gateways, Gateway-level
+    /// GatewayParameters and GatewayClasses: also print what the Gloo controller deploys for
+    /// each Gateway of class `gloo-gateway`.
+    #[arg(value_name = "MANIFEST")]
+    pub manifests: Vec<PathBuf>,
 }
 
 impl ValuesArgs {
@@ -177,6 +182,7 @@ impl ValuesArgs {
             gloo_version: self.gloo_version.clone(),
             templates: None,
             rules: Default::default(),
+            manifests: Vec::new(),
         }
     }
 }
@@ -253,6 +259,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Render(args) => {
             let mut opts = args.values.options();
             opts.templates = args.templates.clone();
+            opts.manifests = args.manifests.clone();
             match render_files(&opts) {
                 Ok(rendered) => {
                     report(&rendered.findings, color, args.quiet);

@@ -3,7 +3,7 @@
 //! the wrong type), and every bootstrap must be a YAML mapping. A failure is our bug.
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
-use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service, ServiceAccount};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -100,10 +100,15 @@ fn typed_check(kind: ManifestKind, value: &Value) -> Result<(), String> {
         ManifestKind::Deployment => known_fields::<Deployment>(value),
         ManifestKind::DaemonSet => known_fields::<DaemonSet>(value),
         ManifestKind::ConfigMap => known_fields::<ConfigMap>(value),
-        ManifestKind::Upstream => match value.get("spec") {
-            Some(Value::Object(_)) => Ok(()),
-            _ => Err("has no spec".into()),
-        },
+        ManifestKind::Service => known_fields::<Service>(value),
+        ManifestKind::ServiceAccount => known_fields::<ServiceAccount>(value),
+        ManifestKind::Secret => known_fields::<Secret>(value),
+        ManifestKind::Upstream | ManifestKind::GatewayClass | ManifestKind::GatewayParameters => {
+            match value.get("spec") {
+                Some(Value::Object(_)) => Ok(()),
+                _ => Err("has no spec".into()),
+            }
+        }
     }
 }
 
@@ -113,7 +118,10 @@ pub fn deserializes(kind: ManifestKind, value: &Value) -> Result<(), String> {
         ManifestKind::Deployment => serde_json::from_value::<Deployment>(value.clone()).map(drop),
         ManifestKind::DaemonSet => serde_json::from_value::<DaemonSet>(value.clone()).map(drop),
         ManifestKind::ConfigMap => serde_json::from_value::<ConfigMap>(value.clone()).map(drop),
-        ManifestKind::Upstream => Ok(()),
+        ManifestKind::Service => serde_json::from_value::<Service>(value.clone()).map(drop),
+        ManifestKind::ServiceAccount => serde_json::from_value::<ServiceAccount>(value.clone()).map(drop),
+        ManifestKind::Secret => serde_json::from_value::<Secret>(value.clone()).map(drop),
+        ManifestKind::Upstream | ManifestKind::GatewayClass | ManifestKind::GatewayParameters => Ok(()),
     };
     result.map_err(|e| e.to_string())
 }

@@ -18,6 +18,43 @@ pub const TEMPLATES: [(&str, &str); 4] = [
     ("upstream.yaml", include_str!("../../templates/upstream.yaml")),
 ];
 
+/// The templates of the Kubernetes Gateway API objects (k8s-gateway spec §2, §6), compiled into
+/// the binary; `--templates DIR` may replace them with `DIR/k8s-gateway/<name>`.
+pub const K8S_GATEWAY_TEMPLATES: [(&str, &str); 8] = [
+    (
+        "k8s-gateway/gatewayclass.yaml",
+        include_str!("../../templates/k8s-gateway/gatewayclass.yaml"),
+    ),
+    (
+        "k8s-gateway/gatewayparameters.yaml",
+        include_str!("../../templates/k8s-gateway/gatewayparameters.yaml"),
+    ),
+    (
+        "k8s-gateway/serviceaccount.yaml",
+        include_str!("../../templates/k8s-gateway/serviceaccount.yaml"),
+    ),
+    (
+        "k8s-gateway/secret.yaml",
+        include_str!("../../templates/k8s-gateway/secret.yaml"),
+    ),
+    (
+        "k8s-gateway/configmap.yaml",
+        include_str!("../../templates/k8s-gateway/configmap.yaml"),
+    ),
+    (
+        "k8s-gateway/envoy-bootstrap.yaml",
+        include_str!("../../templates/k8s-gateway/envoy-bootstrap.yaml"),
+    ),
+    (
+        "k8s-gateway/service.yaml",
+        include_str!("../../templates/k8s-gateway/service.yaml"),
+    ),
+    (
+        "k8s-gateway/deployment.yaml",
+        include_str!("../../templates/k8s-gateway/deployment.yaml"),
+    ),
+];
+
 /// Writes every printed string as a double-quoted YAML scalar: no value can end its line, add a
 /// key or start a document. Non-strings reach it only as text of composite values, which are
 /// quoted the same way; numbers and structures go through `| yaml` instead.
@@ -241,7 +278,7 @@ fn empty_tera() -> Tera {
 /// A Tera instance with the embedded templates.
 fn compile_embedded() -> Result<Tera, String> {
     let mut tera = empty_tera();
-    tera.add_raw_templates(TEMPLATES)
+    tera.add_raw_templates(TEMPLATES.into_iter().chain(K8S_GATEWAY_TEMPLATES))
         .map_err(|e| format!("embedded templates: {e}"))?;
     // Every template escapes: the suffix list decides, and all our templates end in `.yaml`.
     tera.autoescape_on([".yaml"]);
@@ -252,12 +289,18 @@ fn compile_embedded() -> Result<Tera, String> {
 pub struct Engine(Tera);
 
 /// The engine with the templates read from `dir` (`--templates`): each of the four names must
-/// exist there.
+/// exist there; a Gateway API template missing from `dir/k8s-gateway/` is the embedded one.
 pub fn from_dir(dir: &Path) -> Result<Engine, String> {
     let mut tera = empty_tera();
     for (name, _) in TEMPLATES {
         let path = dir.join(name);
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        tera.add_raw_template(name, &text)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    for (name, embedded) in K8S_GATEWAY_TEMPLATES {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|_| embedded.to_string());
         tera.add_raw_template(name, &text)
             .map_err(|e| format!("{}: {e}", path.display()))?;
     }

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod engine;
+pub mod k8s_gateway;
 pub mod view;
 
 use sha2::{Digest, Sha256};
@@ -18,6 +19,11 @@ pub enum ManifestKind {
     DaemonSet,
     ConfigMap,
     Upstream,
+    ServiceAccount,
+    Secret,
+    Service,
+    GatewayClass,
+    GatewayParameters,
 }
 
 impl ManifestKind {
@@ -27,6 +33,11 @@ impl ManifestKind {
             ManifestKind::DaemonSet => "DaemonSet",
             ManifestKind::ConfigMap => "ConfigMap",
             ManifestKind::Upstream => "Upstream",
+            ManifestKind::ServiceAccount => "ServiceAccount",
+            ManifestKind::Secret => "Secret",
+            ManifestKind::Service => "Service",
+            ManifestKind::GatewayClass => "GatewayClass",
+            ManifestKind::GatewayParameters => "GatewayParameters",
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The values: loaded with positions, merged as Helm merges them, checked against the schema and
 //! parsed into the typed [`Model`] the renderer reads.
 
+pub mod gateway_api;
 pub mod image;
+pub mod kube_gateway;
 pub mod layers;
 pub mod merge_policy;
 pub mod model;

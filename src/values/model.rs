@@ -81,9 +81,9 @@ pub struct Values {
     /// Chart key, not rendered by gloo-istio.
     #[serde(default)]
     pub namespace: Unrendered,
-    /// Chart key, not rendered by gloo-istio.
+    /// The `gloo-gateway` GatewayClass and its default GatewayParameters (Kubernetes Gateway API).
     #[serde(default)]
-    pub kube_gateway: Unrendered,
+    pub kube_gateway: super::kube_gateway::KubeGateway,
     /// Chart key, not rendered by gloo-istio.
     #[serde(default)]
     pub discovery: Unrendered,

@@ -1,0 +1,363 @@
+//! The Kubernetes Gateway API side (k8s-gateway spec): the Gloo chart's GatewayClass and class
+//! default GatewayParameters (§2), and, for each Gateway of the `gloo-gateway` class, the
+//! objects the controller's deployer renders (§4–8).
+
+pub mod chart;
+pub mod deployer;
+
+use serde_json::Value;
+
+use super::{Manifest, ManifestKind, engine, internal};
+use crate::Failure;
+use crate::diag::{Diagnostic, Location, code};
+use crate::values::Model;
+use crate::values::gateway_api::{ApiObject, GatewayApiObjects, PARAMETERS_ANNOTATION, merge_specs};
+use deployer::{ControllerSettings, Missing, SecretView};
+
+/// The controller of the class the chart installs (spec §2.2, §3).
+pub const CONTROLLER_NAME: &str = "solo.io/gloo-gateway";
+/// The one class this controller handles.
+pub const CLASS_NAME: &str = "gloo-gateway";
+
+/// The chart's GatewayClass and GatewayParameters when `kubeGateway.enabled` (spec §2.1), in
+/// helm's order.
+pub fn render_chart(model: &Model, templates: &engine::Engine) -> Result<Vec<Manifest>, Failure> {
+    if !model.values.kube_gateway.is_enabled() {
+        return Ok(Vec::new());
+    }
+    let view = chart::gateway_parameters(model);
+    let mut out = Vec::new();
+    for (kind, template) in [
+        (ManifestKind::GatewayClass, "k8s-gateway/gatewayclass.yaml"),
+        (ManifestKind::GatewayParameters, "k8s-gateway/gatewayparameters.yaml"),
+    ] {
+        let text = engine::render(templates, template, "p", &view).map_err(internal)?;
+        let text = super::check::finish(kind, &text, None).map_err(|e| internal(format!("{}: {e}", kind.as_str())))?;
+        out.push(Manifest {
+            kind,
+            name: CLASS_NAME.into(),
+            namespace: if kind == ManifestKind::GatewayClass {
+                String::new()
+            } else {
+                model.namespace.clone()
+            },
+            text,
+            envoy_bootstrap: None,
+            template: if kind == ManifestKind::GatewayClass {
+                "k8s-gateway/gatewayclass.yaml"
+            } else {
+                "k8s-gateway/gatewayparameters.yaml"
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// The controller settings the chart values imply (spec §2.6, §3).
+pub fn controller_settings(model: &Model, version: &str) -> ControllerSettings {
+    let values = &model.values;
+    let aws = values
+        .settings
+        .aws
+        .as_ref()
+        .filter(|a| a.enable_service_account_credentials == Some(true));
+    ControllerSettings {
+        xds_host: format!("gloo.{}.svc.cluster.local", model.namespace),
+        xds_port: values.gloo.deployment.xds_port.unwrap_or(9977),
+        istio: crate::values::on(values.global.istio_integration.enabled),
+        gloo_mtls: model.gloo_mtls(),
+        aws_sts: aws.map(|a| {
+            let uri = match a.sts_credentials_region.as_deref().filter(|r| !r.is_empty()) {
+                Some(region) => format!("sts.{region}.amazonaws.com"),
+                None => "sts.amazonaws.com".to_string(),
+            };
+            ("aws_sts_cluster".to_string(), uri)
+        }),
+        version: version.to_string(),
+    }
+}
+
+/// What the deployer renders for every Gateway of a handled class, sorted by namespace and
+/// name, and the findings of the Gateways that get nothing. A Gateway the deployer refuses
+/// stops the whole render with every such error.
+pub fn render_gateways(
+    model: &Model,
+    objects: &GatewayApiObjects,
+    settings: &ControllerSettings,
+    templates: &engine::Engine,
+) -> Result<(Vec<Manifest>, Vec<Diagnostic>), Failure> {
+    let chart_parameters = chart::gateway_parameters(model);
+    let mut manifests = Vec::new();
+    let mut findings = Vec::new();
+    let mut errors = Vec::new();
+    for gateway in objects.sorted_gateways() {
+        match render_gateway(model, objects, &chart_parameters, settings, templates, gateway) {
+            Ok(Outcome::Objects(objects)) => manifests.extend(objects),
+            Ok(Outcome::Nothing(finding)) => findings.push(finding),
+            Err(Refusal::User(message, help)) => errors.push(
+                Diagnostic::error(code::K8S_GATEWAY_REFUSED, message)
+                    .at(gateway.location.clone())
+                    .help(help),
+            ),
+            Err(Refusal::Ours(failure)) => return Err(failure),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Failure::invalid(errors));
+    }
+    Ok((manifests, findings))
+}
+
+enum Outcome {
+    Objects(Vec<Manifest>),
+    Nothing(Diagnostic),
+}
+
+enum Refusal {
+    /// What the controller would fail on, with a hint.
+    User(String, String),
+    Ours(Failure),
+}
+
+fn user(message: String, help: &str) -> Refusal {
+    Refusal::User(message, help.to_string())
+}
+
+/// Helm's release name rule (spec §6.1): at most 53 characters, a DNS subdomain.
+fn valid_release_name(name: &str) -> bool {
+    let label_ok = |label: &str| {
+        let bytes = label.as_bytes();
+        !bytes.is_empty()
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+            && bytes[0] != b'-'
+            && bytes[bytes.len() - 1] != b'-'
+    };
+    name.len() <= 53 && name.split('.').all(label_ok)
+}
+
+fn render_gateway(
+    model: &Model,
+    objects: &GatewayApiObjects,
+    chart_parameters: &chart::GatewayParametersView,
+    settings: &ControllerSettings,
+    templates: &engine::Engine,
+    gateway: &ApiObject,
+) -> Result<Outcome, Refusal> {
+    let (name, namespace) = (gateway.name(), gateway.namespace());
+    let who = format!("Gateway {namespace}/{name}");
+    let class_name = gateway
+        .value
+        .pointer("/spec/gatewayClassName")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if class_name != CLASS_NAME {
+        return Ok(Outcome::Nothing(
+            Diagnostic::info(
+                code::K8S_GATEWAY_NO_OBJECTS,
+                format!("{who} is of class `{class_name}`, which the Gloo controller does not handle: no objects"),
+            )
+            .at(gateway.location.clone()),
+        ));
+    }
+    // spec §4.1: the class default through the GatewayClass's parametersRef.
+    let chart_class = model.values.kube_gateway.is_enabled();
+    let parameters_ref = match objects.class_named(class_name) {
+        Some(class) => class.value.pointer("/spec/parametersRef").cloned(),
+        None if chart_class => Some(serde_json::json!({"name": CLASS_NAME, "namespace": model.namespace})),
+        None => {
+            return Err(user(
+                format!(
+                    "{who}: its GatewayClass `{class_name}` is not in the manifests and `kubeGateway.enabled` is off"
+                ),
+                "set kubeGateway.enabled: true in the values (the chart installs the class), or pass the GatewayClass",
+            ));
+        }
+    };
+    let ref_name = parameters_ref
+        .as_ref()
+        .and_then(|r| r.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let ref_namespace = parameters_ref
+        .as_ref()
+        .and_then(|r| r.get("namespace"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let class_default = if chart_class && ref_name == CLASS_NAME && ref_namespace == model.namespace {
+        chart_parameters.spec()
+    } else if let Some(object) = objects.parameters_named(ref_namespace, ref_name) {
+        object.value.get("spec").cloned().unwrap_or(Value::Null)
+    } else {
+        return Err(user(
+            format!(
+                "{who}: the GatewayClass `{class_name}` names GatewayParameters {ref_namespace}.{ref_name}, which is not in the manifests"
+            ),
+            "the GatewayClass's parametersRef needs a name and a namespace, and the object must exist",
+        ));
+    };
+    let gateway_level = match gateway
+        .value
+        .pointer(&format!(
+            "/metadata/annotations/{}",
+            PARAMETERS_ANNOTATION.replace('/', "~1")
+        ))
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+    {
+        None => None,
+        Some(parameters) => match objects.parameters_named(namespace, parameters) {
+            Some(object) => Some(object.value.get("spec").cloned().unwrap_or(Value::Null)),
+            // The chart's own object, named by a Gateway in the release namespace (case 21).
+            None if chart_class && namespace == model.namespace && parameters == CLASS_NAME => {
+                Some(chart_parameters.spec())
+            }
+            None => {
+                return Err(user(
+                    format!(
+                        "{who}: could not retrieve GatewayParameters {namespace}.{parameters} named by its annotation {PARAMETERS_ANNOTATION}"
+                    ),
+                    "the GatewayParameters must be in the Gateway's namespace and among the manifests given",
+                ));
+            }
+        },
+    };
+    let Some(spec) = merge_specs(&class_default, gateway_level.as_ref()) else {
+        return Ok(Outcome::Nothing(
+            Diagnostic::info(
+                code::K8S_GATEWAY_NO_OBJECTS,
+                format!(
+                    "{who} is self-managed (its GatewayParameters sets selfManaged): the deployer creates no objects"
+                ),
+            )
+            .at(gateway.location.clone()),
+        ));
+    };
+    if !valid_release_name(name) {
+        return Err(user(
+            format!(
+                "{who}: the deployer uses the Gateway's name as helm release name, and `{name}` ({} characters) is not one: at most 53 lower-case letters, digits, '-' and '.'",
+                name.chars().count()
+            ),
+            "give the Gateway a shorter name",
+        ));
+    }
+    let mut kube = spec
+        .get("kube")
+        .cloned()
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    if kube.get("floatingUserId") == Some(&Value::Bool(true)) {
+        deployer::drop_run_as_user(&mut kube);
+    }
+    let mtls_secret = if settings.gloo_mtls {
+        let secret = objects
+            .secrets
+            .iter()
+            .find(|s| s.namespace() == model.namespace && s.name() == "gloo-mtls-certs");
+        let Some(secret) = secret.filter(|s| s.value.get("type").and_then(Value::as_str) == Some("kubernetes.io/tls"))
+        else {
+            return Err(user(
+                format!(
+                    "{who}: gloo mTLS is on and the Secret {}/gloo-mtls-certs of type kubernetes.io/tls is not in the manifests",
+                    model.namespace
+                ),
+                "the deployer copies that Secret next to every proxy: pass it (placeholder data will do offline)",
+            ));
+        };
+        let data = |key: &str| {
+            secret
+                .value
+                .pointer(&format!("/data/{}", key.replace('/', "~1")))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        Some(SecretView {
+            ca: data("ca.crt"),
+            cert: data("tls.crt"),
+            key: data("tls.key"),
+        })
+    } else {
+        None
+    };
+    let (mut view, bootstrap) =
+        deployer::deployer_view(name, namespace, &gateway.value, &kube, settings, mtls_secret).map_err(|missing| {
+            let (what, field) = match missing {
+                Missing::SdsContainer => (
+                    "no sdsContainer (`glooGateway: null` in the chart values removes it)",
+                    "sdsContainer",
+                ),
+                Missing::IstioProxyContainer => (
+                    "no istio.istioProxyContainer (a class-level `customSidecars` removes it)",
+                    "istio.istioProxyContainer",
+                ),
+            };
+            user(
+                format!(
+                    "{who}: the Istio integration (or gloo mTLS) is on and its effective GatewayParameters has {what}: the deployer's chart fails (nil pointer) and creates no objects"
+                ),
+                match missing {
+                    Missing::IstioProxyContainer => "leave kubeGateway.gatewayParameters.glooGateway.istio.customSidecars out (the deployer never uses it), or give the Gateway a GatewayParameters with istio.istioProxyContainer",
+                    Missing::SdsContainer => "keep the chart's sdsContainer, or give the Gateway a GatewayParameters with one",
+                },
+            )
+            .with_field(field)
+        })?;
+    let ours = |e: String| Refusal::Ours(internal(format!("{who}: {e}")));
+    let bootstrap_text =
+        engine::render(templates, "k8s-gateway/envoy-bootstrap.yaml", "b", &bootstrap).map_err(ours)?;
+    super::check::bootstrap(&bootstrap_text).map_err(|e| ours(format!("the rendered envoy bootstrap {e}")))?;
+    view.config_map_data.insert("envoy.yaml".into(), bootstrap_text.clone());
+    let mut out = Vec::new();
+    let mut documents = vec![(ManifestKind::ServiceAccount, "k8s-gateway/serviceaccount.yaml")];
+    if view.mtls_secret.is_some() {
+        documents.push((ManifestKind::Secret, "k8s-gateway/secret.yaml"));
+    }
+    documents.extend([
+        (ManifestKind::ConfigMap, "k8s-gateway/configmap.yaml"),
+        (ManifestKind::Service, "k8s-gateway/service.yaml"),
+        (ManifestKind::Deployment, "k8s-gateway/deployment.yaml"),
+    ]);
+    for (kind, template) in documents {
+        let text = engine::render(templates, template, "d", &view).map_err(ours)?;
+        let text = super::check::finish(kind, &text, None).map_err(|e| ours(format!("{} {e}", kind.as_str())))?;
+        out.push(Manifest {
+            kind,
+            name: if kind == ManifestKind::Secret {
+                "gloo-mtls-certs".into()
+            } else {
+                view.name.clone()
+            },
+            namespace: namespace.to_string(),
+            envoy_bootstrap: (kind == ManifestKind::ConfigMap).then(|| bootstrap_text.clone()),
+            text,
+            template,
+        });
+    }
+    Ok(Outcome::Objects(out))
+}
+
+impl Refusal {
+    /// The message names the GatewayParameters field that is missing.
+    fn with_field(self, field: &str) -> Refusal {
+        match self {
+            Refusal::User(message, help) => Refusal::User(format!("{message} (spec.kube.{field})"), help),
+            ours => ours,
+        }
+    }
+}
+
+/// Reads manifest streams (`-` is standard input) into the Gateway API objects.
+pub fn read_manifests(files: &[std::path::PathBuf]) -> Result<GatewayApiObjects, Failure> {
+    let mut objects = GatewayApiObjects::default();
+    for path in files {
+        let source = crate::values::layers::read_source(path)?;
+        objects
+            .add_stream(&source.name, &source.text)
+            .map_err(|(message, location): (String, Option<Location>)| {
+                Failure::invalid(vec![Diagnostic::error(code::YAML_SYNTAX, message).at(location)])
+            })?;
+    }
+    Ok(objects)
+}
