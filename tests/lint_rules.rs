@@ -11,6 +11,7 @@ fn findings(values: &str, istio_version: Option<&str>) -> Vec<Diagnostic> {
     std::fs::write(&path, values).unwrap();
     let options = RuleOptions {
         istio_version: istio_version.map(|v| v.parse().unwrap()),
+        ..Default::default()
     };
     lint(
         &LintUnit {

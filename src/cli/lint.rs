@@ -65,6 +65,7 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
     }
     let options = RuleOptions {
         istio_version: args.istio_version,
+        keys: args.merged.key_policy(),
     };
     let mut findings = Vec::new();
     let mut unreadable = false;
