@@ -424,6 +424,10 @@ pub struct Gateway {
     pub upgrade: Option<bool>,
     /// Needs a Helm template the open-source chart does not define.
     pub update_values: Option<bool>,
+    /// Not in the chart's key table: the chart's generator writes `Service: null` into its
+    /// `values.yaml` (a Go struct field without a YAML name), and no template reads it.
+    #[serde(default, rename = "Service")]
+    pub service: Unrendered,
 }
 
 /// `gloo`: only the xDS ports are read.
@@ -797,4 +801,27 @@ pub enum UpstreamMtlsMode {
     IstioFiles,
     /// Plain text.
     None,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_image_variant_is_unset_and_falls_back_to_the_global_one() {
+        let own: Image = serde_json::from_value(serde_json::json!({"variant": ""})).unwrap();
+        assert_eq!(own.variant, None);
+        let global: Image = serde_json::from_value(serde_json::json!({"variant": "distroless"})).unwrap();
+        assert_eq!(
+            crate::values::image::merged(&own, &global).variant,
+            Some(ImageVariant::Distroless)
+        );
+        assert!(serde_json::from_value::<Image>(serde_json::json!({"variant": "fipz"})).is_err());
+    }
+
+    #[test]
+    fn an_unrendered_value_of_another_type_reads_as_unset() {
+        let flag: Unrendered<bool> = serde_json::from_value(serde_json::json!("yes")).unwrap();
+        assert_eq!(flag, Unrendered(None));
+    }
 }
