@@ -73,6 +73,9 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
         unreadable |= outcome.unreadable;
         findings.extend(outcome.findings);
     }
+    if args.quiet {
+        findings.retain(|d| d.level != Level::Info);
+    }
 
     let sets = format!("{} values set(s)", units.len());
     finish(&findings, args.format, args.fail_on, unreadable, &sets, color)

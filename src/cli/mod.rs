@@ -125,6 +125,9 @@ pub struct LintArgs {
     /// The lowest level that makes the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
+    /// Do not report info findings (such as keys that are checked but not rendered).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,7 @@ pub fn chart_schema() -> Value {
         root.insert(key, go_type, columns.next().unwrap_or(""));
     }
     root.fold_named_entries();
+    root.mark_quantities(false);
     root.schema()
 }
 
@@ -92,6 +93,28 @@ impl Node {
         }
     }
 
+    /// The table types the quantities of `resources.limits` and `resources.requests` as
+    /// strings; Kubernetes takes numbers there too (`cpu: 2`), and the chart passes them on
+    /// with `toYaml`.
+    fn mark_quantities(&mut self, in_resources: bool) {
+        for (name, child) in self.children.iter_mut() {
+            if in_resources && (name == "limits" || name == "requests") {
+                for quantity in child.children.values_mut() {
+                    if quantity.types == ["string"] {
+                        quantity.types = vec![QUANTITY.to_string()];
+                    }
+                }
+            }
+            child.mark_quantities(name.to_ascii_lowercase().ends_with("resources"));
+        }
+        if let Some(any) = self.any_key.as_mut() {
+            any.mark_quantities(false);
+        }
+        if let Some(items) = self.items.as_mut() {
+            items.mark_quantities(false);
+        }
+    }
+
     fn absorb(&mut self, other: Node) {
         for t in other.types {
             if !self.types.contains(&t) {
@@ -149,10 +172,16 @@ impl Node {
     }
 }
 
+/// The type given to Kubernetes quantities: a string or a number.
+const QUANTITY: &str = "resource.Quantity";
+
 /// The schema of a key of the given Go types.
 fn scalar_schema(types: &[String]) -> Value {
     if types.iter().any(|t| t == "interface") || types.is_empty() {
         return json!({});
+    }
+    if types == [QUANTITY] {
+        return json!({"type": ["string", "number", "null"]});
     }
     if let [single] = types {
         let (json_type, minimum, maximum) = json_type(single);
@@ -223,6 +252,10 @@ mod tests {
         // A label map: any key, string values.
         let labels = &schema["properties"]["gloo"]["properties"]["deployment"]["properties"]["extraGlooLabels"];
         assert_eq!(labels["additionalProperties"], json!({"type": ["string", "null"]}));
+        // A quantity: `cpu: 2` or `cpu: 500m`.
+        let cpu = &schema["properties"]["gloo"]["properties"]["deployment"]["properties"]["resources"]["properties"]["limits"]
+            ["properties"]["cpu"];
+        assert_eq!(cpu["type"], json!(["string", "number", "null"]));
         // `interface`: anything.
         let affinity = &schema["properties"]["gloo"]["properties"]["deployment"]["properties"]["affinity"];
         assert_eq!(affinity["additionalProperties"], json!({}));
