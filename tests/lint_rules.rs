@@ -803,7 +803,7 @@ fn outside_lint_mistakes_in_unrendered_sections_are_warnings() {
         "discovery:\n  enabled: \"false\"\ngatewayProxies:\n  gatewayProxy:\n    service: {tpye: NodePort}\n",
     )
     .unwrap();
-    let loaded = gloo_istio::pipeline::load_values(&[path.clone()], &[], "1.0.0-ci").unwrap();
+    let loaded = gloo_istio::pipeline::load_values(std::slice::from_ref(&path), &[], "1.0.0-ci").unwrap();
     let checked = gloo_istio::pipeline::check_values(&loaded, "gloo-system", &RuleOptions::default());
     let levels: Vec<(&str, Level)> = checked
         .findings
