@@ -53,7 +53,11 @@ fn type_name(root: &Value, schema: &Value) -> String {
         let names: Vec<String> = values
             .iter()
             .filter(|v| !v.is_null())
-            .map(|v| format!("`{}`", v.as_str().unwrap_or(&v.to_string())))
+            .map(|v| match v.as_str() {
+                Some("") => "`\"\"`".to_string(),
+                Some(text) => format!("`{text}`"),
+                None => format!("`{v}`"),
+            })
             .collect();
         return names.join(" \\| ");
     }
@@ -90,7 +94,10 @@ fn type_name(root: &Value, schema: &Value) -> String {
     }
 }
 
-fn walk(root: &Value, schema: &Value, path: &str, depth: usize, out: &mut Vec<(String, String, String)>) {
+/// One row of the reference: key, type, default, meaning.
+type Row = (String, String, String, String);
+
+fn walk(root: &Value, schema: &Value, path: &str, depth: usize, out: &mut Vec<Row>) {
     let resolved = resolve(root, schema);
     let Some(Value::Object(props)) = resolved.get("properties") else {
         return;
@@ -111,14 +118,22 @@ fn walk(root: &Value, schema: &Value, path: &str, depth: usize, out: &mut Vec<(S
             .replace('\n', " ")
             .replace('|', "\\|");
         let description = if child_resolved.get(NOT_RENDERED_MARK).is_some() || child.get(NOT_RENDERED_MARK).is_some() {
-            format!("{description} *(accepted, not rendered)*")
+            format!("{description} *(checked, not rendered)*")
+                .trim_start()
+                .to_string()
         } else {
             description
         };
         let is_kubernetes =
             type_name(root, child).starts_with("Kubernetes") || type_name(root, child).contains("Kubernetes");
-        out.push((child_path.clone(), type_name(root, child), description));
-        if !is_kubernetes && depth < 8 {
+        let default = child
+            .get("default")
+            .or_else(|| child_resolved.get("default"))
+            .filter(|d| !d.is_null())
+            .map(|d| format!("`{}`", d.to_string().replace('|', "\\|")))
+            .unwrap_or_default();
+        out.push((child_path.clone(), type_name(root, child), default, description));
+        if !is_kubernetes && depth < 16 {
             walk(root, child, &child_path, depth + 1, out);
             if let Some(additional) = child_resolved.get("additionalProperties").filter(|a| a.is_object())
                 && resolve(root, additional).get("properties").is_some()
@@ -145,12 +160,14 @@ pub fn values_reference() -> String {
          Generated from the values model by `cargo test --test docs` (`UPDATE_SNAPSHOTS=1` rewrites it);\n\
          do not edit by hand. Defaults are the Gloo chart's (`src/values/chart-defaults.yaml`).\n\
          Kubernetes types are checked with their full schema, unknown fields rejected.\n\
-         Keys marked *accepted, not rendered* are valid chart keys that gloo-istio reads past; they are\n\
-         reported once at info level (GI006).\n\n\
-         | key | type | meaning |\n|---|---|---|\n",
+         Keys marked *checked, not rendered* come from the Gloo chart's key table\n\
+         (`src/values/chart-keys.tsv`): gloo-istio checks their names and types and renders nothing\n\
+         from them; a key set there is reported once at info level (GI006). `<name>` is a key you\n\
+         choose, `[]` an item of a list; the defaults are the ones the chart's table states.\n\n\
+         | key | type | default | meaning |\n|---|---|---|---|\n",
     );
-    for (path, ty, description) in rows {
-        out.push_str(&format!("| `{path}` | {ty} | {description} |\n"));
+    for (path, ty, default, description) in rows {
+        out.push_str(&format!("| `{path}` | {ty} | {default} | {description} |\n"));
     }
     out
 }

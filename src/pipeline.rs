@@ -237,7 +237,11 @@ pub fn lint(unit: &LintUnit, namespace: &str, gloo_version: &str, options: &Rule
         return outcome;
     }
     let loaded = LoadedValues::new(layers, gloo_version);
-    outcome.findings = check_values(&loaded, namespace, options).findings;
+    // `lint` holds every key to the chart: what is wrong in a section gloo-istio does not
+    // render is an error here, where `render` only warns.
+    let mut strict = options.clone();
+    strict.keys.strict_unrendered = true;
+    outcome.findings = check_values(&loaded, namespace, &strict).findings;
     outcome
 }
 

@@ -87,9 +87,7 @@ fn chart_keys_we_do_not_render_are_reported_once_as_info() {
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
     for key in ["gloo.deployment.replicas", "discovery", "settings.singleNamespace"] {
         assert_eq!(
-            stderr
-                .matches(&format!("`{key}` is not rendered by gloo-istio"))
-                .count(),
+            stderr.matches(&format!("`{key}` is checked but not rendered")).count(),
             1,
             "{key}: {stderr}"
         );
@@ -99,6 +97,11 @@ fn chart_keys_we_do_not_render_are_reported_once_as_info() {
         .assert()
         .success()
         .stderr(predicate::str::is_empty());
+    cmd()
+        .args(["lint", "-q", &file])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("GI006").not());
 }
 
 #[test]
@@ -341,7 +344,7 @@ fn a_whole_gloo_values_file_loads() {
     let assert = cmd().args(["render", "-f", chart_values]).assert().success();
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
     assert!(
-        stderr.contains("`kubeGateway.portal` is not rendered by gloo-istio"),
+        stderr.contains("`kubeGateway.portal` is checked but not rendered"),
         "{stderr}"
     );
     assert!(!stderr.contains("error"), "{stderr}");

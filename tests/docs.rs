@@ -1,6 +1,9 @@
 //! Generated files stay current: `docs/values.md` and `docs/values.schema.json` are written from
-//! the model (`UPDATE_SNAPSHOTS=1 cargo test --test docs` rewrites them), and every diagnostic
-//! code in the source has its section in `docs/diagnostics.md` and vice versa.
+//! the model and the chart's key table (`UPDATE_SNAPSHOTS=1 cargo test --test docs` rewrites
+//! them), `src/values/chart-keys.tsv` is the reference table as it is, and every diagnostic code
+//! in the source has its section in `docs/diagnostics.md` and vice versa.
+
+mod common;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -37,6 +40,18 @@ fn published_schema_is_current() {
         "docs/values.schema.json",
         &(serde_json::to_string_pretty(&schema).unwrap() + "\n"),
     );
+}
+
+/// The binary's copy of the chart's key table is the reference table, byte for byte
+/// (`UPDATE_SNAPSHOTS=1` copies it).
+#[test]
+fn chart_key_table_is_current() {
+    let Some(reference) = common::reference_dir() else {
+        return;
+    };
+    let table = std::fs::read_to_string(reference.join("values-keys.tsv")).expect("read values-keys.tsv");
+    check_generated("src/values/chart-keys.tsv", &table);
+    assert_eq!(gloo_istio::values::chart_keys::CHART_KEYS_TSV, table);
 }
 
 fn codes_in(text: &str) -> BTreeSet<String> {

@@ -338,9 +338,10 @@ fn generate(dir: &Path, name: &str, n: usize) -> Result<PathBuf, String> {
         "tiny-documents" => (0..n).map(|i| format!("---\nkind: K{i}\n")).collect(),
         // An unknown key of n bytes in `global`.
         "long-key" => format!("global:\n  {}: 1\n", "k".repeat(n)),
-        // n keys in `settings`, a section gloo-istio accepts but does not render.
-        "many-settings-keys" => std::iter::once("settings:\n".to_string())
-            .chain((0..n).map(|i| format!("  k{i}: {i}\n")))
+        // n keys in `settings.kubeResourceOverride`, a map of any values that gloo-istio checks
+        // but does not render.
+        "many-settings-keys" => std::iter::once("settings:\n  kubeResourceOverride:\n".to_string())
+            .chain((0..n).map(|i| format!("    k{i}: {i}\n")))
             .collect(),
         // n unknown keys in `global`, a section gloo-istio owns.
         "many-global-keys" => std::iter::once("global:\n".to_string())

@@ -11,6 +11,7 @@ fn findings(values: &str, istio_version: Option<&str>) -> Vec<Diagnostic> {
     std::fs::write(&path, values).unwrap();
     let options = RuleOptions {
         istio_version: istio_version.map(|v| v.parse().unwrap()),
+        ..Default::default()
     };
     lint(
         &LintUnit {
@@ -105,6 +106,14 @@ fn cases() -> Vec<Case> {
             "upstreams[0].mtls",
             "upstreams:\n- {service: a, namespace: b, port: 80, mtls: strict}\n",
             "upstreams:\n- {service: a, namespace: b, port: 80, mtls: none}\n",
+        ),
+        // The chart reads an empty variant as unset.
+        case(
+            "GI004",
+            Level::Error,
+            "global.image.variant",
+            "global:\n  image:\n    variant: fipz\n",
+            "global:\n  image:\n    variant: \"\"\n",
         ),
         case(
             "GI004",
@@ -532,5 +541,391 @@ fn all_findings_are_reported_not_only_the_first() {
         4,
         "{:?}",
         bad.iter().map(|d| d.short()).collect::<Vec<_>>()
+    );
+}
+
+/// A mistake in one section of the chart's values: the finding lint must give, at its line,
+/// with a piece of its help line.
+struct ChartMistake {
+    values: &'static str,
+    code: &'static str,
+    path: &'static str,
+    line: usize,
+    help: &'static str,
+}
+
+const fn mistake(
+    values: &'static str,
+    code: &'static str,
+    path: &'static str,
+    line: usize,
+    help: &'static str,
+) -> ChartMistake {
+    ChartMistake {
+        values,
+        code,
+        path,
+        line,
+        help,
+    }
+}
+
+/// A typo and a type error in every top-level section of the chart, rendered by gloo-istio or
+/// not (issue 16).
+fn chart_mistakes() -> Vec<ChartMistake> {
+    const BOOL_TEXT: &str = "read every non-empty string, \"false\" included, as true";
+    const NUMBER_TEXT: &str = "write the number without quotes";
+    vec![
+        mistake(
+            "gloo:\n  deploymnet:\n    replicas: 2\n",
+            "GI003",
+            "gloo.deploymnet",
+            2,
+            "did you mean `deployment`?",
+        ),
+        mistake(
+            "gloo:\n  deployment:\n    replicas: \"2\"\n",
+            "GI004",
+            "gloo.deployment.replicas",
+            3,
+            NUMBER_TEXT,
+        ),
+        mistake(
+            "discovery:\n  enabeld: true\n",
+            "GI003",
+            "discovery.enabeld",
+            2,
+            "did you mean `enabled`?",
+        ),
+        mistake(
+            "discovery:\n  enabled: \"false\"\n",
+            "GI004",
+            "discovery.enabled",
+            2,
+            BOOL_TEXT,
+        ),
+        mistake(
+            "gateway:\n  readGatewaysFromAllNamespace: true\n",
+            "GI003",
+            "gateway.readGatewaysFromAllNamespace",
+            2,
+            "did you mean `readGatewaysFromAllNamespaces`?",
+        ),
+        mistake(
+            "gateway:\n  enabled: \"false\"\n",
+            "GI004",
+            "gateway.enabled",
+            2,
+            BOOL_TEXT,
+        ),
+        mistake(
+            "settings:\n  watchNamespacez: [a]\n",
+            "GI003",
+            "settings.watchNamespacez",
+            2,
+            "did you mean `watchNamespaces`?",
+        ),
+        mistake(
+            "settings:\n  regexMaxProgramSize: -1\n",
+            "GI004",
+            "settings.regexMaxProgramSize",
+            2,
+            "at least 0",
+        ),
+        mistake(
+            "ingress:\n  enable: true\n",
+            "GI003",
+            "ingress.enable",
+            2,
+            "did you mean `enabled`?",
+        ),
+        mistake(
+            "ingress:\n  enabled: \"yes\"\n",
+            "GI004",
+            "ingress.enabled",
+            2,
+            BOOL_TEXT,
+        ),
+        mistake(
+            "ingressProxy:\n  lable: x\n",
+            "GI003",
+            "ingressProxy.lable",
+            2,
+            "did you mean `label`?",
+        ),
+        mistake("ingressProxy:\n  label: [x]\n", "GI004", "ingressProxy.label", 2, ""),
+        mistake(
+            "accessLogger:\n  replica: 2\n",
+            "GI003",
+            "accessLogger.replica",
+            2,
+            "did you mean `replicas`?",
+        ),
+        mistake(
+            "accessLogger:\n  port: \"8083\"\n",
+            "GI004",
+            "accessLogger.port",
+            2,
+            NUMBER_TEXT,
+        ),
+        mistake(
+            "global:\n  glooRbac:\n    creat: false\n",
+            "GI003",
+            "global.glooRbac.creat",
+            3,
+            "did you mean `create`?",
+        ),
+        mistake(
+            "global:\n  glooRbac:\n    create: \"false\"\n",
+            "GI004",
+            "global.glooRbac.create",
+            3,
+            BOOL_TEXT,
+        ),
+        mistake(
+            "kubeGateway:\n  enable: true\n",
+            "GI003",
+            "kubeGateway.enable",
+            2,
+            "did you mean `enabled`?",
+        ),
+        mistake(
+            "kubeGateway:\n  enabled: \"true\"\n",
+            "GI004",
+            "kubeGateway.enabled",
+            2,
+            BOOL_TEXT,
+        ),
+        mistake(
+            "gatewayProxies:\n  gatewayProxy:\n    service:\n      tpye: NodePort\n",
+            "GI003",
+            "gatewayProxies.gatewayProxy.service.tpye",
+            4,
+            "did you mean `type`?",
+        ),
+        mistake(
+            "gatewayProxies:\n  publicGw:\n    failover:\n      port: -1\n",
+            "GI004",
+            "gatewayProxies.publicGw.failover.port",
+            4,
+            "at least 0",
+        ),
+        // The chart's own tests write these: a wrong case is a typo too.
+        mistake(
+            "gatewayProxies:\n  gatewayProxy:\n    loopbackAddress: '::1'\n",
+            "GI003",
+            "gatewayProxies.gatewayProxy.loopbackAddress",
+            3,
+            "did you mean `loopBackAddress`?",
+        ),
+        mistake(
+            "gatewayProxies:\n  gatewayProxy:\n    kind:\n      deployment:\n        customEnv:\n        - {Name: A, value: b}\n",
+            "GI003",
+            "gatewayProxies.gatewayProxy.kind.deployment.customEnv[0].Name",
+            6,
+            "did you mean `name`?",
+        ),
+        mistake(
+            "gloo:\n  deployment:\n    customEnv:\n    - name: A\n      Value: b\n",
+            "GI003",
+            "gloo.deployment.customEnv[0].Value",
+            5,
+            "did you mean `value`?",
+        ),
+        mistake(
+            "k8s:\n  clustername: cluster.local\n",
+            "GI003",
+            "k8s.clustername",
+            2,
+            "did you mean `clusterName`?",
+        ),
+        mistake(
+            "k8s:\n  clusterName: 5\n",
+            "GI004",
+            "k8s.clusterName",
+            2,
+            "quote the value",
+        ),
+        mistake(
+            "namespace:\n  craete: true\n",
+            "GI003",
+            "namespace.craete",
+            2,
+            "did you mean `create`?",
+        ),
+        mistake(
+            "namespace:\n  create: \"false\"\n",
+            "GI004",
+            "namespace.create",
+            2,
+            BOOL_TEXT,
+        ),
+        // Keys under a user-chosen name are checked by shape.
+        mistake(
+            "gloo:\n  deployment:\n    extraGlooLabels:\n      team: {name: a}\n",
+            "GI004",
+            "gloo.deployment.extraGlooLabels.team",
+            4,
+            "",
+        ),
+        mistake(
+            "settings:\n  circuitBreakers:\n    maxRetries: 4294967296\n",
+            "GI004",
+            "settings.circuitBreakers.maxRetries",
+            3,
+            "at most 4294967295",
+        ),
+    ]
+}
+
+#[test]
+fn every_section_of_the_chart_catches_a_typo_and_a_type_error() {
+    let mut failures = Vec::new();
+    let mut sections = std::collections::BTreeSet::new();
+    for m in chart_mistakes() {
+        sections.insert(m.path.split('.').next().unwrap().to_string());
+        let found = findings(m.values, None);
+        let hit = found.iter().find(|d| d.code == m.code && d.path == m.path);
+        let Some(d) = hit else {
+            failures.push(format!(
+                "no {} at {} for:\n{}findings: {:?}",
+                m.code,
+                m.path,
+                m.values,
+                found.iter().map(|d| d.short()).collect::<Vec<_>>()
+            ));
+            continue;
+        };
+        let line = d.location.as_ref().map(|l| l.span.start.line);
+        let help = d.help.as_deref().unwrap_or("");
+        if d.level != Level::Error || line != Some(m.line) || !help.contains(m.help) {
+            failures.push(format!(
+                "{} at {}: level {:?}, line {line:?} (want {}), help {help:?} (want {:?})",
+                m.code, m.path, d.level, m.line, m.help
+            ));
+        }
+    }
+    let top_level: std::collections::BTreeSet<String> = gloo_istio::values::chart_keys::CHART_KEYS_TSV
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(['.', '\t']).next())
+        .map(String::from)
+        .collect();
+    let missing: Vec<_> = top_level.difference(&sections).collect();
+    assert!(missing.is_empty(), "sections without a case: {missing:?}");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The chart's own values and every reference values file lint without an error.
+#[test]
+fn the_charts_values_and_the_reference_values_lint_clean() {
+    let reference = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/gloo-chart");
+    let reference = std::env::var_os("GLOO_REFERENCE_DIR").map_or(reference, std::path::PathBuf::from);
+    let Ok(entries) = std::fs::read_dir(&reference) else {
+        eprintln!("SKIPPED: reference values not found at {}", reference.display());
+        return;
+    };
+    let mut files: Vec<std::path::PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".values.yaml"))
+        .collect();
+    files.push(reference.join("generated-chart/values.yaml"));
+    assert!(files.len() > 10, "{files:?}");
+    let mut errors = Vec::new();
+    for file in &files {
+        let outcome = lint(
+            &LintUnit {
+                files: vec![file.clone()],
+                set: Vec::new(),
+            },
+            "gloo-system",
+            "1.0.0-ci",
+            &RuleOptions::default(),
+        );
+        errors.extend(
+            outcome
+                .findings
+                .iter()
+                .filter(|d| d.level == Level::Error)
+                .map(|d| format!("{}: {}", file.display(), d.short())),
+        );
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
+/// `render` and post-render hold the same keys, but what is wrong in a section they do not
+/// render only warns there; in a section they render, it stops them.
+#[test]
+fn outside_lint_mistakes_in_unrendered_sections_are_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("values.yaml");
+    std::fs::write(
+        &path,
+        "discovery:\n  enabled: \"false\"\ngatewayProxies:\n  gatewayProxy:\n    service: {tpye: NodePort}\n",
+    )
+    .unwrap();
+    let loaded = gloo_istio::pipeline::load_values(std::slice::from_ref(&path), &[], "1.0.0-ci").unwrap();
+    let checked = gloo_istio::pipeline::check_values(&loaded, "gloo-system", &RuleOptions::default());
+    let levels: Vec<(&str, Level)> = checked
+        .findings
+        .iter()
+        .filter(|d| d.code != "GI006")
+        .map(|d| (d.path.as_str(), d.level))
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            ("discovery.enabled", Level::Warning),
+            ("gatewayProxies.gatewayProxy.service.tpye", Level::Warning)
+        ]
+    );
+    assert!(checked.model.is_some());
+    std::fs::write(&path, "gatewayProxies:\n  gatewayProxy:\n    loopbackAddress: '::1'\n").unwrap();
+    let loaded = gloo_istio::pipeline::load_values(&[path], &[], "1.0.0-ci").unwrap();
+    let checked = gloo_istio::pipeline::check_values(&loaded, "gloo-system", &RuleOptions::default());
+    assert!(checked.has_errors(), "{:?}", checked.findings);
+}
+
+/// `--allow-unknown PATH` accepts unknown keys at PATH and below, reporting them at info level.
+#[test]
+fn allowed_unknown_keys_are_infos() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("values.yaml");
+    std::fs::write(
+        &path,
+        "myUmbrella:\n  anything: 1\ngatewayProxies:\n  publicGw:\n    myExtension: {a: 1}\n  gatewayProxy:\n    myExtension: {}\n    servce: {}\n",
+    )
+    .unwrap();
+    let options = RuleOptions {
+        keys: gloo_istio::validate::schema::KeyPolicy {
+            allow_unknown: vec!["myUmbrella".into(), "gatewayProxies.*.myExtension".into()],
+            strict_unrendered: false,
+        },
+        ..Default::default()
+    };
+    let outcome = lint(
+        &LintUnit {
+            files: vec![path],
+            set: Vec::new(),
+        },
+        "gloo-system",
+        "1.0.0-ci",
+        &options,
+    );
+    let mut got: Vec<(String, Level)> = outcome
+        .findings
+        .iter()
+        .filter(|d| d.code == "GI003")
+        .map(|d| (d.path.clone(), d.level))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("gatewayProxies.gatewayProxy.myExtension".to_string(), Level::Info),
+            ("gatewayProxies.gatewayProxy.servce".to_string(), Level::Error),
+            ("gatewayProxies.publicGw.myExtension".to_string(), Level::Info),
+            ("myUmbrella".to_string(), Level::Info),
+        ]
     );
 }

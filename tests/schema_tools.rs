@@ -5,15 +5,19 @@
 //! * Helm 3 and Helm 4, as a chart's `values.schema.json`. Helm validates the chart's
 //!   `values.yaml` merged with the `-f` files, so two charts: the small `tests/data/schema-chart`
 //!   (`helm lint` and `helm template`), and the real Gloo chart's `Chart.yaml` and `values.yaml`
-//!   (`<reference>/generated-chart`; `helm template`), i.e. the schema dropped into the Gloo
-//!   chart. Both accept every example and reference case and reject every file of
-//!   `tests/data/bad-values` with a schema error at the expected place.
+//!   (`<reference>/generated-chart`; `helm lint` and `helm template`), i.e. the schema dropped
+//!   into the Gloo chart. Both accept their own values, every example and reference case, and
+//!   reject every file of `tests/data/bad-values` with a schema error at the expected place
+//!   (`helm lint` on the test chart, `helm template` on both).
 //! * `check-jsonschema --schemafile docs/values.schema.json` accepts every example, every
-//!   reference case and the test chart's `values.yaml`, and rejects every bad file, each on its
-//!   own, at the expected path.
+//!   reference case, the test chart's `values.yaml` and the Gloo chart's own `values.yaml`, and
+//!   rejects every bad file, each on its own, at the expected path: the same verdicts as Helm and
+//!   `gloo-istio lint`.
 //!
-//! Every bad file is also rejected by `gloo-istio lint` itself, so each tool's rejection is the
-//! schema doing its job, not a broken input.
+//! The bad files hold mistakes in the sections gloo-istio renders and in those it only checks
+//! against the chart's key table (typos, quoted booleans, negative unsigned integers). Every bad
+//! file is also rejected by `gloo-istio lint` itself, so each tool's rejection is the schema doing
+//! its job, not a broken input.
 
 mod common;
 
@@ -35,7 +39,7 @@ struct BadFile {
     helm: &'static str,
 }
 
-const BAD_FILES: [BadFile; 7] = [
+const BAD_FILES: [BadFile; 12] = [
     BadFile {
         file: "bool-as-string.yaml",
         json_path: "$.global.istioIntegration.enabled",
@@ -43,10 +47,28 @@ const BAD_FILES: [BadFile; 7] = [
         helm: "at '/global/istioIntegration/enabled': got string, want null or boolean",
     },
     BadFile {
+        file: "chart-bool-as-string.yaml",
+        json_path: "$.discovery.enabled",
+        check_jsonschema: "'false' is not of type 'boolean', 'null'",
+        helm: "at '/discovery/enabled': got string, want null or boolean",
+    },
+    BadFile {
+        file: "chart-key-typo.yaml",
+        json_path: "$.gloo",
+        check_jsonschema: "Additional properties are not allowed ('deploymnet' was unexpected)",
+        helm: "at '/gloo': additional properties 'deploymnet' not allowed",
+    },
+    BadFile {
         file: "misspelt-owned-key.yaml",
         json_path: "$.global",
         check_jsonschema: "Additional properties are not allowed ('istioSds' was unexpected)",
         helm: "at '/global': additional properties 'istioSds' not allowed",
+    },
+    BadFile {
+        file: "negative-uint32.yaml",
+        json_path: "$.settings.regexMaxProgramSize",
+        check_jsonschema: "-1 is less than the minimum of 0",
+        helm: "at '/settings/regexMaxProgramSize': minimum: got -1, want 0",
     },
     BadFile {
         file: "out-of-range-port.yaml",
@@ -59,6 +81,18 @@ const BAD_FILES: [BadFile; 7] = [
         json_path: "$.upstreams[0].port",
         check_jsonschema: "'9080' is not of type 'integer'",
         helm: "at '/upstreams/0/port': got string, want integer",
+    },
+    BadFile {
+        file: "proxy-service-typo.yaml",
+        json_path: "$.gatewayProxies.gatewayProxy.service",
+        check_jsonschema: "Additional properties are not allowed ('tpye' was unexpected)",
+        helm: "at '/gatewayProxies/gatewayProxy/service': additional properties 'tpye' not allowed",
+    },
+    BadFile {
+        file: "settings-typo.yaml",
+        json_path: "$.settings",
+        check_jsonschema: "Additional properties are not allowed ('watchNamespacez' was unexpected)",
+        helm: "at '/settings': additional properties 'watchNamespacez' not allowed",
     },
     BadFile {
         file: "unknown-container-field.yaml",
@@ -201,8 +235,9 @@ fn helm_runs(binary: &Path, chart: &Path, values: Option<&Path>, lint: bool) -> 
 }
 
 /// On the test chart: its defaults and every example pass `lint` and `template`, every
-/// reference case passes `template`, and the rendered ConfigMap is there. On the Gloo chart
-/// (merged with its full defaults): every example and reference case passes `template`.
+/// reference case passes `template`, and the rendered ConfigMap is there. On the Gloo chart: its
+/// own values pass `lint` and `template`, and (merged with them) every example and reference case
+/// passes `template`.
 fn helm_accepts_good_values(binary: &Path) {
     let dir = tempfile::tempdir().expect("create a temporary directory");
     let chart = test_chart(dir.path());
@@ -222,6 +257,13 @@ fn helm_accepts_good_values(binary: &Path) {
         }
     }
     if let Some(gloo) = gloo_chart(dir.path()) {
+        // The chart's own values alone, through `lint` and `template`.
+        for run in helm_runs(binary, &gloo, None, true) {
+            if !run.output.status.success() {
+                failures.push(format!("`{}`:\n{}", run.command, common::output_text(&run.output)));
+            }
+            runs.push(run);
+        }
         let inputs = common::all_values_inputs();
         for (_, values) in &inputs {
             for run in helm_runs(binary, &gloo, Some(values), false) {
@@ -333,6 +375,9 @@ fn check_jsonschema_accepts_the_examples_reference_cases_and_test_chart() {
     };
     let mut files: Vec<PathBuf> = common::all_values_inputs().into_iter().map(|(_, path)| path).collect();
     files.push(data_dir().join("schema-chart/values.yaml"));
+    if let Some(reference) = common::reference_dir() {
+        files.push(reference.join("generated-chart/values.yaml"));
+    }
     let (output, report) = check_jsonschema(&binary, &files);
     assert!(
         output.status.success() && report["status"] == "ok",

@@ -67,12 +67,16 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
     }
     let options = RuleOptions {
         istio_version: args.istio_version,
+        keys: args.merged.key_policy(),
     };
     let mut findings = Vec::new();
     let mut unreadable = false;
     for outcome in lint_all(&units, &args.merged.namespace, &args.merged.gloo_version, &options) {
         unreadable |= outcome.unreadable;
         findings.extend(outcome.findings);
+    }
+    if args.quiet {
+        findings.retain(|d| d.level != Level::Info);
     }
 
     let sets = format!("{} values set(s)", units.len());

@@ -16,7 +16,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diag::{Diagnostic, Level};
 use crate::pipeline::{RenderOptions, render_files};
-use crate::validate::rules::IstioVersion;
+use crate::validate::rules::{IstioVersion, RuleOptions};
+use crate::validate::schema::KeyPolicy;
 use crate::values::layers::CHART_DEFAULT_VERSION;
 
 /// Renders the Istio integration of the Gloo Edge gateway proxy offline: the gateway-proxy
@@ -135,6 +136,9 @@ pub struct LintArgs {
     /// The lowest level that makes the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
+    /// Do not report info findings (such as keys that are checked but not rendered).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +155,10 @@ pub struct ValuesArgs {
     /// The Gloo version used for the default image tags.
     #[arg(long, value_name = "VERSION", default_value = CHART_DEFAULT_VERSION)]
     pub gloo_version: String,
+    /// Accept unknown keys at PATH and under it (`a.b`, `*` for any one key), reporting them at
+    /// info level: keys of an umbrella chart or read by your own templates. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub allow_unknown: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -181,8 +189,19 @@ impl ValuesArgs {
             namespace: self.namespace.clone(),
             gloo_version: self.gloo_version.clone(),
             templates: None,
-            rules: Default::default(),
+            rules: RuleOptions {
+                keys: self.key_policy(),
+                ..Default::default()
+            },
             manifests: Vec::new(),
+        }
+    }
+
+    /// The unknown keys the user allows.
+    pub(crate) fn key_policy(&self) -> KeyPolicy {
+        KeyPolicy {
+            allow_unknown: self.allow_unknown.clone(),
+            strict_unrendered: false,
         }
     }
 }

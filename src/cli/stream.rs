@@ -130,7 +130,11 @@ fn model_from(
 
 fn values_model(args: &ValuesArgs) -> Result<(Model, LoadedValues, Vec<Diagnostic>), Failure> {
     let loaded = load_values(&args.values, &args.set, &args.gloo_version)?;
-    let (model, findings) = build_model(&loaded, &args.namespace, &RuleOptions::default()).map_err(Failure::invalid)?;
+    let options = RuleOptions {
+        keys: args.key_policy(),
+        ..Default::default()
+    };
+    let (model, findings) = build_model(&loaded, &args.namespace, &options).map_err(Failure::invalid)?;
     Ok((model, loaded, findings))
 }
 

@@ -54,9 +54,10 @@ pub fn check_values(loaded: &LoadedValues, namespace: &str, options: &RuleOption
     }
     let instance = values::schema_instance(loaded);
     let mut findings = schema::not_rendered(loaded);
-    let schema_errors = schema::check(&instance, loaded);
-    if !schema_errors.is_empty() {
-        findings.extend(schema_errors);
+    let schema_findings = schema::check(&instance, loaded, &options.keys);
+    let schema_failed = schema_findings.iter().any(|d| d.level == crate::diag::Level::Error);
+    findings.extend(schema_findings);
+    if schema_failed {
         sort_findings(&mut findings);
         return Checked { model: None, findings };
     }

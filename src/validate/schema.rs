@@ -7,8 +7,9 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
-use crate::diag::{Diagnostic, code};
+use crate::diag::{Diagnostic, Level, code};
 use crate::values::Values;
+use crate::values::chart_keys::chart_schema;
 use crate::values::layers::{LoadedValues, dotted_path};
 
 pub use crate::values::NOT_RENDERED_MARK;
@@ -21,6 +22,7 @@ pub fn values_schema(nullable: bool) -> Value {
     let generator = SchemaSettings::draft07().into_generator();
     let mut schema = generator.into_root_schema_for::<Values>().to_value();
     close_kubernetes_definitions(&mut schema);
+    merge_chart_keys(&mut schema, &chart_schema());
     if nullable {
         allow_omit_marker(&mut schema);
     } else {
@@ -45,6 +47,115 @@ fn allow_omit_marker(schema: &mut Value) {
             "then": true,
             "else": original,
         });
+    }
+}
+
+/// The typed model is the schema of the sections gloo-istio renders; the chart's key table is
+/// the schema of everything else. Every chart key the model does not type joins the model's
+/// object at its place, marked [`NOT_RENDERED_MARK`]; a key the model marks as not rendered
+/// takes the chart's type (keeping the model's description); the model's objects become closed
+/// where the chart has the section. Kubernetes types keep their own, complete schema.
+fn merge_chart_keys(schema: &mut Value, chart: &Value) {
+    merge_at(schema, String::new(), chart, 0);
+}
+
+/// The pointer of the schema that the schema at `pointer` stands for: through `$ref`,
+/// single-element `allOf`, and the `anyOf: [X, null]` of optional keys. `None` for a
+/// Kubernetes definition.
+fn target_pointer(root: &Value, mut pointer: String) -> Option<String> {
+    for _ in 0..16 {
+        let schema = root.pointer(&pointer)?;
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            let target = reference.strip_prefix('#')?.to_string();
+            if target.starts_with("/definitions/io.k8s.") {
+                return None;
+            }
+            pointer = target;
+            continue;
+        }
+        if let Some(Value::Array(all)) = schema.get("allOf")
+            && all.len() == 1
+        {
+            pointer.push_str("/allOf/0");
+            continue;
+        }
+        if let Some(Value::Array(any)) = schema.get("anyOf") {
+            let non_null: Vec<usize> = (0..any.len())
+                .filter(|&i| any[i].get("type").and_then(Value::as_str) != Some("null"))
+                .collect();
+            if let [single] = non_null.as_slice() {
+                pointer.push_str(&format!("/anyOf/{single}"));
+                continue;
+            }
+        }
+        return Some(pointer);
+    }
+    None
+}
+
+fn merge_at(root: &mut Value, pointer: String, chart: &Value, depth: usize) {
+    let Some(pointer) = target_pointer(root, pointer).filter(|_| depth < 64) else {
+        return;
+    };
+    let Some(Value::Object(schema)) = root.pointer_mut(&pointer) else {
+        return;
+    };
+    if schema.contains_key(NOT_RENDERED_MARK) {
+        let description = schema.get("description").cloned();
+        let mut replaced = chart.clone();
+        if let Value::Object(obj) = &mut replaced {
+            if let Some(description) = description {
+                obj.insert("description".into(), description);
+            }
+            obj.insert(NOT_RENDERED_MARK.into(), Value::Bool(true));
+        }
+        *schema = match replaced {
+            Value::Object(obj) => obj,
+            _ => return,
+        };
+        return;
+    }
+    if let Some(Value::Object(chart_props)) = chart.get("properties")
+        && schema.get("properties").is_some_and(Value::is_object)
+    {
+        let mut descend = Vec::new();
+        if let Some(Value::Object(props)) = schema.get_mut("properties") {
+            for (key, chart_child) in chart_props {
+                if let Some(Value::Object(property)) = props.get_mut(key) {
+                    // The chart's default of a key the model types.
+                    if let Some(default) = chart_child.get("default")
+                        && property.get("default").is_none_or(Value::is_null)
+                    {
+                        property.insert("default".into(), default.clone());
+                    }
+                    descend.push(key.clone());
+                } else {
+                    let mut added = chart_child.clone();
+                    if let Value::Object(obj) = &mut added {
+                        obj.insert(NOT_RENDERED_MARK.into(), Value::Bool(true));
+                    }
+                    props.insert(key.clone(), added);
+                }
+            }
+        }
+        schema.entry("additionalProperties").or_insert(Value::Bool(false));
+        for key in descend {
+            let mut child = format!("{pointer}/properties");
+            push_pointer_token(&mut child, &key);
+            merge_at(root, child, &chart_props[&key], depth + 1);
+        }
+        return;
+    }
+    if let Some(chart_any @ Value::Object(_)) = chart.get("additionalProperties")
+        && schema.get("additionalProperties").is_some_and(Value::is_object)
+    {
+        merge_at(root, format!("{pointer}/additionalProperties"), chart_any, depth + 1);
+        return;
+    }
+    if let Some(chart_items) = chart.get("items")
+        && schema.get("items").is_some_and(Value::is_object)
+    {
+        merge_at(root, format!("{pointer}/items"), chart_items, depth + 1);
     }
 }
 
@@ -123,11 +234,14 @@ fn validator() -> &'static jsonschema::Validator {
 }
 
 /// Checks `instance` (the merged values, nulls and `gloo.omitOverwrite` markers removed) and
-/// returns one located diagnostic per problem.
-pub fn check(instance: &Value, loaded: &LoadedValues) -> Vec<Diagnostic> {
+/// returns one located diagnostic per problem: errors, but warnings for what lies in a section
+/// gloo-istio does not render unless `policy` is strict, and infos for the unknown keys that
+/// `policy` allows.
+pub fn check(instance: &Value, loaded: &LoadedValues, policy: &KeyPolicy) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let schema = check_schema();
     for err in validator().iter_errors(instance) {
+        let first = out.len();
         let pointer = err.instance_path().as_str().to_string();
         let dotted = dotted_path(&pointer);
         let shown = if dotted.is_empty() {
@@ -141,10 +255,19 @@ pub fn check(instance: &Value, loaded: &LoadedValues) -> Vec<Diagnostic> {
                 for key in unexpected {
                     let key_pointer = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
                     let key_path = dotted_path(&key_pointer);
-                    let mut diag =
-                        Diagnostic::error(code::UNKNOWN_KEY, format!("unknown key `{}` in {shown}", clip(key)))
-                            .path(key_path)
-                            .at(loaded.locate_key(&key_pointer));
+                    let message = format!("unknown key `{}` in {shown}", clip(key));
+                    if let Some(pattern) = policy.allowing(&key_path) {
+                        out.push(
+                            Diagnostic::info(code::UNKNOWN_KEY, message)
+                                .path(key_path)
+                                .at(loaded.locate_key(&key_pointer))
+                                .help(format!("allowed by --allow-unknown {pattern}")),
+                        );
+                        continue;
+                    }
+                    let mut diag = Diagnostic::error(code::UNKNOWN_KEY, message)
+                        .path(key_path)
+                        .at(loaded.locate_key(&key_pointer));
                     diag = match did_you_mean(key, &known) {
                         Some(best) => diag.help(format!("did you mean `{best}`?")),
                         None if !known.is_empty() => diag.help(format!("known keys here: {}", known.join(", "))),
@@ -159,15 +282,8 @@ pub fn check(instance: &Value, loaded: &LoadedValues) -> Vec<Diagnostic> {
                 let mut diag = Diagnostic::error(code::INVALID_VALUE, format!("{shown} must be {expected}, not {got}"))
                     .path(dotted.clone())
                     .at(loaded.locate(&pointer));
-                if let Value::String(s) = err.instance().as_ref() {
-                    if expected.contains("boolean")
-                        && matches!(s.as_str(), "true" | "false" | "yes" | "no" | "on" | "off")
-                    {
-                        diag = diag
-                            .help("write true or false without quotes (in Helm, the string \"false\" counts as true)");
-                    } else if expected.contains("integer") && s.parse::<i64>().is_ok() {
-                        diag = diag.help("write the number without quotes");
-                    }
+                if let Some(help) = type_help(&expected, err.instance()) {
+                    diag = diag.help(help);
                 }
                 out.push(diag);
             }
@@ -235,8 +351,102 @@ pub fn check(instance: &Value, loaded: &LoadedValues) -> Vec<Diagnostic> {
                     .help(format!("see docs/values.md for `{dotted}`")),
             ),
         }
+        // What the user got wrong in a section gloo-istio does not render cannot break a
+        // render: outside `lint`, it is a warning.
+        if !policy.strict_unrendered && unrendered_at(schema, &pointer) {
+            for diag in &mut out[first..] {
+                if diag.level == Level::Error {
+                    diag.level = Level::Warning;
+                }
+            }
+        }
     }
     out
+}
+
+/// The help line for a value of the wrong type: how the chart's templates read what was
+/// written.
+fn type_help(expected: &str, value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if expected.contains("boolean") => {
+            let lower = s.to_ascii_lowercase();
+            matches!(
+                lower.as_str(),
+                "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | ""
+            )
+            .then(|| {
+                "write true or false without quotes: the chart's templates read every non-empty string, \
+                     \"false\" included, as true"
+                    .to_string()
+            })
+        }
+        Value::String(s) if (expected.contains("integer") || expected.contains("number")) => {
+            let text = s.trim();
+            (text.parse::<i64>().is_ok() || text.parse::<f64>().is_ok_and(f64::is_finite)).then(|| {
+                format!(
+                    "write the number without quotes: the chart's templates read {} as text, not as a number",
+                    serde_json::to_string(s).unwrap_or_default()
+                )
+            })
+        }
+        Value::Number(_) | Value::Bool(_) if expected.contains("string") => Some(
+            "quote the value: YAML reads it as a number or boolean, and the chart's templates print that \
+             (`1.10` becomes `1.1`, `yes` becomes `true`)"
+                .to_string(),
+        ),
+        _ => None,
+    }
+}
+
+/// How the check treats keys the schema does not know, and findings in the sections gloo-istio
+/// does not render.
+#[derive(Debug, Clone, Default)]
+pub struct KeyPolicy {
+    /// Key paths (`a.b.c`, `*` for any one key) whose unknown keys, and every key under them,
+    /// are reported at info level rather than as errors (`--allow-unknown`).
+    pub allow_unknown: Vec<String>,
+    /// Whether findings in the sections gloo-istio does not render are errors (`lint`) rather
+    /// than warnings (`render`, `post-render`).
+    pub strict_unrendered: bool,
+}
+
+impl KeyPolicy {
+    /// The `--allow-unknown` pattern that allows the key at `path` (dotted), if any: the
+    /// pattern names the key or one of its parents.
+    pub fn allowing(&self, path: &str) -> Option<&str> {
+        let segments: Vec<&str> = path.split('.').collect();
+        self.allow_unknown
+            .iter()
+            .find(|pattern| {
+                let pattern: Vec<&str> = pattern.split('.').collect();
+                pattern.len() <= segments.len() && pattern.iter().zip(&segments).all(|(p, s)| *p == "*" || p == s)
+            })
+            .map(String::as_str)
+    }
+}
+
+/// Whether the value at `pointer` lies in (or is) a key marked not rendered.
+fn unrendered_at(root: &Value, pointer: &str) -> bool {
+    let mut schema = resolve(root, root);
+    if pointer.is_empty() {
+        return false;
+    }
+    for token in pointer[1..].split('/') {
+        let key = token.replace("~1", "/").replace("~0", "~");
+        let next = schema
+            .get("properties")
+            .and_then(|p| p.get(&key))
+            .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object()))
+            .or_else(|| schema.get("items").filter(|_| key.parse::<usize>().is_ok()));
+        let Some(next) = next else {
+            return false;
+        };
+        schema = resolve(root, next);
+        if schema.get(NOT_RENDERED_MARK).is_some() || next.get(NOT_RENDERED_MARK).is_some() {
+            return true;
+        }
+    }
+    false
 }
 
 /// The property names of the (object) schema whose `additionalProperties` keyword failed.
@@ -403,10 +613,10 @@ fn walk_unrendered(
 
 fn not_rendered_info(pointer: &str, loaded: &LoadedValues) -> Diagnostic {
     let path = dotted_path(pointer);
-    Diagnostic::info(code::NOT_RENDERED, format!("`{path}` is not rendered by gloo-istio"))
+    Diagnostic::info(code::NOT_RENDERED, format!("`{path}` is checked but not rendered"))
         .path(path)
         .at(loaded.locate_key(pointer))
-        .help("the key is valid for the Gloo chart; gloo-istio renders only the gateway proxies and Upstreams")
+        .help("its keys and types are checked against the Gloo chart's; gloo-istio renders only the gateway proxies and Upstreams")
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The values: loaded with positions, merged as Helm merges them, checked against the schema and
 //! parsed into the typed [`Model`] the renderer reads.
 
+pub mod chart_keys;
 pub mod gateway_api;
 pub mod image;
 pub mod kube_gateway;

@@ -21,11 +21,19 @@ use super::merge_policy::WithMergePolicy;
 /// "not rendered" report and the values reference find such keys by it.
 pub const NOT_RENDERED_MARK: &str = "x-gloo-istio-not-rendered";
 
-/// A chart key that gloo-istio accepts and does not render, with its type in the chart (any
-/// value unless said). Its schema is the type's, marked with [`NOT_RENDERED_MARK`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A chart key that gloo-istio accepts and does not render. Its schema is marked with
+/// [`NOT_RENDERED_MARK`], and the values schema gives it the chart's type. A value of another
+/// type reads as unset: the schema check has reported it (a warning outside `lint`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct Unrendered<T = serde_json::Value>(pub Option<T>);
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Unrendered<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        Ok(Unrendered(serde_json::from_value(value).ok()))
+    }
+}
 
 impl<T> Unrendered<T> {
     pub fn is_none(&self) -> bool {
@@ -51,7 +59,8 @@ impl<T: JsonSchema> JsonSchema for Unrendered<T> {
 
 /// The whole values file.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 #[schemars(title = "gloo-istio values")]
 pub struct Values {
     /// Settings shared by every component of the chart.
@@ -97,7 +106,8 @@ pub struct Values {
 
 /// `global`: only the keys that reach the gateway proxy are typed; the rest are accepted.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct Global {
     /// Fallback for every image field.
     #[serde(default)]
@@ -148,7 +158,8 @@ pub struct Global {
 
 /// `global.istioIntegration`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct IstioIntegration {
     /// Main switch: adds the sds and istio-proxy containers, the Istio volumes and the
     /// `gateway_proxy_sds` bootstrap cluster to every gateway proxy.
@@ -173,7 +184,8 @@ pub struct IstioIntegration {
 
 /// `global.istioSDS`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct IstioSds {
     /// Deprecated alias of `istioIntegration.enabled` for the pods and the bootstrap only.
     pub enabled: Option<bool>,
@@ -183,7 +195,8 @@ pub struct IstioSds {
 
 /// `global.glooMtls`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct GlooMtls {
     /// Internal mTLS between the proxies and gloo; also adds the sds container.
     pub enabled: Option<bool>,
@@ -204,7 +217,8 @@ pub struct GlooMtls {
 
 /// `global.glooMtls.sds`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct SdsContainer {
     /// The sds image, merged over `global.image`.
     #[serde(default)]
@@ -222,7 +236,8 @@ pub struct SdsContainer {
 
 /// `global.glooMtls.istioProxy`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct IstioProxyContainer {
     /// The istio-proxy (`proxyv2`) image, merged over `global.image`.
     #[serde(default)]
@@ -244,7 +259,8 @@ pub struct IstioProxyContainer {
 
 /// An image reference, composed as `registry/repository:tag@digest`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct Image {
     /// The image tag.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -273,8 +289,13 @@ pub struct Image {
     /// Name of the one image pull secret of the pod.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pull_secret: Option<String>,
-    /// Image variant.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Image variant; the chart reads an empty string as unset.
+    #[serde(
+        default,
+        deserialize_with = "empty_variant_is_unset",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(schema_with = "image_variant_schema")]
     pub variant: Option<ImageVariant>,
     /// Deprecated: use `variant: fips`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -282,6 +303,23 @@ pub struct Image {
     /// Never append a digest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_digest: Option<bool>,
+}
+
+/// `variant: ""` is unset, as in the chart's templates (and a proxy's empty variant falls back to
+/// `global.image.variant`, as the chart's image merge does).
+fn empty_variant_is_unset<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<ImageVariant>, D::Error> {
+    match Option::<String>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(text) if text.is_empty() => Ok(None),
+        Some(text) => ImageVariant::deserialize(serde::de::value::StringDeserializer::<D::Error>::new(text)).map(Some),
+    }
+}
+
+fn image_variant_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": ["string", "null"],
+        "enum": ["standard", "fips", "distroless", "fips-distroless", "", null],
+    })
 }
 
 /// Kubernetes image pull policies.
@@ -314,7 +352,8 @@ pub enum ImageVariant {
 
 /// Prometheus stats (`global.glooStats` and `gatewayProxies.<name>.stats`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct Stats {
     /// Stats annotations, the prometheus listener and `START_STATS_SERVER` of sds.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -341,7 +380,8 @@ pub struct Stats {
 
 /// `global.podSecurityStandards`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct PodSecurityStandards {
     /// Container settings.
     pub container: Option<ContainerSecurityStandards>,
@@ -349,7 +389,8 @@ pub struct PodSecurityStandards {
 
 /// `global.podSecurityStandards.container`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct ContainerSecurityStandards {
     /// Give every container the restricted profile's securityContext defaults.
     pub enable_restricted_container_defaults: Option<bool>,
@@ -366,7 +407,8 @@ pub enum SeccompProfileType {
 
 /// `global.securitySettings`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct SecuritySettings {
     /// Drop every `runAsUser` and the gateway-proxy pod securityContext.
     pub floating_user_id: Option<bool>,
@@ -382,6 +424,10 @@ pub struct Gateway {
     pub upgrade: Option<bool>,
     /// Needs a Helm template the open-source chart does not define.
     pub update_values: Option<bool>,
+    /// Not in the chart's key table: the chart's generator writes `Service: null` into its
+    /// `values.yaml` (a Go struct field without a YAML name), and no template reads it.
+    #[serde(default, rename = "Service")]
+    pub service: Unrendered,
 }
 
 /// `gloo`: only the xDS ports are read.
@@ -444,7 +490,8 @@ pub struct AccessLogger {
 /// `gatewayProxies.<name>`: one gateway proxy. Entries other than `gatewayProxy` inherit every
 /// key of `gatewayProxy` that they do not set.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct GatewayProxy {
     /// Deployment or DaemonSet.
     pub kind: Option<GatewayProxyKind>,
@@ -547,7 +594,8 @@ pub struct GatewayProxy {
 
 /// `gatewayProxies.<name>.kind`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct GatewayProxyKind {
     /// Forces the workload kind.
     pub workload_type: Option<WorkloadType>,
@@ -566,7 +614,8 @@ pub enum WorkloadType {
 
 /// `kind.deployment`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct DeploymentValues {
     /// `spec.replicas`; 0 or null leaves it out (for an autoscaler).
     pub replicas: Option<i32>,
@@ -602,7 +651,8 @@ pub struct DeploymentValues {
 
 /// `kind.daemonSet`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct DaemonSetValues {
     /// Host ports on `http`/`https` and host networking.
     pub host_port: Option<bool>,
@@ -612,7 +662,8 @@ pub struct DaemonSetValues {
 
 /// `gatewayProxies.<name>.podTemplate`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct PodTemplate {
     /// Container port `http`.
     pub http_port: Option<u16>,
@@ -670,7 +721,8 @@ pub struct PodTemplate {
 
 /// `podTemplate.gracefulShutdown`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct GracefulShutdown {
     /// Add the preStop hook.
     pub enabled: Option<bool>,
@@ -680,7 +732,8 @@ pub struct GracefulShutdown {
 
 /// `gatewayProxies.<name>.configMap`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct ConfigMapValues {
     /// Replaces the whole ConfigMap data (and so the default bootstrap).
     pub data: Option<BTreeMap<String, String>>,
@@ -690,7 +743,8 @@ pub struct ConfigMapValues {
 
 /// `gatewayProxies.<name>.tracing`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct Tracing {
     /// Used by the chart's default Gateway resources; not rendered by gloo-istio.
     #[serde(default)]
@@ -701,7 +755,8 @@ pub struct Tracing {
 
 /// `gatewayProxies.<name>.envoyOverloadManager`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct OverloadManager {
     /// Add `overload_manager` to the bootstrap.
     pub enabled: Option<bool>,
@@ -717,7 +772,8 @@ pub struct OverloadManager {
 
 /// An Upstream to render (`upstreams[]`, a gloo-istio extension).
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct UpstreamValues {
     /// Upstream name (default `<namespace>-<service>-<port>`, as Gloo discovery names them).
     pub name: Option<String>,
@@ -745,4 +801,27 @@ pub enum UpstreamMtlsMode {
     IstioFiles,
     /// Plain text.
     None,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_image_variant_is_unset_and_falls_back_to_the_global_one() {
+        let own: Image = serde_json::from_value(serde_json::json!({"variant": ""})).unwrap();
+        assert_eq!(own.variant, None);
+        let global: Image = serde_json::from_value(serde_json::json!({"variant": "distroless"})).unwrap();
+        assert_eq!(
+            crate::values::image::merged(&own, &global).variant,
+            Some(ImageVariant::Distroless)
+        );
+        assert!(serde_json::from_value::<Image>(serde_json::json!({"variant": "fipz"})).is_err());
+    }
+
+    #[test]
+    fn an_unrendered_value_of_another_type_reads_as_unset() {
+        let flag: Unrendered<bool> = serde_json::from_value(serde_json::json!("yes")).unwrap();
+        assert_eq!(flag, Unrendered(None));
+    }
 }

@@ -52,6 +52,8 @@ impl std::fmt::Display for IstioVersion {
 pub struct RuleOptions {
     /// The Istio version of the cluster's istiod, when the user declares it.
     pub istio_version: Option<IstioVersion>,
+    /// How the schema check treats unknown keys (`--allow-unknown`, and `lint`'s strictness).
+    pub keys: super::schema::KeyPolicy,
 }
 
 /// What every rule works with, and where its findings go.
