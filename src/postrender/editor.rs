@@ -236,43 +236,57 @@ enum TopKind {
 
 /// What a document holds at `kind` and at `metadata.labels.gloo`, from the parser's events
 /// alone (no alias is expanded, so an alias bomb in a document we do not edit costs nothing).
-/// `Err` when the document is not YAML; the full load then says where.
+/// `Err` when the document is not YAML; the full load then says where. Every event is read, so
+/// that a document we pass through is known to be YAML; only the keys of the first three levels
+/// are kept, since the two places lie no deeper.
 fn kind_and_gloo_label(text: &str) -> Result<(TopKind, TopKind), ()> {
     use saphyr_parser::{Event, Parser};
     const KIND: &[&str] = &["kind"];
     const LABEL: &[&str] = &["metadata", "labels", "gloo"];
+    const DEPTH: usize = 3;
+    /// The key under which the value being read sits.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Key {
+        /// None yet, a sequence item or a complex key: no path runs through it.
+        Unknown,
+        /// One of the keys on the way to the two places.
+        Named(&'static str),
+        /// Any other key.
+        Other,
+    }
     // One frame per open collection: whether it is a mapping whose next node is a key, and
-    // the key of the value being read (None in a sequence).
+    // the key of the value being read.
     struct Frame {
         map: bool,
         at_key: bool,
-        key: Option<String>,
+        key: Key,
     }
     let mut stack: Vec<Frame> = Vec::new();
     let (mut kind, mut label) = (TopKind::Absent, TopKind::Absent);
-    // The path of keys down to the value being read, when every step is a mapping key.
-    let path = |stack: &[Frame]| -> Option<Vec<String>> {
-        stack.iter().map(|f| if f.map { f.key.clone() } else { None }).collect()
+    // Whether the value being read lies on the way to `want` (`Some(true)` at it).
+    let on_the_way = |stack: &[Frame], want: &[&'static str]| -> Option<bool> {
+        if stack.len() > want.len() {
+            return None;
+        }
+        let on = stack.iter().zip(want).all(|(f, w)| f.map && f.key == Key::Named(w));
+        on.then_some(stack.len() == want.len())
     };
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
         let (event, _) = next.map_err(|_| ())?;
         let is_key = stack.last().is_some_and(|f| f.map && f.at_key);
         // What a value here means for the two places we look at.
-        let mut record = |found: TopKind, stack: &[Frame]| {
-            if is_key {
+        let mut record = |found: &dyn Fn() -> TopKind, stack: &[Frame]| {
+            if is_key || stack.len() > DEPTH {
                 return;
             }
-            if let Some(p) = path(stack) {
-                for (want, slot) in [(KIND, &mut kind), (LABEL, &mut label)] {
-                    let on_the_way = p.len() <= want.len() && p.iter().zip(want.iter()).all(|(a, b)| a == b);
-                    if on_the_way && *slot == TopKind::Absent {
-                        match (&found, p.len() == want.len()) {
-                            (TopKind::Scalar(_), true) => *slot = found.clone_kind(),
-                            (TopKind::Other, _) => *slot = TopKind::Other,
-                            _ => {}
-                        }
-                    }
+            for (want, slot) in [(KIND, &mut kind), (LABEL, &mut label)] {
+                if *slot != TopKind::Absent {
+                    continue;
+                }
+                match (on_the_way(stack, want), found()) {
+                    (Some(true), found @ TopKind::Scalar(_)) | (Some(_), found @ TopKind::Other) => *slot = found,
+                    _ => {}
                 }
             }
         };
@@ -281,14 +295,13 @@ fn kind_and_gloo_label(text: &str) -> Result<(TopKind, TopKind), ()> {
                 if is_key {
                     // A complex key: whatever it reads, the value after it is not ours to guess.
                     if let Some(f) = stack.last_mut() {
-                        f.key = None;
+                        f.key = Key::Unknown;
                         f.at_key = false;
                     }
                 } else {
-                    let p = path(&stack);
-                    let collection_at_leaf = p.as_ref().is_some_and(|p| p == KIND || p == LABEL);
-                    if collection_at_leaf {
-                        record(TopKind::Other, &stack);
+                    let at_leaf = on_the_way(&stack, KIND) == Some(true) || on_the_way(&stack, LABEL) == Some(true);
+                    if at_leaf {
+                        record(&|| TopKind::Other, &stack);
                     }
                     if let Some(f) = stack.last_mut().filter(|f| f.map) {
                         f.at_key = true;
@@ -297,25 +310,29 @@ fn kind_and_gloo_label(text: &str) -> Result<(TopKind, TopKind), ()> {
                 stack.push(Frame {
                     map: matches!(event, Event::MappingStart(..)),
                     at_key: true,
-                    key: None,
+                    key: Key::Unknown,
                 });
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 stack.pop();
                 if let Some(f) = stack.last_mut().filter(|f| f.map) {
-                    f.key = None;
+                    f.key = Key::Unknown;
                 }
             }
             Event::Scalar(value, ..) => {
                 if is_key {
+                    let depth = stack.len();
                     if let Some(f) = stack.last_mut() {
-                        f.key = Some(value.into_owned());
+                        f.key = match LABEL.iter().chain(KIND).find(|k| **k == value) {
+                            Some(named) if depth <= DEPTH => Key::Named(named),
+                            _ => Key::Other,
+                        };
                         f.at_key = false;
                     }
                 } else {
-                    record(TopKind::Scalar(value.into_owned()), &stack);
+                    record(&|| TopKind::Scalar(value.to_string()), &stack);
                     if let Some(f) = stack.last_mut().filter(|f| f.map) {
-                        f.key = None;
+                        f.key = Key::Unknown;
                         f.at_key = true;
                     }
                 }
@@ -325,13 +342,13 @@ fn kind_and_gloo_label(text: &str) -> Result<(TopKind, TopKind), ()> {
                     // An alias key may read `kind` or `metadata`: a full load decides.
                     (kind, label) = (TopKind::Other, TopKind::Other);
                     if let Some(f) = stack.last_mut() {
-                        f.key = None;
+                        f.key = Key::Unknown;
                         f.at_key = false;
                     }
                 } else {
-                    record(TopKind::Other, &stack);
+                    record(&|| TopKind::Other, &stack);
                     if let Some(f) = stack.last_mut().filter(|f| f.map) {
-                        f.key = None;
+                        f.key = Key::Unknown;
                         f.at_key = true;
                     }
                 }
@@ -340,16 +357,6 @@ fn kind_and_gloo_label(text: &str) -> Result<(TopKind, TopKind), ()> {
         }
     }
     Ok((kind, label))
-}
-
-impl TopKind {
-    fn clone_kind(&self) -> TopKind {
-        match self {
-            TopKind::Absent => TopKind::Absent,
-            TopKind::Scalar(s) => TopKind::Scalar(s.clone()),
-            TopKind::Other => TopKind::Other,
-        }
-    }
 }
 
 #[cfg(test)]
