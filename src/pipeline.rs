@@ -142,12 +142,7 @@ pub fn build_model(
     namespace: &str,
     options: &RuleOptions,
 ) -> Result<(Model, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let checked = check_values(loaded, namespace, options);
-    let has_errors = checked.has_errors();
-    match checked.model {
-        Some(model) if !has_errors => Ok((model, checked.findings)),
-        _ => Err(errors_of(checked.findings)),
-    }
+    check_values(loaded, namespace, options).into_model()
 }
 
 fn errors_of(findings: Vec<Diagnostic>) -> Vec<Diagnostic> {

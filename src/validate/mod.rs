@@ -19,6 +19,20 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// The model with the findings that do not stop a render; without a model, or with errors,
+    /// every error.
+    pub fn into_model(self) -> Result<(Model, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let has_errors = self.has_errors();
+        match self.model {
+            Some(model) if !has_errors => Ok((model, self.findings)),
+            _ => Err(self
+                .findings
+                .into_iter()
+                .filter(|d| d.level == crate::diag::Level::Error)
+                .collect()),
+        }
+    }
+
     pub fn has_errors(&self) -> bool {
         self.findings.iter().any(|d| d.level == crate::diag::Level::Error)
     }
@@ -132,14 +146,5 @@ pub fn build_model(
     namespace: &str,
     options: &RuleOptions,
 ) -> Result<(Model, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let checked = check_values(loaded, namespace, options);
-    let has_errors = checked.has_errors();
-    match checked.model {
-        Some(model) if !has_errors => Ok((model, checked.findings)),
-        _ => Err(checked
-            .findings
-            .into_iter()
-            .filter(|d| d.level == crate::diag::Level::Error)
-            .collect()),
-    }
+    check_values(loaded, namespace, options).into_model()
 }

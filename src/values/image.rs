@@ -3,7 +3,7 @@
 use crate::values::{Image, ImageVariant, PullPolicy};
 
 /// Repositories that get a `-fips` suffix for the fips variants.
-const FIPS_REPOSITORIES: [&str; 7] = [
+pub const FIPS_REPOSITORIES: [&str; 7] = [
     "gloo-ee",
     "extauth-ee",
     "gloo-ee-envoy-wrapper",
@@ -14,7 +14,7 @@ const FIPS_REPOSITORIES: [&str; 7] = [
 ];
 
 /// Repositories that get a `-distroless` tag suffix for the distroless variants.
-const DISTROLESS_REPOSITORIES: [&str; 16] = [
+pub const DISTROLESS_REPOSITORIES: [&str; 16] = [
     "gloo",
     "gloo-envoy-wrapper",
     "discovery",

@@ -57,34 +57,6 @@ fn insert_if(map: &mut Map<String, Value>, key: &str, value: Value) {
 }
 
 /// Repositories with a `-fips` variant, and with a `-distroless` one (spec §2.4).
-const FIPS: [&str; 7] = [
-    "gloo-ee",
-    "extauth-ee",
-    "gloo-ee-envoy-wrapper",
-    "rate-limit-ee",
-    "discovery-ee",
-    "sds-ee",
-    "certgen",
-];
-const DISTROLESS: [&str; 16] = [
-    "gloo",
-    "gloo-envoy-wrapper",
-    "discovery",
-    "sds",
-    "certgen",
-    "kubectl",
-    "access-logger",
-    "ingress",
-    "gloo-ee",
-    "extauth-ee",
-    "gloo-ee-envoy-wrapper",
-    "rate-limit-ee",
-    "discovery-ee",
-    "sds-ee",
-    "observability-ee",
-    "caching-ee",
-];
-
 /// An image block of the GatewayParameters: `own` completed from `global.image`, the keys the
 /// helper `gloo-gateway.gatewayParametersImage` writes (spec §2.4).
 pub fn image_block(own: &Image, global: &Image) -> Value {
@@ -102,14 +74,14 @@ pub fn image_block(own: &Image, global: &Image) -> Value {
     let repository = image.repository.clone().unwrap_or_default();
     if !repository.is_empty() {
         let mut name = repository.clone();
-        if fips && FIPS.contains(&repository.as_str()) {
+        if fips && crate::values::image::FIPS_REPOSITORIES.contains(&repository.as_str()) {
             name.push_str("-fips");
         }
         block.insert("repository".into(), name.into());
     }
     if let Some(tag) = image.tag.clone().filter(|t| !t.is_empty()) {
         let mut tag = tag;
-        if distroless && DISTROLESS.contains(&repository.as_str()) {
+        if distroless && crate::values::image::DISTROLESS_REPOSITORIES.contains(&repository.as_str()) {
             tag.push_str("-distroless");
         }
         block.insert("tag".into(), tag.into());
