@@ -247,13 +247,7 @@ struct MietteView<'a> {
 
 impl fmt::Debug for MietteView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}[{}]: {}",
-            self.diagnostic.level.as_str(),
-            self.diagnostic.code,
-            self.message
-        )
+        fmt::Display::fmt(self, f)
     }
 }
 

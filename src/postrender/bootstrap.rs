@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::editor::StreamEditor;
 use super::text::{DocText, Edits, crlf, entry_lines, internal, render_entry, render_items};
-use super::{Document, Operation, error_at, str_at};
+use super::{Document, Operation, error_at, items_at, str_at};
 use crate::Failure;
 use crate::diag::{Level, code};
 use crate::istio::{SDS_CLUSTER, sds_cluster};
@@ -34,12 +34,7 @@ impl StreamEditor<'_> {
         let Some(bootstrap) = bootstrap else {
             return Ok(None);
         };
-        let clusters = bootstrap
-            .value
-            .pointer("/static_resources/clusters")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let clusters = items_at(&bootstrap.value, "/static_resources/clusters");
         let sds_index = clusters.iter().position(|c| c["name"] == SDS_CLUSTER);
         let name = str_at(&parsed.value, "/metadata/name").unwrap_or("").to_string();
         match self.operation {
@@ -75,7 +70,7 @@ impl StreamEditor<'_> {
                     }
                     return Ok(None);
                 }
-                add_sds_cluster(doc, parsed, &envoy, &bootstrap, &clusters, &name)
+                add_sds_cluster(doc, parsed, &envoy, &bootstrap, clusters, &name)
             }
             Operation::Uninject { .. } => match sds_index {
                 Some(i) => remove_sds_cluster(doc, parsed, &envoy, &bootstrap, i, &name),

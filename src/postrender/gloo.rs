@@ -3,10 +3,10 @@
 //! autoinjection, and `ENABLE_ISTIO_SIDECAR_ON_GATEWAY` when the gateway proxies ask Istio for
 //! its own sidecar.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::text::{DocText, Edits, block_item, crlf, insert_entry, render_items, set_map_value};
-use super::{Document, error_at};
+use super::{Document, error_at, items_at};
 use crate::Failure;
 use crate::diag::code;
 use crate::istio::{GLOO_MTLS_CERTS_VOLUME, GLOO_MTLS_SDS_ENV, SDS_CONTAINER};
@@ -31,12 +31,7 @@ pub(super) fn edit(model: &Model, doc: &Document, parsed: &DocText) -> Result<Op
         )?;
     }
     if model.sidecar_on_gateway() {
-        let containers = parsed
-            .value
-            .pointer("/spec/template/spec/containers")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let containers = items_at(&parsed.value, "/spec/template/spec/containers");
         if let Some(i) = containers.iter().position(|c| c["name"] == "gloo") {
             let env = containers[i]["env"].as_array().cloned().unwrap_or_default();
             if !env.iter().any(|e| e["name"] == "ENABLE_ISTIO_SIDECAR_ON_GATEWAY") {

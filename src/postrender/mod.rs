@@ -439,6 +439,14 @@ pub fn error_at(
     }
 }
 
+/// A JSON value's list at `pointer`; empty when there is none.
+pub fn items_at<'a>(value: &'a Value, pointer: &str) -> &'a [Value] {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
 /// A JSON value's string at `pointer`.
 pub fn str_at<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
     value.pointer(pointer).and_then(Value::as_str)

@@ -13,7 +13,7 @@ use super::text::{
     DocText, Edits, block_item, block_lines, crlf, entry_lines, escape, insert_entry, manifest_kind, render_items,
     same, set_map_value,
 };
-use super::{Document, Operation, error_at, str_at};
+use super::{Document, Operation, error_at, items_at, str_at};
 use crate::Failure;
 use crate::diag::{Diagnostic, Level, code};
 use crate::istio::{
@@ -279,16 +279,8 @@ impl StreamEditor<'_> {
     ) -> Result<Option<Edits>, Failure> {
         let v = &parsed.value;
         let name = str_at(v, "/metadata/name").unwrap_or("").to_string();
-        let containers = v
-            .pointer("/spec/template/spec/containers")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let our_containers = ours
-            .pointer("/spec/template/spec/containers")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let containers = items_at(v, "/spec/template/spec/containers");
+        let our_containers = items_at(ours, "/spec/template/spec/containers");
         let envoy_index = our_containers
             .iter()
             .position(|c| c["name"] == ours.pointer("/metadata/name").cloned().unwrap_or_default());
@@ -396,16 +388,8 @@ impl StreamEditor<'_> {
         }
 
         // Volumes: the Istio ones right after envoy-config, in the chart's order.
-        let volumes = v
-            .pointer("/spec/template/spec/volumes")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let our_volumes = ours
-            .pointer("/spec/template/spec/volumes")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let volumes = items_at(v, "/spec/template/spec/volumes");
+        let our_volumes = items_at(ours, "/spec/template/spec/volumes");
         let mut wanted: Vec<Value> = our_volumes
             .iter()
             .filter(|o| o["name"].as_str().is_some_and(|n| ISTIO_VOLUMES.contains(&n)))
@@ -503,12 +487,7 @@ fn istio_files_mount(doc: &Document, parsed: &DocText, ours: &Value, edits: &mut
     let Some(mount) = our_mount else {
         return Ok(());
     };
-    let containers = parsed
-        .value
-        .pointer("/spec/template/spec/containers")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let containers = items_at(&parsed.value, "/spec/template/spec/containers");
     let Some(i) = containers.iter().position(|c| c["name"] == envoy_name) else {
         return Ok(());
     };
@@ -653,11 +632,7 @@ fn insert_items(
 fn uninject(doc: &Document, parsed: &DocText) -> Result<Edits, Failure> {
     let v = &parsed.value;
     let name = str_at(v, "/metadata/name").unwrap_or("").to_string();
-    let containers = v
-        .pointer("/spec/template/spec/containers")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let containers = items_at(v, "/spec/template/spec/containers");
     let sds = containers.iter().position(|c| c["name"] == SDS_CONTAINER);
     let istio = containers.iter().position(|c| c["name"] == ISTIO_PROXY_CONTAINER);
     let (Some(sds), Some(istio)) = (sds, istio) else {
@@ -689,11 +664,7 @@ fn uninject(doc: &Document, parsed: &DocText) -> Result<Edits, Failure> {
             &format!("/spec/template/spec/containers/{i}"),
         )?);
     }
-    let volumes = v
-        .pointer("/spec/template/spec/volumes")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let volumes = items_at(v, "/spec/template/spec/volumes");
     let istio = |volume: &Value| volume["name"].as_str().is_some_and(|n| ISTIO_VOLUMES.contains(&n));
     if !volumes.is_empty() && volumes.iter().all(istio) {
         // Only Istio volumes: `inject` added the whole `volumes:` entry, so it goes whole.
