@@ -13,8 +13,9 @@ use crate::diag::{Diagnostic, SourceFile};
 use crate::pipeline::{build_model, load_values};
 use crate::postrender::{Operation, Spool, run};
 use crate::validate::rules::RuleOptions;
-use crate::values::Model;
+use crate::values::image::{self, WholeReference};
 use crate::values::layers::{CHART_DEFAULT_VERSION, Layer, LoadedValues};
+use crate::values::{Image, Model};
 
 #[derive(Debug, Args)]
 pub struct PostRenderArgs {
@@ -52,12 +53,14 @@ pub struct InjectArgs {
     /// The istiod address (default istiod.<istio-namespace>.svc:15012).
     #[arg(long)]
     pub istio_discovery_address: Option<String>,
-    /// The sds image (default quay.io/solo-io/sds:<gloo version>).
+    /// The sds image, used as written; a bare name (`sds:1.18.0`) takes quay.io/solo-io
+    /// [default: quay.io/solo-io/sds:<gloo version>].
     #[arg(long, value_name = "IMAGE")]
-    pub sds_image: Option<String>,
-    /// The istio-proxy image (default docker.io/istio/proxyv2:1.22.0; match your istiod).
+    pub sds_image: Option<WholeReference>,
+    /// The istio-proxy image, used as written; a bare name (`proxyv2:1.23.1`) takes
+    /// docker.io/istio. Match your istiod [default: docker.io/istio/proxyv2:1.22.0].
     #[arg(long, value_name = "IMAGE")]
-    pub istio_proxy_image: Option<String>,
+    pub istio_proxy_image: Option<WholeReference>,
     /// The Gloo version of the default sds image tag.
     #[arg(long, value_name = "VERSION", default_value = CHART_DEFAULT_VERSION)]
     pub gloo_version: String,
@@ -82,32 +85,6 @@ pub struct MtlsArgs {
     /// Replace (enable-mtls) or remove (disable-mtls) an sslConfig that is not the Istio one.
     #[arg(long)]
     pub force: bool,
-}
-
-/// `registry/repository[:tag][@digest]` as an image values map.
-fn image_values(reference: &str) -> Value {
-    let (rest, digest) = match reference.split_once('@') {
-        Some((r, d)) => (r, Some(d)),
-        None => (reference, None),
-    };
-    let (path, tag) = match rest.rsplit_once(':') {
-        Some((p, t)) if !t.contains('/') => (p, Some(t)),
-        _ => (rest, None),
-    };
-    let (registry, repository) = match path.rsplit_once('/') {
-        Some((r, name)) => (r, name),
-        None => ("", path),
-    };
-    let mut image = Map::new();
-    image.insert("registry".into(), json!(registry));
-    image.insert("repository".into(), json!(repository));
-    if let Some(tag) = tag {
-        image.insert("tag".into(), json!(tag));
-    }
-    if let Some(digest) = digest {
-        image.insert("digest".into(), json!(digest));
-    }
-    Value::Object(image)
 }
 
 fn flag_layer(name: &str, value: Value) -> Layer {
@@ -154,22 +131,23 @@ fn inject_model(args: &InjectArgs) -> Result<(Model, LoadedValues, Vec<Diagnosti
     if let Some(cluster) = &args.istio_meta_cluster_id {
         proxy.insert("istioMetaClusterId".into(), json!(cluster));
     }
-    let mut mtls = Map::new();
-    if let Some(image) = &args.sds_image {
-        mtls.insert("sds".into(), json!({"image": image_values(image)}));
-    }
-    if let Some(image) = &args.istio_proxy_image {
-        mtls.insert("istioProxy".into(), json!({"image": image_values(image)}));
-    }
     let values = json!({
-        "global": {"istioIntegration": {"enabled": true}, "glooMtls": mtls},
+        "global": {"istioIntegration": {"enabled": true}},
         "gatewayProxies": {"gatewayProxy": proxy},
     });
-    model_from(
+    let (mut model, loaded, findings) = model_from(
         vec![flag_layer("inject flags", values)],
         &args.input.namespace,
         &args.gloo_version,
-    )
+    )?;
+    // A bare name takes the registry of the default image it replaces.
+    let global = &model.values.global;
+    let registry_of = |own: &Image| image::merged(own, &global.image).registry.unwrap_or_default();
+    let sds_registry = registry_of(&global.gloo_mtls.sds.image);
+    let istio_registry = registry_of(&global.gloo_mtls.istio_proxy.image);
+    model.whole_images.sds = args.sds_image.as_ref().map(|r| r.resolve(&sds_registry));
+    model.whole_images.istio_proxy = args.istio_proxy_image.as_ref().map(|r| r.resolve(&istio_registry));
+    Ok((model, loaded, findings))
 }
 
 fn plain_model(namespace: &str) -> Result<(Model, LoadedValues, Vec<Diagnostic>), Failure> {

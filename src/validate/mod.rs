@@ -136,6 +136,7 @@ fn model_from(instance: Value, loaded: &LoadedValues, namespace: &str) -> Result
         values,
         proxies,
         namespace: namespace.to_string(),
+        whole_images: Default::default(),
     })
 }
 

@@ -103,6 +103,138 @@ pub fn reference(image: &Image) -> String {
     out
 }
 
+/// An image reference given whole, as on `inject --istio-proxy-image`: used as written, except
+/// that a bare name (`proxyv2:1.23.1`, no `/`) takes the registry of the image it replaces. A
+/// digest stays a digest; no tag is added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WholeReference(String);
+
+impl WholeReference {
+    /// The reference, with `default_registry` in front of a bare name.
+    pub fn resolve(&self, default_registry: &str) -> String {
+        let name = self.0.split('@').next().unwrap_or_default();
+        if name.contains('/') || default_registry.is_empty() {
+            self.0.clone()
+        } else {
+            format!("{}/{}", default_registry.trim_end_matches('/'), self.0)
+        }
+    }
+}
+
+impl std::str::FromStr for WholeReference {
+    type Err = String;
+
+    /// Checks the grammar of `[registry[:port]/]path[:tag][@algorithm:digest]`.
+    fn from_str(reference: &str) -> Result<Self, String> {
+        if reference.is_empty() {
+            return Err("an image reference cannot be empty".into());
+        }
+        if let Some(c) = reference.chars().find(|c| c.is_whitespace() || c.is_control()) {
+            return Err(format!("an image reference cannot contain {c:?}"));
+        }
+        let (named, digest) = match reference.split_once('@') {
+            Some((named, digest)) => (named, Some(digest)),
+            None => (reference, None),
+        };
+        if let Some(digest) = digest {
+            check_digest(digest)?;
+        }
+        let (path, tag) = match named.rsplit_once(':') {
+            Some((path, tag)) if !tag.contains('/') => (path, Some(tag)),
+            _ => (named, None),
+        };
+        if let Some(tag) = tag {
+            let valid = !tag.is_empty()
+                && tag.len() <= 128
+                && !tag.starts_with(['.', '-'])
+                && tag
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+            if !valid {
+                return Err(format!(
+                    "tag `{tag}`: a tag is 1 to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`"
+                ));
+            }
+        }
+        let mut components: Vec<&str> = path.split('/').collect();
+        if components.len() > 1 {
+            let first = components[0];
+            if first.contains(['.', ':']) || first == "localhost" {
+                check_registry(first)?;
+                components.remove(0);
+            }
+        }
+        for component in components {
+            check_path_component(component)?;
+        }
+        Ok(WholeReference(reference.to_string()))
+    }
+}
+
+fn check_digest(digest: &str) -> Result<(), String> {
+    let Some((algorithm, encoded)) = digest.split_once(':') else {
+        return Err(format!(
+            "digest `{digest}`: a digest is `algorithm:hex`, such as `sha256:…`"
+        ));
+    };
+    let hex = |len: usize| {
+        encoded.len() == len
+            && encoded
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    };
+    let valid = match algorithm {
+        "sha256" => hex(64),
+        "sha384" => hex(96),
+        "sha512" => hex(128),
+        _ => false,
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "digest `{digest}`: a digest is sha256, sha384 or sha512 followed by `:` and 64, 96 or 128 lowercase hex digits"
+        ))
+    }
+}
+
+fn check_registry(host: &str) -> Result<(), String> {
+    let (name, port) = match host.split_once(':') {
+        Some((name, port)) => (name, Some(port)),
+        None => (host, None),
+    };
+    let name_ok = !name.is_empty()
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()));
+    if name_ok && port_ok {
+        Ok(())
+    } else {
+        Err(format!("registry `{host}`: not a host name with an optional port"))
+    }
+}
+
+fn check_path_component(component: &str) -> Result<(), String> {
+    let separator = |c: char| matches!(c, '.' | '_' | '-');
+    let valid = !component.is_empty()
+        && !component.starts_with(separator)
+        && !component.ends_with(separator)
+        && component
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || separator(c));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{component}`: a repository name is lowercase letters, digits and `.`, `_` or `-` between them"
+        ))
+    }
+}
+
 /// The pull policy of a merged image (the chart default is `IfNotPresent`).
 pub fn pull_policy(image: &Image) -> &'static str {
     image.pull_policy.unwrap_or(PullPolicy::IfNotPresent).as_str()
@@ -111,6 +243,50 @@ pub fn pull_policy(image: &Image) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_references_keep_their_form() {
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        for (given, expected) in [
+            ("proxyv2:1.23.1", "docker.io/istio/proxyv2:1.23.1".to_string()),
+            (
+                &*format!("proxyv2@{digest}"),
+                format!("docker.io/istio/proxyv2@{digest}"),
+            ),
+            (
+                &*format!("proxyv2:1.23.1@{digest}"),
+                format!("docker.io/istio/proxyv2:1.23.1@{digest}"),
+            ),
+            ("istio/proxyv2:1.23.1", "istio/proxyv2:1.23.1".into()),
+            ("localhost:5000/proxyv2", "localhost:5000/proxyv2".into()),
+            (
+                "reg.example.com/a/b/proxyv2:v1.23.1-distroless",
+                "reg.example.com/a/b/proxyv2:v1.23.1-distroless".into(),
+            ),
+        ] {
+            let reference: WholeReference = given.parse().unwrap_or_else(|e| panic!("{given}: {e}"));
+            assert_eq!(reference.resolve("docker.io/istio"), expected, "{given}");
+        }
+    }
+
+    #[test]
+    fn malformed_whole_references_are_refused() {
+        for given in [
+            "",
+            "proxy v2",
+            "proxyv2:",
+            "proxyv2:-x",
+            "Proxyv2:1.23",
+            "proxyv2@sha256:abc",
+            "proxyv2@md5:0123",
+            "reg_x.io/proxyv2:1",
+            "a//b",
+            "proxyv2:1.2\n",
+            "proxyv2:1.2\u{2028}",
+        ] {
+            assert!(given.parse::<WholeReference>().is_err(), "{given:?} was accepted");
+        }
+    }
 
     fn img(registry: &str, repository: &str, tag: &str) -> Image {
         Image {

@@ -39,6 +39,16 @@ pub struct Model {
     pub proxies: Vec<Proxy>,
     /// The release namespace.
     pub namespace: String,
+    /// Images given whole on the command line, resolved: they replace the references the
+    /// values compose.
+    pub whole_images: WholeImages,
+}
+
+/// The sidecar images `inject --sds-image` and `--istio-proxy-image` give whole.
+#[derive(Debug, Clone, Default)]
+pub struct WholeImages {
+    pub sds: Option<String>,
+    pub istio_proxy: Option<String>,
 }
 
 /// An optional switch of the values: unset is off, as in the chart's templates.

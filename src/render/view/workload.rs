@@ -363,7 +363,7 @@ fn sds_container(model: &Model, proxy: &Proxy) -> Option<SdsView> {
     model.sds_on().then(|| {
         let sds_image = image::merged(&mtls.sds.image, &global.image);
         SdsView {
-            image: image::reference(&sds_image),
+            image: (model.whole_images.sds.clone()).unwrap_or_else(|| image::reference(&sds_image)),
             pull_policy: image::pull_policy(&sds_image),
             security_context: security::container_context(model, mtls.sds.security_context.as_ref(), Map::new()),
             resources: mtls.sds_resources.as_ref().map(to_value).and_then(non_empty),
@@ -386,7 +386,7 @@ fn istio_proxy_container(model: &Model, proxy: &Proxy) -> Option<IstioProxyView>
         let istio_image = image::merged(&istio_proxy.image, &global.image);
         let discovery = p.istio_discovery_address.clone().unwrap_or_default();
         IstioProxyView {
-            image: image::reference(&istio_image),
+            image: (model.whole_images.istio_proxy.clone()).unwrap_or_else(|| image::reference(&istio_image)),
             pull_policy: image::pull_policy(&istio_image),
             security_context: security::container_context(model, istio_proxy.security_context.as_ref(), Map::new()),
             resources: global
