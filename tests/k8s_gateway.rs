@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use gloo_istio::diag::Diagnostic;
 use gloo_istio::pipeline::{RenderOptions, render_files};
 use gloo_istio::render::Manifest;
 use serde_json::Value;
@@ -459,46 +460,511 @@ fn r21_gateway_annotated_with_class_default() {
     deployer_case("21-gateway-annotated-with-class-default");
 }
 
+// ---- 10.1 the deployer's own suite ------------------------------------------------------------
+//
+// The fixtures of `deployer_test.go` as manifests. IN is `--controller xds-host=… xds-port=…`
+// with the chart values' Istio and mTLS off; GWC is a GatewayClass in the manifests (the chart's
+// own is off), so the class default is the manifest's GatewayParameters `default/gloo-gateway`.
+// The suite's Gateway has apiVersion `gateway.solo.io/v1beta1`, Gloo Edge's group, which
+// gloo-istio reads as an Edge Gateway: the Gateways here are `gateway.networking.k8s.io/v1`.
+
+const IN: &[&str] = &["xds-host=something.cluster.local", "xds-port=1234"];
+
+const GWC: &str = "apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: gloo-gateway
+spec:
+  controllerName: solo.io/gloo-gateway
+  parametersRef:
+    group: gateway.gloo.solo.io
+    kind: GatewayParameters
+    name: gloo-gateway
+    namespace: default
+";
+
+const DEF: &str = "apiVersion: gateway.gloo.solo.io/v1alpha1
+kind: GatewayParameters
+metadata:
+  name: gloo-gateway
+  namespace: default
+spec:
+  kube:
+    deployment:
+      replicas: 2
+    envoyContainer:
+      bootstrap:
+        logLevel: debug
+        componentLogLevels: {router: info, listener: warn}
+      image: {registry: scooby, repository: dooby, tag: doo, pullPolicy: Always}
+    podTemplate:
+      extraAnnotations: {foo: bar}
+      securityContext: {runAsUser: 1, runAsGroup: 2}
+    service:
+      type: ClusterIP
+      clusterIP: 99.99.99.99
+      extraLabels: {foo-label: bar-label}
+      extraAnnotations: {foo: bar}
+      externalTrafficPolicy: Cluster
+    serviceAccount:
+      extraLabels: {default-label-key: default-label-val}
+      extraAnnotations: {default-anno-key: default-anno-val}
+    stats:
+      enabled: true
+      routePrefixRewrite: /stats/prometheus
+      enableStatsRoute: true
+      statsRoutePrefixRewrite: /stats
+";
+
+const OVR: &str = "apiVersion: gateway.gloo.solo.io/v1alpha1
+kind: GatewayParameters
+metadata:
+  name: gateway-params-override
+  namespace: default
+spec:
+  kube:
+    deployment:
+      replicas: 3
+    envoyContainer:
+      bootstrap:
+        logLevel: debug
+        componentLogLevels: {router: info, listener: warn}
+      image: {registry: foo, repository: bar, tag: bat, pullPolicy: Always}
+    podTemplate:
+      extraAnnotations: {override-foo: override-bar}
+      securityContext: {runAsUser: 3, runAsGroup: 4}
+    service:
+      type: ClusterIP
+      clusterIP: 99.99.99.99
+      extraLabels: {override-foo-label: override-bar-label}
+      extraAnnotations: {override-foo: override-bar}
+      externalTrafficPolicy: Local
+    serviceAccount:
+      extraLabels: {override-label-key: override-label-val}
+      extraAnnotations: {override-anno-key: override-anno-val}
+";
+
+/// SDS of the suite, as a `sdsContainer:` block under `spec.kube`.
+const SDS: &str = "    sdsContainer:
+      image: {registry: sds-registry, repository: sds-repository, tag: sds-tag, digest: sds-digest, pullPolicy: Always}
+      securityContext: {runAsUser: 222}
+      resources:
+        limits: {cpu: 201m}
+        requests: {cpu: 203m}
+      bootstrap: {logLevel: debug}
+";
+
+/// GW: `default/foo`, one listener `listener-1` on 80; `annotation` names its GatewayParameters.
+fn gw(annotation: Option<&str>) -> String {
+    gateway("foo", annotation, "  listeners:\n  - {name: listener-1, port: 80, protocol: HTTP}\n")
+}
+
+fn gateway(name: &str, annotation: Option<&str>, listeners: &str) -> String {
+    let annotations = annotation
+        .map(|a| format!("  annotations:\n    gateway.gloo.solo.io/gateway-parameters-name: {a}\n"))
+        .unwrap_or_default();
+    format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: {name}\n  namespace: default\n{annotations}spec:\n  gatewayClassName: gloo-gateway\n{listeners}"
+    )
+}
+
+/// What `render -f VALUES -n default --controller … MANIFEST` gives: the deployer's objects
+/// (parsed, the bootstrap parsed) and the findings, or the error text.
+fn k_render(values: &str, documents: &[&str], controller: &[&str]) -> Result<(Vec<Value>, Vec<Diagnostic>), String> {
+    let tmp = tempfile::tempdir().unwrap();
+    let values_path = tmp.path().join("values.yaml");
+    std::fs::write(&values_path, values).unwrap();
+    let manifest = tmp.path().join("gateways.yaml");
+    std::fs::write(&manifest, documents.join("---\n")).unwrap();
+    let opts = RenderOptions {
+        values_files: vec![values_path],
+        manifests: vec![manifest],
+        namespace: "default".into(),
+        controller: controller.iter().map(|c| c.to_string()).collect(),
+        ..RenderOptions::default()
+    };
+    render_files(&opts)
+        .map(|r| (ours(&r.manifests, true), r.findings))
+        .map_err(|f| f.to_string())
+}
+
+fn k_docs(documents: &[&str], controller: &[&str]) -> Vec<Value> {
+    k_render("{}\n", documents, controller).unwrap().0
+}
+
+fn of_kind<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
+    docs.iter()
+        .find(|d| d["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in {docs:#?}"))
+}
+
+fn kinds_and_names(docs: &[Value]) -> Vec<(String, String)> {
+    docs.iter()
+        .map(|d| {
+            (
+                d["kind"].as_str().unwrap().to_string(),
+                d["metadata"]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn bootstrap(docs: &[Value]) -> &Value {
+    &of_kind(docs, "ConfigMap")["data"]["envoy.yaml"]
+}
+
+fn cluster<'a>(docs: &'a [Value], name: &str) -> Option<&'a Value> {
+    bootstrap(docs)["static_resources"]["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+}
+
+fn listener<'a>(docs: &'a [Value], name: &str) -> Option<&'a Value> {
+    bootstrap(docs)["static_resources"]["listeners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == name)
+}
+
+fn env<'a>(container: &'a Value, name: &str) -> Option<&'a Value> {
+    container["env"].as_array().unwrap().iter().find(|e| e["name"] == name)
+}
+
+fn strings(value: &Value) -> Vec<&str> {
+    value.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect()
+}
+
+fn the_four(name: &str) -> Vec<(String, String)> {
+    ["ServiceAccount", "ConfigMap", "Service", "Deployment"]
+        .iter()
+        .map(|k| (k.to_string(), name.to_string()))
+        .collect()
+}
+
+/// K07's facts, on the objects of DEF (or of DEF merged with OVR).
+fn k07_facts(docs: &[Value]) {
+    let pod = &of_kind(docs, "Deployment")["spec"]["template"];
+    assert_eq!(pod["metadata"]["annotations"]["foo"], "bar");
+    assert_eq!(pod["metadata"]["annotations"]["prometheus.io/scrape"], "true");
+    let service = of_kind(docs, "Service");
+    assert_eq!(service["metadata"]["annotations"]["foo"], "bar");
+    assert_eq!(service["metadata"]["labels"]["foo-label"], "bar-label");
+    assert_eq!(service["spec"]["type"], "ClusterIP");
+    assert_eq!(service["spec"]["clusterIP"], "99.99.99.99");
+    let account = of_kind(docs, "ServiceAccount");
+    assert_eq!(account["metadata"]["annotations"]["default-anno-key"], "default-anno-val");
+    assert_eq!(account["metadata"]["labels"]["default-label-key"], "default-label-val");
+    let args = strings(&container(docs, "gloo-gateway")["args"]);
+    for arg in ["--log-level", "debug", "--component-log-level", "listener:warn,router:info"] {
+        assert!(args.contains(&arg), "{args:?}");
+    }
+}
+
+#[test]
+fn k01_class_default_without_spec() {
+    let class_default = "apiVersion: gateway.gloo.solo.io/v1alpha1\nkind: GatewayParameters\nmetadata:\n  name: gloo-gateway\n  namespace: default\n";
+    let docs = k_docs(&[GWC, class_default, &gateway("foo", None, "")], IN);
+    assert_eq!(kinds_and_names(&docs), the_four("gloo-proxy-foo"));
+    let envoy = container(&docs, "gloo-gateway");
+    assert_eq!(envoy["image"], "%!s(<nil>)/%!s(<nil>):%!s(<nil>)");
+    assert_eq!(envoy["imagePullPolicy"], "IfNotPresent");
+    let service = of_kind(&docs, "Service");
+    assert_eq!(service["spec"]["type"], "LoadBalancer");
+    assert_eq!(
+        service["spec"]["ports"],
+        serde_json::json!([{"name": "http", "protocol": "TCP", "targetPort": 80, "port": 80}])
+    );
+    let address = &cluster(&docs, "xds_cluster").unwrap()["load_assignment"]["endpoints"][0]["lb_endpoints"][0]
+        ["endpoint"]["address"]["socket_address"];
+    assert_eq!(address["address"], "something.cluster.local");
+    assert_eq!(address["port_value"], 1234);
+}
+
+#[test]
+fn k02_aws_sts_cluster_from_the_controller() {
+    let controller = [IN, &["aws-sts-cluster=my_sts_cluster", "aws-sts-uri=sts.cluster.uri"]].concat();
+    let docs = k_docs(&[GWC, DEF, &gw(None)], &controller);
+    let sts = cluster(&docs, "my_sts_cluster").expect("the STS cluster");
+    assert_eq!(sts["load_assignment"]["cluster_name"], "my_sts_cluster");
+    assert_eq!(sts["transport_socket"]["typed_config"]["sni"], "sts.cluster.uri");
+}
+
+#[test]
+fn k03_no_aws_no_sts_cluster() {
+    let docs = k_docs(&[GWC, DEF, &gw(None)], IN);
+    let text = serde_json::to_string(bootstrap(&docs)).unwrap();
+    assert!(!text.contains("my_sts_cluster") && !text.contains("sts.cluster.uri"), "{text}");
+    assert!(!text.contains("sts_cluster") && !text.contains("amazonaws"), "{text}");
+}
+
+#[test]
+fn k04_aws_without_service_account_credentials_no_sts_cluster() {
+    let values = "settings:\n  aws:\n    enableServiceAccountCredentials: false\n    stsCredentialsRegion: us-east-1\n";
+    let (docs, _) = k_render(values, &[GWC, DEF, &gw(None)], IN).unwrap();
+    let clusters: Vec<&str> = bootstrap(&docs)["static_resources"]["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(clusters, ["xds_cluster", "admin_port_cluster"]);
+}
+
+#[test]
+fn k06_two_gateways_each_get_their_own_names() {
+    let docs = k_docs(&[GWC, DEF, &gateway("foo", None, ""), &gateway("bar", None, "")], IN);
+    let mut expected = the_four("gloo-proxy-bar");
+    expected.extend(the_four("gloo-proxy-foo"));
+    assert_eq!(kinds_and_names(&docs), expected);
+    for doc in &docs {
+        let name = doc["metadata"]["name"].as_str().unwrap();
+        assert_eq!(doc["metadata"]["labels"]["app.kubernetes.io/name"], name);
+    }
+}
+
+#[test]
+fn k07_class_default_gateway_parameters() {
+    let docs = k_docs(&[GWC, DEF, &gw(None)], IN);
+    assert_eq!(kinds_and_names(&docs), the_four("gloo-proxy-foo"));
+    assert_eq!(of_kind(&docs, "Deployment")["spec"]["replicas"], 2);
+    let envoy = container(&docs, "gloo-gateway");
+    assert_eq!(envoy["image"], "scooby/dooby:doo");
+    assert_eq!(envoy["imagePullPolicy"], "Always");
+    let pod = &of_kind(&docs, "Deployment")["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"], serde_json::json!({"runAsUser": 1, "runAsGroup": 2}));
+    assert_eq!(of_kind(&docs, "Service")["spec"]["externalTrafficPolicy"], "Cluster");
+    k07_facts(&docs);
+}
+
+#[test]
+fn k08_gateway_level_parameters_merge_over_the_class_default() {
+    let docs = k_docs(&[GWC, DEF, OVR, &gw(Some("gateway-params-override"))], IN);
+    assert_eq!(kinds_and_names(&docs), the_four("gloo-proxy-foo"));
+    assert_eq!(of_kind(&docs, "Deployment")["spec"]["replicas"], 3);
+    let envoy = container(&docs, "gloo-gateway");
+    assert_eq!(envoy["image"], "foo/bar:bat");
+    assert_eq!(envoy["imagePullPolicy"], "Always");
+    let pod = &of_kind(&docs, "Deployment")["spec"]["template"];
+    assert_eq!(pod["metadata"]["annotations"]["override-foo"], "override-bar");
+    assert_eq!(pod["spec"]["securityContext"], serde_json::json!({"runAsUser": 3, "runAsGroup": 4}));
+    let service = of_kind(&docs, "Service");
+    assert_eq!(service["metadata"]["labels"]["override-foo-label"], "override-bar-label");
+    assert_eq!(service["metadata"]["annotations"]["override-foo"], "override-bar");
+    assert_eq!(service["spec"]["externalTrafficPolicy"], "Local");
+    let account = of_kind(&docs, "ServiceAccount");
+    assert_eq!(account["metadata"]["labels"]["override-label-key"], "override-label-val");
+    assert_eq!(account["metadata"]["annotations"]["override-anno-key"], "override-anno-val");
+    k07_facts(&docs);
+}
+
+#[test]
+fn k14_no_replicas_without_deployment_replicas() {
+    let class_default = "apiVersion: gateway.gloo.solo.io/v1alpha1\nkind: GatewayParameters\nmetadata:\n  name: gloo-gateway\n  namespace: default\nspec:\n  kube:\n    service:\n      type: LoadBalancer\n";
+    let docs = k_docs(&[GWC, class_default, &gw(None)], IN);
+    assert!(of_kind(&docs, "Deployment")["spec"].get("replicas").is_none());
+}
+
+#[test]
+fn k15_gateway_without_listeners_gets_the_default_port() {
+    let docs = k_docs(&[GWC, DEF, &gateway("foo", None, "")], IN);
+    assert_eq!(kinds_and_names(&docs), the_four("gloo-proxy-foo"));
+    let ports = &of_kind(&docs, "Service")["spec"]["ports"];
+    assert_eq!(ports, &serde_json::json!([{"name": "http", "protocol": "TCP", "targetPort": 80, "port": 80}]));
+}
+
+#[test]
+fn k16_port_80_targets_8080_without_node_port() {
+    let docs = k_docs(&[GWC, DEF, &gw(None)], IN);
+    let ports = &of_kind(&docs, "Service")["spec"]["ports"];
+    assert_eq!(
+        ports,
+        &serde_json::json!([{"name": "listener-1", "protocol": "TCP", "targetPort": 8080, "port": 80}])
+    );
+}
+
+#[test]
+fn k17_node_port_from_the_gateway_level_service_ports() {
+    let node_port = "apiVersion: gateway.gloo.solo.io/v1alpha1\nkind: GatewayParameters\nmetadata:\n  name: node-port\n  namespace: default\nspec:\n  kube:\n    service:\n      type: NodePort\n      ports:\n      - {port: 80, nodePort: 30000}\n";
+    let docs = k_docs(&[GWC, DEF, node_port, &gw(Some("node-port"))], IN);
+    let service = of_kind(&docs, "Service");
+    assert_eq!(service["spec"]["type"], "NodePort");
+    assert_eq!(
+        service["spec"]["ports"],
+        serde_json::json!([{"name": "listener-1", "protocol": "TCP", "targetPort": 8080, "port": 80, "nodePort": 30000}])
+    );
+}
+
+#[test]
+fn k18_the_first_listener_of_a_port_counts() {
+    let listeners = "  listeners:\n  - {name: listener-1, port: 80, protocol: HTTP}\n  - {name: listener-2, port: 80, protocol: HTTP}\n";
+    let docs = k_docs(&[GWC, DEF, &gateway("foo", None, listeners)], IN);
+    assert_eq!(
+        of_kind(&docs, "Service")["spec"]["ports"],
+        serde_json::json!([{"name": "listener-1", "protocol": "TCP", "targetPort": 8080, "port": 80}])
+    );
+}
+
+/// The suite's Gateway has uid `1235`. Offline, the uid is known only when the manifest carries
+/// it (a Gateway read back from the cluster); without it the reference is left out (the
+/// reference cases, and docs/k8s-gateway.md).
+#[test]
+fn k19_owner_reference_when_the_gateway_uid_is_known() {
+    let with_uid = gw(None).replace("  namespace: default\n", "  namespace: default\n  uid: \"1235\"\n");
+    let docs = k_docs(&[GWC, DEF, &with_uid], IN);
+    assert_eq!(docs.len(), 4);
+    for doc in &docs {
+        assert_eq!(
+            doc["metadata"]["ownerReferences"],
+            serde_json::json!([{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+                "name": "foo", "uid": "1235", "controller": true}]),
+            "{}",
+            doc["kind"]
+        );
+    }
+    let without = k_docs(&[GWC, DEF, &gw(None)], IN);
+    assert!(without.iter().all(|d| d["metadata"].get("ownerReferences").is_none()));
+}
+
+#[test]
+fn k20_bootstrap_role_and_prometheus_listener() {
+    let docs = k_docs(&[GWC, DEF, &gw(None)], IN);
+    assert_eq!(
+        bootstrap(&docs)["node"]["metadata"],
+        serde_json::json!({"role": "gloo-kube-gateway-api~default~default-foo"})
+    );
+    assert!(listener(&docs, "prometheus_listener").is_some());
+}
+
+#[test]
+fn k21_gateway_level_stats_off() {
+    let stats_off = "apiVersion: gateway.gloo.solo.io/v1alpha1\nkind: GatewayParameters\nmetadata:\n  name: no-stats\n  namespace: default\nspec:\n  kube:\n    stats: {enabled: false, enableStatsRoute: false}\n";
+    let docs = k_docs(&[GWC, DEF, stats_off, &gw(Some("no-stats"))], IN);
+    assert_eq!(
+        bootstrap(&docs)["node"]["metadata"]["role"],
+        "gloo-kube-gateway-api~default~default-foo"
+    );
+    assert!(listener(&docs, "prometheus_listener").is_none());
+    let pod = &of_kind(&docs, "Deployment")["spec"]["template"];
+    let annotations = serde_json::to_string(&pod["metadata"]["annotations"]).unwrap();
+    assert!(!annotations.contains("prometheus"), "{annotations}");
+    let ports = serde_json::to_string(&container(&docs, "gloo-gateway")["ports"]).unwrap();
+    assert!(!ports.contains("http-monitoring"), "{ports}");
+}
+
+#[test]
+fn k22_missing_gateway_level_parameters_refused() {
+    let error = k_render("{}\n", &[GWC, DEF, &gw(Some("bad-gwp"))], IN).unwrap_err();
+    assert!(error.contains("could not retrieve GatewayParameters default.bad-gwp"), "{error}");
+    assert!(error.contains("GI070"), "{error}");
+}
+
+#[test]
+fn k24_self_managed_class_default_gives_no_objects() {
+    let class_default = "apiVersion: gateway.gloo.solo.io/v1alpha1\nkind: GatewayParameters\nmetadata:\n  name: gloo-gateway\n  namespace: default\nspec:\n  selfManaged: {}\n";
+    let (docs, findings) = k_render("{}\n", &[GWC, class_default, &gw(None)], IN).unwrap();
+    assert!(docs.is_empty());
+    assert!(findings.iter().any(|d| d.code == "GI071"), "{findings:?}");
+}
+
+#[test]
+fn k25_self_managed_gateway_level_parameters_give_no_objects() {
+    let self_managed = "apiVersion: gateway.gloo.solo.io/v1alpha1\nkind: GatewayParameters\nmetadata:\n  name: self-managed\n  namespace: default\nspec:\n  selfManaged: {}\n";
+    let (docs, findings) = k_render("{}\n", &[GWC, DEF, self_managed, &gw(Some("self-managed"))], IN).unwrap();
+    assert!(docs.is_empty());
+    assert!(findings.iter().any(|d| d.code == "GI071"), "{findings:?}");
+}
+
+/// IN-MTLS: mTLS on, the control plane (the release namespace) is `default`.
+#[test]
+fn k26_gloo_mtls_copies_the_secret_and_secures_xds() {
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: gloo-mtls-certs\n  namespace: default\ntype: kubernetes.io/tls\ndata:\n  ca.crt: Y2E=\n  tls.crt: Y2VydA==\n  tls.key: a2V5\n";
+    let with_sds = format!("{DEF}{SDS}");
+    let controller = [IN, &["gloo-mtls=true"]].concat();
+    let docs = k_docs(&[GWC, &with_sds, secret, &gw(None)], &controller);
+    let mut expected = the_four("gloo-proxy-foo");
+    expected.insert(1, ("Secret".into(), "gloo-mtls-certs".into()));
+    assert_eq!(kinds_and_names(&docs), expected);
+    let copy = of_kind(&docs, "Secret");
+    assert_eq!(copy["type"], "kubernetes.io/tls");
+    assert_eq!(
+        copy["data"],
+        serde_json::json!({"ca.crt": "Y2E=", "tls.crt": "Y2VydA==", "tls.key": "a2V5"})
+    );
+    k07_facts(&docs);
+    let sds = container(&docs, "sds");
+    assert_eq!(env(sds, "GLOO_MTLS_SDS_ENABLED").unwrap()["value"], "true");
+    assert!(env(sds, "ISTIO_MTLS_SDS_ENABLED").is_none());
+    assert_eq!(
+        sds["readinessProbe"],
+        serde_json::json!({"failureThreshold": 3, "initialDelaySeconds": 3, "periodSeconds": 10,
+            "successThreshold": 1, "tcpSocket": {"port": 8234}, "timeoutSeconds": 1})
+    );
+    let xds = cluster(&docs, "xds_cluster").unwrap();
+    assert_eq!(xds["transport_socket"]["name"], "envoy.transport_sockets.tls");
+    for name in ["gloo-gateway", "sds"] {
+        let mounts = serde_json::to_string(&container(&docs, name)["volumeMounts"]).unwrap();
+        assert!(mounts.contains("\"/etc/envoy/ssl\""), "{name}: {mounts}");
+    }
+}
+
+#[test]
+fn k28_accepted_listener_set_adds_its_listeners() {
+    let gateway = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: foo\n  namespace: default\nspec:\n  gatewayClassName: gloo-gateway\n  allowedListeners:\n    namespaces:\n      from: All\n  listeners:\n  - {name: listener-1, port: 1234, protocol: HTTP}\n";
+    let listener_set = "apiVersion: gateway.networking.x-k8s.io/v1alpha1\nkind: XListenerSet\nmetadata:\n  name: ls-1\n  namespace: default\nspec:\n  parentRef:\n    name: foo\n  listeners:\n  - {name: listener-1, port: 4567, protocol: HTTP}\n";
+    let docs = k_docs(&[GWC, DEF, gateway, listener_set], IN);
+    assert_eq!(docs.len(), 4);
+    assert_eq!(
+        of_kind(&docs, "Service")["spec"]["ports"],
+        serde_json::json!([
+            {"name": "listener-1", "protocol": "TCP", "targetPort": 1234, "port": 1234},
+            {"name": "1-listener-1", "protocol": "TCP", "targetPort": 4567, "port": 4567}
+        ])
+    );
+    let ports: Vec<(&str, i64)> = container(&docs, "gloo-gateway")["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), p["containerPort"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(ports, [("listener-1", 1234), ("1-listener-1", 4567), ("http-monitoring", 9091)]);
+    // Without allowedListeners the ListenerSet is not accepted, and an info finding says so.
+    let closed = gateway.replace("  allowedListeners:\n    namespaces:\n      from: All\n", "");
+    let (docs, findings) = k_render("{}\n", &[GWC, DEF, &closed, listener_set], IN).unwrap();
+    assert_eq!(of_kind(&docs, "Service")["spec"]["ports"].as_array().unwrap().len(), 1);
+    assert!(
+        findings.iter().any(|d| d.code == "GI071" && d.message.contains("ListenerSet default/ls-1")),
+        "{findings:?}"
+    );
+}
+
+#[test]
+fn controller_overrides_are_checked() {
+    for (bad, why) in [
+        ("xds-port=0", "not a port"),
+        ("istio=yes", "not true or false"),
+        ("xds-host=a\nb: c", "not a host"),
+        ("colour=blue", "unknown key"),
+        ("istio", "KEY=VALUE"),
+    ] {
+        let error = k_render("{}\n", &[GWC, DEF, &gw(None)], &[bad]).unwrap_err();
+        assert!(error.contains(why), "{bad}: {error}");
+    }
+}
+
 /// Cases of spec §10 that are not tests yet, each with the reason. The list is exact: a case
 /// that gets a test must leave it (the test below checks both directions).
 const NOT_DONE: &[(&str, &str)] = &[
-    (
-        "K01",
-        "deployer-suite fixture (IN: xDS something.cluster.local:1234) needs controller-setting overrides, not exposed yet",
-    ),
-    (
-        "K02",
-        "AWS STS with a custom cluster name needs controller-setting overrides",
-    ),
-    ("K03", "needs the IN fixture (controller-setting overrides)"),
-    ("K04", "needs the IN fixture (controller-setting overrides)"),
     ("K05", "the controller's watch setup render, not a user-facing render"),
-    ("K06", "needs the IN fixture (controller-setting overrides)"),
-    ("K07", "needs the IN fixture (controller-setting overrides)"),
-    ("K08", "needs the IN fixture (controller-setting overrides)"),
     ("K09", "AI extension container not rendered yet"),
     ("K10", "AI extension container not rendered yet"),
     ("K11", "AI extension container not rendered yet"),
     ("K12", "AI extension container not rendered yet"),
     ("K13", "AI extension container not rendered yet"),
-    ("K14", "needs the IN fixture (controller-setting overrides)"),
-    ("K15", "needs the IN fixture (controller-setting overrides)"),
-    ("K16", "needs the IN fixture (controller-setting overrides)"),
-    ("K17", "needs the IN fixture (controller-setting overrides)"),
-    ("K18", "needs the IN fixture (controller-setting overrides)"),
-    (
-        "K19",
-        "ownerReferences are left out offline (the uid is unknown): a listed deviation",
-    ),
-    ("K20", "needs the IN fixture (controller-setting overrides)"),
-    ("K21", "needs the IN fixture (controller-setting overrides)"),
-    ("K22", "needs the IN fixture (controller-setting overrides)"),
     ("K23", "controller wiring; no offline equivalent"),
-    ("K24", "needs the IN fixture (controller-setting overrides)"),
-    ("K25", "needs the IN fixture (controller-setting overrides)"),
-    ("K26", "needs the IN-MTLS fixture (controller-setting overrides)"),
     ("K27", "AI extension container not rendered yet"),
-    ("K28", "ListenerSets are not read yet"),
     (
         "C19",
         "YAML 1.1 booleans: the values loader reads `y` as a string, not as the chart's boolean",

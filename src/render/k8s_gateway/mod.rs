@@ -53,15 +53,20 @@ pub fn render_chart(model: &Model, templates: &engine::Engine) -> Result<Vec<Man
     Ok(out)
 }
 
-/// The controller settings the chart values imply (spec §2.6, §3).
-pub fn controller_settings(model: &Model, version: &str) -> ControllerSettings {
+/// The keys of `--controller KEY=VALUE`: the controller settings a user may set instead of the
+/// ones the chart values imply (spec §3).
+pub const CONTROLLER_KEYS: &str = "xds-host, xds-port, istio, gloo-mtls, aws-sts-cluster, aws-sts-uri, aws";
+
+/// The controller settings the chart values imply (spec §2.6, §3), with the user's
+/// `KEY=VALUE` overrides applied in order. A bad override is a usage error.
+pub fn controller_settings(model: &Model, version: &str, overrides: &[String]) -> Result<ControllerSettings, Failure> {
     let values = &model.values;
     let aws = values
         .settings
         .aws
         .as_ref()
         .filter(|a| a.enable_service_account_credentials == Some(true));
-    ControllerSettings {
+    let mut settings = ControllerSettings {
         xds_host: format!("gloo.{}.svc.cluster.local", model.namespace),
         xds_port: values.gloo.deployment.xds_port.unwrap_or(9977),
         istio: crate::values::on(values.global.istio_integration.enabled),
@@ -71,10 +76,67 @@ pub fn controller_settings(model: &Model, version: &str) -> ControllerSettings {
                 Some(region) => format!("sts.{region}.amazonaws.com"),
                 None => "sts.amazonaws.com".to_string(),
             };
-            ("aws_sts_cluster".to_string(), uri)
+            (AWS_STS_CLUSTER.to_string(), uri)
         }),
         version: version.to_string(),
+    };
+    for text in overrides {
+        apply_override(&mut settings, text)
+            .map_err(|why| Failure::usage(format!("--controller {text}: {why} (keys: {CONTROLLER_KEYS})")))?;
     }
+    Ok(settings)
+}
+
+/// The name of the AWS STS cluster the chart's Settings give the controller (spec §2.6).
+const AWS_STS_CLUSTER: &str = "aws_sts_cluster";
+
+fn apply_override(settings: &mut ControllerSettings, text: &str) -> Result<(), String> {
+    let (key, value) = text.split_once('=').ok_or("expected KEY=VALUE")?;
+    let flag = || match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("`{value}` is not true or false")),
+    };
+    let non_empty = || {
+        if value.is_empty() {
+            Err("the value is empty".to_string())
+        } else {
+            Ok(value.to_string())
+        }
+    };
+    // Host and cluster names go into the envoy bootstrap: only the characters such names have.
+    let name = |extra: char| {
+        let value = non_empty()?;
+        if value.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == extra) {
+            Ok(value)
+        } else {
+            Err(format!("`{value}` is not a host or cluster name (letters, digits, `.`, `-`)"))
+        }
+    };
+    let default_sts = || (AWS_STS_CLUSTER.to_string(), "sts.amazonaws.com".to_string());
+    match key {
+        "xds-host" => settings.xds_host = name('-')?,
+        "xds-port" => {
+            settings.xds_port = value
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| format!("`{value}` is not a port (1-65535)"))?
+        }
+        "istio" => settings.istio = flag()?,
+        "gloo-mtls" => settings.gloo_mtls = flag()?,
+        "aws-sts-cluster" => settings.aws_sts.get_or_insert_with(default_sts).0 = name('_')?,
+        "aws-sts-uri" => settings.aws_sts.get_or_insert_with(default_sts).1 = name('-')?,
+        "aws" => {
+            if flag()? {
+                settings.aws_sts.get_or_insert_with(default_sts);
+            } else {
+                settings.aws_sts = None;
+            }
+        }
+        _ => return Err(format!("unknown key `{key}`")),
+    }
+    Ok(())
 }
 
 /// What the deployer renders for every Gateway of a handled class, sorted by namespace and
@@ -91,7 +153,7 @@ pub fn render_gateways(
     let mut findings = Vec::new();
     let mut errors = Vec::new();
     for gateway in objects.sorted_gateways() {
-        match render_gateway(model, objects, &chart_parameters, settings, templates, gateway) {
+        match render_gateway(model, objects, &chart_parameters, settings, templates, gateway, &mut findings) {
             Ok(Outcome::Objects(objects)) => manifests.extend(objects),
             Ok(Outcome::Nothing(finding)) => findings.push(finding),
             Err(Refusal::User(message, help)) => errors.push(
@@ -144,6 +206,7 @@ fn render_gateway(
     settings: &ControllerSettings,
     templates: &engine::Engine,
     gateway: &ApiObject,
+    notes: &mut Vec<Diagnostic>,
 ) -> Result<Outcome, Refusal> {
     let (name, namespace) = (gateway.name(), gateway.namespace());
     let who = format!("Gateway {namespace}/{name}");
@@ -281,8 +344,22 @@ fn render_gateway(
     } else {
         None
     };
+    let (listeners, refused_sets) = objects.listeners_of(gateway);
+    for set in refused_sets {
+        notes.push(
+            Diagnostic::info(
+                code::K8S_GATEWAY_NO_OBJECTS,
+                format!(
+                    "ListenerSet {}/{} names {who}, whose spec.allowedListeners does not let it in: its listeners get no ports",
+                    set.namespace(),
+                    set.name()
+                ),
+            )
+            .at(set.location.clone()),
+        );
+    }
     let (mut view, bootstrap) =
-        deployer::deployer_view(name, namespace, &gateway.value, &kube, settings, mtls_secret).map_err(|missing| {
+        deployer::deployer_view(name, namespace, &gateway.value, &listeners, &kube, settings, mtls_secret).map_err(|missing| {
             let (what, field) = match missing {
                 Missing::SdsContainer => (
                     "no sdsContainer (`glooGateway: null` in the chart values removes it)",
