@@ -556,7 +556,11 @@ const SDS: &str = "    sdsContainer:
 
 /// GW: `default/foo`, one listener `listener-1` on 80; `annotation` names its GatewayParameters.
 fn gw(annotation: Option<&str>) -> String {
-    gateway("foo", annotation, "  listeners:\n  - {name: listener-1, port: 80, protocol: HTTP}\n")
+    gateway(
+        "foo",
+        annotation,
+        "  listeners:\n  - {name: listener-1, port: 80, protocol: HTTP}\n",
+    )
 }
 
 fn gateway(name: &str, annotation: Option<&str>, listeners: &str) -> String {
@@ -655,10 +659,18 @@ fn k07_facts(docs: &[Value]) {
     assert_eq!(service["spec"]["type"], "ClusterIP");
     assert_eq!(service["spec"]["clusterIP"], "99.99.99.99");
     let account = of_kind(docs, "ServiceAccount");
-    assert_eq!(account["metadata"]["annotations"]["default-anno-key"], "default-anno-val");
+    assert_eq!(
+        account["metadata"]["annotations"]["default-anno-key"],
+        "default-anno-val"
+    );
     assert_eq!(account["metadata"]["labels"]["default-label-key"], "default-label-val");
     let args = strings(&container(docs, "gloo-gateway")["args"]);
-    for arg in ["--log-level", "debug", "--component-log-level", "listener:warn,router:info"] {
+    for arg in [
+        "--log-level",
+        "debug",
+        "--component-log-level",
+        "listener:warn,router:info",
+    ] {
         assert!(args.contains(&arg), "{args:?}");
     }
 }
@@ -677,8 +689,8 @@ fn k01_class_default_without_spec() {
         service["spec"]["ports"],
         serde_json::json!([{"name": "http", "protocol": "TCP", "targetPort": 80, "port": 80}])
     );
-    let address = &cluster(&docs, "xds_cluster").unwrap()["load_assignment"]["endpoints"][0]["lb_endpoints"][0]
-        ["endpoint"]["address"]["socket_address"];
+    let address = &cluster(&docs, "xds_cluster").unwrap()["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
+        ["address"]["socket_address"];
     assert_eq!(address["address"], "something.cluster.local");
     assert_eq!(address["port_value"], 1234);
 }
@@ -696,7 +708,10 @@ fn k02_aws_sts_cluster_from_the_controller() {
 fn k03_no_aws_no_sts_cluster() {
     let docs = k_docs(&[GWC, DEF, &gw(None)], IN);
     let text = serde_json::to_string(bootstrap(&docs)).unwrap();
-    assert!(!text.contains("my_sts_cluster") && !text.contains("sts.cluster.uri"), "{text}");
+    assert!(
+        !text.contains("my_sts_cluster") && !text.contains("sts.cluster.uri"),
+        "{text}"
+    );
     assert!(!text.contains("sts_cluster") && !text.contains("amazonaws"), "{text}");
 }
 
@@ -734,7 +749,10 @@ fn k07_class_default_gateway_parameters() {
     assert_eq!(envoy["image"], "scooby/dooby:doo");
     assert_eq!(envoy["imagePullPolicy"], "Always");
     let pod = &of_kind(&docs, "Deployment")["spec"]["template"]["spec"];
-    assert_eq!(pod["securityContext"], serde_json::json!({"runAsUser": 1, "runAsGroup": 2}));
+    assert_eq!(
+        pod["securityContext"],
+        serde_json::json!({"runAsUser": 1, "runAsGroup": 2})
+    );
     assert_eq!(of_kind(&docs, "Service")["spec"]["externalTrafficPolicy"], "Cluster");
     k07_facts(&docs);
 }
@@ -749,14 +767,26 @@ fn k08_gateway_level_parameters_merge_over_the_class_default() {
     assert_eq!(envoy["imagePullPolicy"], "Always");
     let pod = &of_kind(&docs, "Deployment")["spec"]["template"];
     assert_eq!(pod["metadata"]["annotations"]["override-foo"], "override-bar");
-    assert_eq!(pod["spec"]["securityContext"], serde_json::json!({"runAsUser": 3, "runAsGroup": 4}));
+    assert_eq!(
+        pod["spec"]["securityContext"],
+        serde_json::json!({"runAsUser": 3, "runAsGroup": 4})
+    );
     let service = of_kind(&docs, "Service");
-    assert_eq!(service["metadata"]["labels"]["override-foo-label"], "override-bar-label");
+    assert_eq!(
+        service["metadata"]["labels"]["override-foo-label"],
+        "override-bar-label"
+    );
     assert_eq!(service["metadata"]["annotations"]["override-foo"], "override-bar");
     assert_eq!(service["spec"]["externalTrafficPolicy"], "Local");
     let account = of_kind(&docs, "ServiceAccount");
-    assert_eq!(account["metadata"]["labels"]["override-label-key"], "override-label-val");
-    assert_eq!(account["metadata"]["annotations"]["override-anno-key"], "override-anno-val");
+    assert_eq!(
+        account["metadata"]["labels"]["override-label-key"],
+        "override-label-val"
+    );
+    assert_eq!(
+        account["metadata"]["annotations"]["override-anno-key"],
+        "override-anno-val"
+    );
     k07_facts(&docs);
 }
 
@@ -772,7 +802,10 @@ fn k15_gateway_without_listeners_gets_the_default_port() {
     let docs = k_docs(&[GWC, DEF, &gateway("foo", None, "")], IN);
     assert_eq!(kinds_and_names(&docs), the_four("gloo-proxy-foo"));
     let ports = &of_kind(&docs, "Service")["spec"]["ports"];
-    assert_eq!(ports, &serde_json::json!([{"name": "http", "protocol": "TCP", "targetPort": 80, "port": 80}]));
+    assert_eq!(
+        ports,
+        &serde_json::json!([{"name": "http", "protocol": "TCP", "targetPort": 80, "port": 80}])
+    );
 }
 
 #[test]
@@ -857,7 +890,10 @@ fn k21_gateway_level_stats_off() {
 #[test]
 fn k22_missing_gateway_level_parameters_refused() {
     let error = k_render("{}\n", &[GWC, DEF, &gw(Some("bad-gwp"))], IN).unwrap_err();
-    assert!(error.contains("could not retrieve GatewayParameters default.bad-gwp"), "{error}");
+    assert!(
+        error.contains("could not retrieve GatewayParameters default.bad-gwp"),
+        "{error}"
+    );
     assert!(error.contains("GI070"), "{error}");
 }
 
@@ -929,13 +965,18 @@ fn k28_accepted_listener_set_adds_its_listeners() {
         .iter()
         .map(|p| (p["name"].as_str().unwrap(), p["containerPort"].as_i64().unwrap()))
         .collect();
-    assert_eq!(ports, [("listener-1", 1234), ("1-listener-1", 4567), ("http-monitoring", 9091)]);
+    assert_eq!(
+        ports,
+        [("listener-1", 1234), ("1-listener-1", 4567), ("http-monitoring", 9091)]
+    );
     // Without allowedListeners the ListenerSet is not accepted, and an info finding says so.
     let closed = gateway.replace("  allowedListeners:\n    namespaces:\n      from: All\n", "");
     let (docs, findings) = k_render("{}\n", &[GWC, DEF, &closed, listener_set], IN).unwrap();
     assert_eq!(of_kind(&docs, "Service")["spec"]["ports"].as_array().unwrap().len(), 1);
     assert!(
-        findings.iter().any(|d| d.code == "GI071" && d.message.contains("ListenerSet default/ls-1")),
+        findings
+            .iter()
+            .any(|d| d.code == "GI071" && d.message.contains("ListenerSet default/ls-1")),
         "{findings:?}"
     );
 }
@@ -952,6 +993,184 @@ fn controller_overrides_are_checked() {
         let error = k_render("{}\n", &[GWC, DEF, &gw(None)], &[bad]).unwrap_err();
         assert!(error.contains(why), "{bad}: {error}");
     }
+}
+
+// ---- the mesh traps of §9.A, reported beside the render ---------------------------------------
+
+/// The findings of a reference case's render.
+fn findings_of(name: &str) -> Vec<Diagnostic> {
+    let (_tmp, values, objects) = split_input(name);
+    let opts = RenderOptions {
+        values_files: vec![values],
+        manifests: vec![objects],
+        ..RenderOptions::default()
+    };
+    render_files(&opts).unwrap_or_else(|e| panic!("{name}: {e}")).findings
+}
+
+fn with_code<'a>(findings: &'a [Diagnostic], code: &str) -> Vec<&'a Diagnostic> {
+    findings.iter().filter(|d| d.code == code).collect()
+}
+
+/// The line a finding points at, from its rendered form.
+fn line_of(d: &Diagnostic) -> String {
+    d.render_human(false)
+}
+
+#[test]
+fn gateway_level_custom_sidecars_are_reported_as_ignored() {
+    let findings = findings_of("06-istio-gateway-custom-sidecars-ignored");
+    let found = with_code(&findings, "GI072");
+    assert_eq!(found.len(), 1, "{findings:?}");
+    assert_eq!(found[0].level, gloo_istio::diag::Level::Warning);
+    assert!(found[0].message.contains("never used"), "{}", found[0].message);
+    assert!(line_of(found[0]).contains("customSidecars:"), "{}", line_of(found[0]));
+}
+
+#[test]
+fn proxies_without_the_inject_label_are_reported() {
+    // R02: the chart defaults, no Gateway-level labels.
+    let findings = findings_of("02-istio-defaults-two-listeners");
+    let warnings: Vec<_> = with_code(&findings, "GI073")
+        .into_iter()
+        .filter(|d| d.level == gloo_istio::diag::Level::Warning)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{findings:?}");
+    assert!(
+        warnings[0].message.contains("Gateway apps/edge"),
+        "{}",
+        warnings[0].message
+    );
+    // R04 sets `sidecar.istio.io/inject: "false"` in its pod labels: no warning for it.
+    let findings = findings_of("04-istio-gateway-override-mesh-fields");
+    assert!(
+        with_code(&findings, "GI073")
+            .iter()
+            .all(|d| d.level == gloo_istio::diag::Level::Info),
+        "{findings:?}"
+    );
+    // Istio off (R01): nothing.
+    assert!(with_code(&findings_of("01-defaults-istio-off"), "GI073").is_empty());
+}
+
+#[test]
+fn gateway_level_mesh_identity_is_reported_as_ignored() {
+    let findings = findings_of("04-istio-gateway-override-mesh-fields");
+    let found = with_code(&findings, "GI074");
+    let fields: Vec<&str> = found
+        .iter()
+        .map(|d| d.message.split(": ").nth(1).unwrap().split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["istioDiscoveryAddress", "istioMetaMeshId", "istioMetaClusterId"],
+        "{findings:?}"
+    );
+    assert!(
+        line_of(found[0]).contains("istioDiscoveryAddress:"),
+        "{}",
+        line_of(found[0])
+    );
+    // R03's Gateway-level object sets no mesh field: nothing.
+    assert!(with_code(&findings_of("03-e2e-istio-revision-gateway-params"), "GI074").is_empty());
+}
+
+#[test]
+fn istio_settings_with_the_integration_off_are_reported() {
+    let findings = findings_of("11-istio-off-gateway-istio-params");
+    let found = with_code(&findings, "GI075");
+    assert_eq!(found.len(), 1, "{findings:?}");
+    assert!(
+        found[0].message.contains("Istio integration is off"),
+        "{}",
+        found[0].message
+    );
+    assert!(with_code(&findings_of("02-istio-defaults-two-listeners"), "GI075").is_empty());
+}
+
+#[test]
+fn unquoted_gateway_level_mesh_values_are_reported() {
+    // DEF has no istio block, so the Gateway-level container comes whole (as in K12), ids included.
+    let parameters = "apiVersion: gateway.gloo.solo.io/v1alpha1\nkind: GatewayParameters\nmetadata:\n  name: mesh\n  namespace: default\nspec:\n  kube:\n    istio:\n      istioProxyContainer:\n        image: {registry: docker.io/istio, repository: proxyv2, tag: 1.22.0}\n        istioDiscoveryAddress: istiod.istio-system.svc:15012\n        istioMetaMeshId: \"true\"\n        istioMetaClusterId: \"42\"\n";
+    let with_sds = format!("{DEF}{SDS}");
+    let controller = [IN, &["istio=true"]].concat();
+    let (docs, findings) = k_render("{}\n", &[GWC, &with_sds, parameters, &gw(Some("mesh"))], &controller).unwrap();
+    let fields: Vec<&str> = with_code(&findings, "GI076")
+        .iter()
+        .map(|d| d.message.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(fields, ["istioMetaMeshId", "istioMetaClusterId"], "{findings:?}");
+    // Our output keeps them text (quoted): a listed deviation.
+    let istio = container(&docs, "istio-proxy");
+    assert_eq!(env(istio, "ISTIO_META_MESH_ID").unwrap()["value"], "true");
+    assert_eq!(env(istio, "ISTIO_META_CLUSTER_ID").unwrap()["value"], "42");
+}
+
+#[test]
+fn images_without_repository_or_tag_are_reported() {
+    let findings = findings_of("17-e2e-minimal-class-default");
+    let found = with_code(&findings, "GI078");
+    assert_eq!(found.len(), 1, "{findings:?}");
+    assert!(
+        found[0].message.contains("gloo-gateway image has no repository, tag"),
+        "{}",
+        found[0].message
+    );
+    assert!(with_code(&findings_of("02-istio-defaults-two-listeners"), "GI078").is_empty());
+}
+
+// ---- the example and its snapshot -----------------------------------------------------------
+
+/// `snapshots/k8s-gateway-istio.yaml` (written by tests/snapshots.rs) holds, for the Gateway API,
+/// what the real chart and deployer render for reference case 02 (same chart values, same
+/// Gateway), plus the one pod label that the example's Gateway-level GatewayParameters adds.
+#[test]
+fn the_example_snapshot_is_the_reference_render_of_case_02() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = reference();
+    let snapshot = std::fs::read_to_string(root.join("snapshots/k8s-gateway-istio.yaml")).unwrap();
+    let docs: Vec<Value> = parse_stream(&snapshot)
+        .into_iter()
+        .filter(|d| {
+            d["kind"] == "GatewayClass"
+                || d["kind"] == "GatewayParameters"
+                || d.pointer("/metadata/labels/gateway.networking.k8s.io~1gateway-name")
+                    .is_some()
+        })
+        .map(|mut d| {
+            normalize(&mut d, None);
+            d
+        })
+        .collect();
+    let read = |file: &str| parse_stream(&std::fs::read_to_string(dir.join(file)).unwrap());
+    let class = read("chart-01-defaults.rendered.yaml")
+        .into_iter()
+        .find(|d| d["kind"] == "GatewayClass")
+        .unwrap();
+    let class_default = read("02-istio-defaults-two-listeners.gatewayparameters.yaml").remove(0);
+    let mut expected = vec![class, class_default];
+    for mut doc in read("02-istio-defaults-two-listeners.rendered.yaml") {
+        normalize(&mut doc, Some("apps"));
+        if doc["kind"] == "Deployment" {
+            doc["spec"]["template"]["metadata"]["labels"]["sidecar.istio.io/inject"] = "false".into();
+        }
+        expected.push(doc);
+    }
+    for doc in &mut expected {
+        normalize(doc, None);
+    }
+    assert_same(&docs, &expected, "snapshots/k8s-gateway-istio.yaml");
+    // The example's findings: the class-level inject-label info only, no warning.
+    let opts = RenderOptions {
+        values_files: vec![root.join("values/k8s-gateway-istio.yaml")],
+        manifests: vec![root.join("values/k8s-gateway-istio/gateways.yaml")],
+        ..RenderOptions::default()
+    };
+    let findings = render_files(&opts).unwrap().findings;
+    assert!(
+        findings.iter().all(|d| d.level == gloo_istio::diag::Level::Info),
+        "{findings:?}"
+    );
 }
 
 /// Cases of spec §10 that are not tests yet, each with the reason. The list is exact: a case

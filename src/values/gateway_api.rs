@@ -194,7 +194,10 @@ fn attaches_to(set: &ApiObject, gateway: &ApiObject) -> bool {
     field("group").unwrap_or("gateway.networking.k8s.io") == "gateway.networking.k8s.io"
         && field("kind").unwrap_or("Gateway") == "Gateway"
         && field("name") == Some(gateway.name())
-        && field("namespace").filter(|ns| !ns.is_empty()).unwrap_or(set.namespace()) == gateway.namespace()
+        && field("namespace")
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or(set.namespace())
+            == gateway.namespace()
 }
 
 /// Whether the Gateway's `spec.allowedListeners` lets the ListenerSet in: `All`, `Same` (its

@@ -567,10 +567,11 @@ mod tests {
             full_name("checkout-gateway-for-the-eu-west-production-cluster-a"),
             "gloo-proxy-checkout-gateway-for-the-eu-west-production-cluster"
         );
-        let listeners = [("grpc-over-tls-listener", 9443), ("https", 443), ("again", 443)].map(|(name, port)| Listener {
-            name: name.into(),
-            port,
-        });
+        let listeners =
+            [("grpc-over-tls-listener", 9443), ("https", 443), ("again", 443)].map(|(name, port)| Listener {
+                name: name.into(),
+                port,
+            });
         let ports = ports(&listeners, &json!({}));
         let names: Vec<_> = ports.iter().map(|p| (p.name.as_str(), p.target_port)).collect();
         assert_eq!(names, [("https", 8443), ("grpc-over-tls-l", 9443)]);

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::{Manifest, ManifestKind, engine, internal};
 use crate::Failure;
 use crate::diag::{Diagnostic, Location, code};
+use crate::validate::rules::kube_gateway::{self, GatewayFacts};
 use crate::values::Model;
 use crate::values::gateway_api::{ApiObject, GatewayApiObjects, PARAMETERS_ANNOTATION, merge_specs};
 use deployer::{ControllerSettings, Missing, SecretView};
@@ -107,10 +108,15 @@ fn apply_override(settings: &mut ControllerSettings, text: &str) -> Result<(), S
     // Host and cluster names go into the envoy bootstrap: only the characters such names have.
     let name = |extra: char| {
         let value = non_empty()?;
-        if value.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == extra) {
+        if value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == extra)
+        {
             Ok(value)
         } else {
-            Err(format!("`{value}` is not a host or cluster name (letters, digits, `.`, `-`)"))
+            Err(format!(
+                "`{value}` is not a host or cluster name (letters, digits, `.`, `-`)"
+            ))
         }
     };
     let default_sts = || (AWS_STS_CLUSTER.to_string(), "sts.amazonaws.com".to_string());
@@ -153,7 +159,15 @@ pub fn render_gateways(
     let mut findings = Vec::new();
     let mut errors = Vec::new();
     for gateway in objects.sorted_gateways() {
-        match render_gateway(model, objects, &chart_parameters, settings, templates, gateway, &mut findings) {
+        match render_gateway(
+            model,
+            objects,
+            &chart_parameters,
+            settings,
+            templates,
+            gateway,
+            &mut findings,
+        ) {
             Ok(Outcome::Objects(objects)) => manifests.extend(objects),
             Ok(Outcome::Nothing(finding)) => findings.push(finding),
             Err(Refusal::User(message, help)) => errors.push(
@@ -260,6 +274,7 @@ fn render_gateway(
             "the GatewayClass's parametersRef needs a name and a namespace, and the object must exist",
         ));
     };
+    let mut gateway_level_object = None;
     let gateway_level = match gateway
         .value
         .pointer(&format!(
@@ -271,7 +286,10 @@ fn render_gateway(
     {
         None => None,
         Some(parameters) => match objects.parameters_named(namespace, parameters) {
-            Some(object) => Some(object.value.get("spec").cloned().unwrap_or(Value::Null)),
+            Some(object) => {
+                gateway_level_object = Some(object);
+                Some(object.value.get("spec").cloned().unwrap_or(Value::Null))
+            }
             // The chart's own object, named by a Gateway in the release namespace (case 21).
             None if chart_class && namespace == model.namespace && parameters == CLASS_NAME => {
                 Some(chart_parameters.spec())
@@ -381,6 +399,14 @@ fn render_gateway(
             )
             .with_field(field)
         })?;
+    notes.extend(kube_gateway::check_gateway(&GatewayFacts {
+        gateway,
+        gateway_level: gateway_level_object,
+        class_default: &class_default,
+        kube: &kube,
+        istio: settings.istio,
+        gloo_mtls: settings.gloo_mtls,
+    }));
     let ours = |e: String| Refusal::Ours(internal(format!("{who}: {e}")));
     let bootstrap_text =
         engine::render(templates, "k8s-gateway/envoy-bootstrap.yaml", "b", &bootstrap).map_err(ours)?;
