@@ -4,7 +4,10 @@
 //! `shared/reference/k8s-gateway/`, after the controller's own changes (spec §8: nulls dropped by
 //! typed decoding, the Gateway's namespace set) and the deviations of `docs/deviations.md`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use gloo_istio::diag::Diagnostic;
 use gloo_istio::pipeline::{RenderOptions, render_files};
@@ -1171,6 +1174,172 @@ fn the_example_snapshot_is_the_reference_render_of_case_02() {
         findings.iter().all(|d| d.level == gloo_istio::diag::Level::Info),
         "{findings:?}"
     );
+}
+
+// ---- the real validators ---------------------------------------------------------------------
+
+/// Every deployer render of this file's inputs: the reference cases, the suite's fixtures with
+/// Istio, mTLS, AWS, NodePort, a ListenerSet and an ownerReference, and the example.
+fn all_deployer_renders() -> Vec<(String, Vec<Manifest>)> {
+    let dir = reference();
+    let mut out = Vec::new();
+    let mut cases: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().into_string().ok())
+        .filter_map(|f| f.strip_suffix(".rendered.yaml").map(str::to_string))
+        .filter(|f| !f.starts_with("chart-"))
+        .collect();
+    cases.sort();
+    for case in cases {
+        let (_tmp, values, objects) = split_input(&case);
+        out.push((
+            case.clone(),
+            render(&values, &[objects]).unwrap_or_else(|e| panic!("{case}: {e}")),
+        ));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let with_sds = format!("{DEF}{SDS}");
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: gloo-mtls-certs\n  namespace: default\ntype: kubernetes.io/tls\ndata:\n  ca.crt: Y2E=\n  tls.crt: Y2VydA==\n  tls.key: a2V5\n";
+    let istio = "apiVersion: gateway.gloo.solo.io/v1alpha1\nkind: GatewayParameters\nmetadata:\n  name: mesh\n  namespace: default\nspec:\n  kube:\n    istio:\n      istioProxyContainer:\n        image: {registry: docker.io/istio, repository: proxyv2, tag: 1.22.0}\n        istioDiscoveryAddress: istiod.istio-system.svc:15012\n        istioMetaMeshId: cluster.local\n        istioMetaClusterId: Kubernetes\n    service:\n      type: NodePort\n      ports:\n      - {port: 80, nodePort: 30080}\n";
+    let with_uid = gw(Some("mesh")).replace("  namespace: default\n", "  namespace: default\n  uid: 0f6a2b1c-1235\n");
+    let overridden = gw(Some("gateway-params-override"));
+    let fixtures: [(&str, Vec<&str>, Vec<&str>); 3] = [
+        (
+            "fixture/mtls-aws",
+            vec![GWC, &with_sds, secret, OVR, &overridden],
+            [
+                IN,
+                &[
+                    "gloo-mtls=true",
+                    "aws-sts-cluster=my_sts_cluster",
+                    "aws-sts-uri=sts.cluster.uri",
+                ],
+            ]
+            .concat(),
+        ),
+        (
+            "fixture/istio-mtls-nodeport-owner",
+            vec![GWC, &with_sds, secret, istio, &with_uid],
+            [IN, &["istio=true", "gloo-mtls=true"]].concat(),
+        ),
+        (
+            "fixture/listener-set",
+            vec![
+                GWC,
+                DEF,
+                "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: foo\n  namespace: default\nspec:\n  gatewayClassName: gloo-gateway\n  allowedListeners:\n    namespaces:\n      from: Same\n  listeners:\n  - {name: listener-1, port: 1234, protocol: HTTP}\n",
+                "apiVersion: gateway.networking.x-k8s.io/v1alpha1\nkind: XListenerSet\nmetadata:\n  name: ls-1\n  namespace: default\nspec:\n  parentRef:\n    name: foo\n  listeners:\n  - {name: extra, port: 4567, protocol: HTTP}\n",
+            ],
+            IN.to_vec(),
+        ),
+    ];
+    for (label, documents, controller) in fixtures {
+        let values = tmp.path().join("values.yaml");
+        std::fs::write(&values, "{}\n").unwrap();
+        let manifest = tmp.path().join(format!("{}.yaml", label.replace('/', "-")));
+        std::fs::write(&manifest, documents.join("---\n")).unwrap();
+        let opts = RenderOptions {
+            values_files: vec![values],
+            manifests: vec![manifest],
+            namespace: "default".into(),
+            controller: controller.iter().map(|c| c.to_string()).collect(),
+            ..RenderOptions::default()
+        };
+        out.push((
+            label.to_string(),
+            render_files(&opts).unwrap_or_else(|e| panic!("{label}: {e}")).manifests,
+        ));
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    out.push((
+        "values/k8s-gateway-istio".into(),
+        render(
+            &root.join("values/k8s-gateway-istio.yaml"),
+            &[root.join("values/k8s-gateway-istio/gateways.yaml")],
+        )
+        .unwrap(),
+    ));
+    for (label, manifests) in &mut out {
+        manifests.retain(|m| {
+            m.template.starts_with("k8s-gateway/") && !matches!(m.kind.as_str(), "GatewayClass" | "GatewayParameters")
+        });
+        assert!(!manifests.is_empty(), "{label}: no deployer objects");
+    }
+    out
+}
+
+/// `kubernetes-validate --strict` over every deployer object (one run), and
+/// `envoy --mode validate --service-node <pod>.<namespace>` over every bootstrap, as the
+/// container starts envoy. The GatewayParameters CRD schema is not among the reference data, so
+/// the chart's objects are checked against the reference renders only.
+#[test]
+fn every_deployer_render_passes_kubernetes_validate_and_envoy() {
+    let Some(validate) = common::peer("kubernetes-validate") else {
+        return;
+    };
+    let Some(envoy) = common::peer("envoy") else {
+        return;
+    };
+    let renders = all_deployer_renders();
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let mut bootstraps = Vec::new();
+    for (index, (label, manifests)) in renders.iter().enumerate() {
+        for manifest in manifests {
+            let name = format!("{index:02}-{}--{}", label.replace('/', "_"), manifest.file_name());
+            let path = dir.path().join(&name);
+            std::fs::write(&path, &manifest.text).unwrap();
+            files.push(path);
+            if let Some(bootstrap) = &manifest.envoy_bootstrap {
+                let path = dir.path().join(format!("{name}.envoy.yaml"));
+                std::fs::write(&path, bootstrap).unwrap();
+                bootstraps.push((
+                    format!("{label}: {}", manifest.name),
+                    path,
+                    format!("{}-0.{}", manifest.name, manifest.namespace),
+                ));
+            }
+        }
+    }
+    let output = common::run(
+        Command::new(&validate)
+            .args(["--strict", "-k", common::KUBERNETES_VERSION])
+            .args(&files),
+    );
+    let text = common::output_text(&output);
+    assert!(output.status.success(), "kubernetes-validate --strict:\n{text}");
+    let passed = text.lines().filter(|l| l.contains("passed for resource")).count();
+    assert_eq!(passed, files.len(), "every object validated:\n{text}");
+    let mut failures = Vec::new();
+    for (what, path, node) in &bootstraps {
+        let output = common::run(
+            Command::new(&envoy)
+                .args([
+                    "--mode",
+                    "validate",
+                    "--log-level",
+                    "error",
+                    "--service-node",
+                    node,
+                    "-c",
+                ])
+                .arg(path),
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if !(output.status.success() && stdout.trim_end().ends_with(" OK")) {
+            failures.push(format!("{what}:\n{}", common::output_text(&output)));
+        }
+    }
+    assert!(failures.is_empty(), "envoy --mode validate:\n{}", failures.join("\n"));
+    assert_eq!(bootstraps.len(), renders.len(), "one bootstrap per Gateway");
+    // Control: without --service-node envoy refuses the bootstrap (no node id), as it does the
+    // real deployer's.
+    let output = common::run(
+        Command::new(&envoy)
+            .args(["--mode", "validate", "--log-level", "error", "-c"])
+            .arg(&bootstraps[0].1),
+    );
+    assert!(!output.status.success(), "{}", common::output_text(&output));
 }
 
 /// Cases of spec §10 that are not tests yet, each with the reason. The list is exact: a case
