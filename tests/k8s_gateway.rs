@@ -998,6 +998,268 @@ fn controller_overrides_are_checked() {
     }
 }
 
+// R05, R09, R14 and R20 have no reference files: their inputs are built from the spec's
+// description (release `gloo` in `gloo-system`, controller settings from the values).
+
+fn e2e(values: &str, documents: &[&str]) -> Result<(Vec<Value>, Vec<Diagnostic>), String> {
+    let tmp = tempfile::tempdir().unwrap();
+    let values_path = tmp.path().join("values.yaml");
+    std::fs::write(&values_path, values).unwrap();
+    let manifest = tmp.path().join("gateways.yaml");
+    std::fs::write(&manifest, documents.join("---\n")).unwrap();
+    let opts = RenderOptions {
+        values_files: vec![values_path],
+        manifests: vec![manifest],
+        ..RenderOptions::default()
+    };
+    render_files(&opts)
+        .map(|r| (ours(&r.manifests, true), r.findings))
+        .map_err(|f| f.to_string())
+}
+
+fn parameters(name: &str, namespace: &str, kube: &str) -> String {
+    format!(
+        "apiVersion: gateway.gloo.solo.io/v1alpha1\nkind: GatewayParameters\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n  kube:\n{kube}"
+    )
+}
+
+fn annotated_gateway(name: &str, namespace: &str, parameters: &str, listeners: &[(&str, i64)]) -> String {
+    let listeners: String = listeners
+        .iter()
+        .map(|(n, p)| format!("  - {{name: {n}, port: {p}, protocol: HTTP}}\n"))
+        .collect();
+    format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: {name}\n  namespace: {namespace}\n  annotations:\n    gateway.gloo.solo.io/gateway-parameters-name: {parameters}\nspec:\n  gatewayClassName: gloo-gateway\n  listeners:\n{listeners}"
+    )
+}
+
+#[test]
+fn r05_istio_sds_overrides_three_listeners() {
+    let values = "global:\n  istioIntegration:\n    enabled: true\nkubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      sdsContainer:\n        image:\n          tag: sds-override-tag\n          registry: sds-override-registry\n          repository: sds-override-repository\n          pullPolicy: Never\n        logLevel: debug\n        securityContext:\n          runAsNonRoot: null\n          runAsUser: 999\n        sdsResources:\n          requests: {memory: 101Mi, cpu: 201m}\n          limits: {memory: 301Mi, cpu: 401m}\n      istio:\n        istioProxyContainer:\n          image:\n            tag: istio-override-tag\n            registry: istio-override-registry\n            repository: istio-override-repository\n            pullPolicy: Never\n          logLevel: debug\n          securityContext:\n            runAsNonRoot: null\n            runAsUser: 888\n";
+    let sds = parameters(
+        "shop-proxy",
+        "shop",
+        "    sdsContainer:\n      image: {tag: sds-gateway-tag}\n      bootstrap: {logLevel: warn}\n      resources:\n        limits: {cpu: 500m}\n      securityContext: {runAsNonRoot: true}\n",
+    );
+    let gateway = annotated_gateway(
+        "shop",
+        "shop",
+        "shop-proxy",
+        &[("https", 443), ("http", 80), ("grpc-over-tls-listener", 9443)],
+    );
+    let (docs, _) = e2e(values, &[&sds, &gateway]).unwrap();
+    let sds = container(&docs, "sds");
+    assert_eq!(
+        sds["image"],
+        "sds-override-registry/sds-override-repository:sds-gateway-tag"
+    );
+    assert_eq!(sds["imagePullPolicy"], "Never");
+    assert_eq!(env(sds, "LOG_LEVEL").unwrap()["value"], "warn");
+    assert_eq!(
+        sds["resources"],
+        serde_json::json!({"limits": {"cpu": "500m", "memory": "301Mi"}, "requests": {"cpu": "201m", "memory": "101Mi"}})
+    );
+    assert_eq!(
+        sds["securityContext"],
+        serde_json::json!({"runAsNonRoot": true, "runAsUser": 999})
+    );
+    let istio = container(&docs, "istio-proxy");
+    assert_eq!(
+        istio["image"],
+        "istio-override-registry/istio-override-repository:istio-override-tag"
+    );
+    assert_eq!(istio["imagePullPolicy"], "Never");
+    assert!(strings(&istio["args"]).contains(&"--proxyLogLevel=debug"));
+    assert_eq!(istio["securityContext"], serde_json::json!({"runAsUser": 888}));
+    let ports: Vec<(&str, i64)> = of_kind(&docs, "Service")["spec"]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), p["port"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(ports, [("http", 80), ("https", 443), ("grpc-over-tls-l", 9443)]);
+}
+
+#[test]
+fn r09_istio_floating_user_id() {
+    let values = "global:\n  istioIntegration:\n    enabled: true\n  securitySettings:\n    floatingUserId: true\nkubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      sdsContainer:\n        securityContext: {runAsUser: 999, runAsNonRoot: true}\n      istio:\n        istioProxyContainer:\n          securityContext: {runAsUser: 1337, readOnlyRootFilesystem: true}\n";
+    let pod = parameters(
+        "openshift-proxy",
+        "edge",
+        "    podTemplate:\n      securityContext: {runAsUser: 1000, runAsGroup: 1000, fsGroup: 2000}\n",
+    );
+    let gateway = annotated_gateway("openshift-edge", "edge", "openshift-proxy", &[("http", 80)]);
+    let (docs, _) = e2e(values, &[&pod, &gateway]).unwrap();
+    let text = serde_json::to_string(&docs).unwrap();
+    assert!(!text.contains("runAsUser"), "{text}");
+    let pod = &of_kind(&docs, "Deployment")["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["securityContext"],
+        serde_json::json!({"runAsGroup": 1000, "fsGroup": 2000})
+    );
+    assert_eq!(
+        container(&docs, "sds")["securityContext"],
+        serde_json::json!({"runAsNonRoot": true})
+    );
+    assert_eq!(
+        container(&docs, "istio-proxy")["securityContext"],
+        serde_json::json!({"readOnlyRootFilesystem": true})
+    );
+    assert_eq!(
+        container(&docs, "gloo-gateway")["securityContext"],
+        serde_json::json!({"allowPrivilegeEscalation": false,
+            "capabilities": {"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]},
+            "readOnlyRootFilesystem": true, "runAsNonRoot": true})
+    );
+}
+
+#[test]
+fn r14_istio_aws_sts() {
+    let values = "global:\n  istioIntegration:\n    enabled: true\nkubeGateway:\n  enabled: true\nsettings:\n  aws:\n    enableServiceAccountCredentials: true\n    stsCredentialsRegion: us-west-2\n";
+    let gateway = gateway(
+        "lambda",
+        None,
+        "  listeners:\n  - {name: http, port: 80, protocol: HTTP}\n",
+    );
+    let (docs, _) = e2e(values, &[&gateway]).unwrap();
+    let clusters: Vec<&str> = bootstrap(&docs)["static_resources"]["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        clusters,
+        [
+            "xds_cluster",
+            "admin_port_cluster",
+            "gateway_proxy_sds",
+            "aws_sts_cluster"
+        ]
+    );
+    let sts = cluster(&docs, "aws_sts_cluster").unwrap();
+    assert_eq!(sts["type"], "LOGICAL_DNS");
+    assert_eq!(
+        sts["transport_socket"]["typed_config"]["sni"],
+        "sts.us-west-2.amazonaws.com"
+    );
+    assert_eq!(
+        sts["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]["socket_address"]["address"],
+        "sts.us-west-2.amazonaws.com"
+    );
+}
+
+#[test]
+fn r20_istio_empty_overrides_clear_defaults() {
+    let values = "global:\n  istioIntegration:\n    enabled: true\nkubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      service:\n        extraAnnotations:\n          example.com/owner: platform\n";
+    let empty = parameters(
+        "public-proxy",
+        "default",
+        "    podTemplate:\n      extraLabels: {}\n    service:\n      extraAnnotations: {}\n    envoyContainer:\n      securityContext:\n        capabilities:\n          add: []\n",
+    );
+    let gateway = annotated_gateway("public", "default", "public-proxy", &[("http", 80)]);
+    let (docs, _) = e2e(values, &[&empty, &gateway]).unwrap();
+    let deployment = of_kind(&docs, "Deployment");
+    assert_eq!(
+        deployment["spec"]["template"]["metadata"]["labels"],
+        deployment["spec"]["selector"]["matchLabels"]
+    );
+    assert_eq!(
+        deployment["spec"]["selector"]["matchLabels"].as_object().unwrap().len(),
+        3
+    );
+    assert!(of_kind(&docs, "Service")["metadata"].get("annotations").is_none());
+    assert_eq!(
+        container(&docs, "gloo-gateway")["securityContext"]["capabilities"],
+        serde_json::json!({"drop": ["ALL"]})
+    );
+}
+
+/// C19: Helm (YAML 1.1) reads an unquoted `y` as `true`, and the chart writes `svcanno1: true`,
+/// which the API server rejects. gloo-istio reads it as the text `y` (a listed deviation), and
+/// warns (GI077) at the value.
+#[test]
+fn c19_unquoted_yaml_1_1_boolean_is_reported_and_kept_as_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("values.yaml");
+    std::fs::write(
+        &path,
+        "kubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      service:\n        extraAnnotations:\n          svcanno1: y\n          svcanno2: \"y\"\n",
+    )
+    .unwrap();
+    let opts = RenderOptions {
+        values_files: vec![path],
+        ..RenderOptions::default()
+    };
+    let rendered = render_files(&opts).unwrap();
+    let kube = &ours(&rendered.manifests, false)[1]["spec"]["kube"];
+    assert_eq!(
+        kube["service"]["extraAnnotations"],
+        serde_json::json!({"svcanno1": "y", "svcanno2": "y"})
+    );
+    let found = with_code(&rendered.findings, "GI077");
+    assert_eq!(found.len(), 1, "{:?}", rendered.findings);
+    assert!(found[0].message.contains("writes `true`"), "{}", found[0].message);
+    assert!(
+        found[0].path.ends_with("extraAnnotations.svcanno1"),
+        "{}",
+        found[0].path
+    );
+}
+
+/// C20: `sdsContainer.image: null` makes the Gloo chart fail; gloo-istio refuses it at the key.
+/// Nulling single keys leaves them out of the image block.
+#[test]
+fn c20_null_sds_image_refused_and_nulled_keys_left_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("values.yaml");
+    std::fs::write(
+        &path,
+        "kubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      sdsContainer:\n        image: null\n",
+    )
+    .unwrap();
+    let error = render(&path, &[]).unwrap_err();
+    assert!(error.contains("GI004"), "{error}");
+    assert!(error.contains("sdsContainer.image: null"), "{error}");
+    assert!(error.contains("values.yaml:6"), "{error}");
+    let kube = chart_kube(
+        "  gatewayParameters:\n    glooGateway:\n      sdsContainer:\n        image:\n          repository: null\n          tag: null\n",
+    );
+    assert_eq!(
+        kube["sdsContainer"]["image"],
+        serde_json::json!({"registry": "quay.io/solo-io", "pullPolicy": "IfNotPresent"})
+    );
+}
+
+/// A refusal through the command line: exit 1, nothing on standard output, the error located
+/// in the user's file.
+#[test]
+fn refusals_exit_1_with_nothing_on_stdout() {
+    let (_tmp, values, objects) = split_input("07-istio-class-custom-sidecars-helm-error");
+    let output = common::run_bin(
+        &["render", "-f", common::path_str(&values), common::path_str(&objects)],
+        b"",
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("error[GI070]"), "{stderr}");
+    assert!(stderr.contains("gateways.yaml:"), "{stderr}");
+    assert!(stderr.contains("customSidecars"), "{stderr}");
+    let tmp = tempfile::tempdir().unwrap();
+    let null_image = tmp.path().join("values.yaml");
+    std::fs::write(
+        &null_image,
+        "kubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      istio:\n        istioProxyContainer:\n          image: null\n",
+    )
+    .unwrap();
+    let output = common::run_bin(&["render", "-f", common::path_str(&null_image)], b"", None);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("error[GI004]"));
+}
+
 // ---- the mesh traps of §9.A, reported beside the render ---------------------------------------
 
 /// The findings of a reference case's render.
@@ -1353,15 +1615,6 @@ const NOT_DONE: &[(&str, &str)] = &[
     ("K13", "AI extension container not rendered yet"),
     ("K23", "controller wiring; no offline equivalent"),
     ("K27", "AI extension container not rendered yet"),
-    (
-        "C19",
-        "YAML 1.1 booleans: the values loader reads `y` as a string, not as the chart's boolean",
-    ),
-    ("C20", "nulled sds image: not reproduced as the chart's failure yet"),
-    ("R05", "no reference files: to be built from the spec's description"),
-    ("R09", "no reference files: to be built from the spec's description"),
-    ("R14", "no reference files: to be built from the spec's description"),
-    ("R20", "no reference files: to be built from the spec's description"),
 ];
 
 /// Every case id of §10 and whether a test above covers it.
