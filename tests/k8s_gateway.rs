@@ -617,7 +617,10 @@ fn kinds_and_names(docs: &[Value]) -> Vec<(String, String)> {
 }
 
 fn bootstrap(docs: &[Value]) -> &Value {
-    &of_kind(docs, "ConfigMap")["data"]["envoy.yaml"]
+    docs.iter()
+        .find(|d| d["kind"] == "ConfigMap" && d.pointer("/data/envoy.yaml").is_some())
+        .map(|d| &d["data"]["envoy.yaml"])
+        .unwrap_or_else(|| panic!("no bootstrap in {docs:#?}"))
 }
 
 fn cluster<'a>(docs: &'a [Value], name: &str) -> Option<&'a Value> {
@@ -791,6 +794,339 @@ fn k08_gateway_level_parameters_merge_over_the_class_default() {
         "override-anno-val"
     );
     k07_facts(&docs);
+}
+
+/// FULL of the suite (`default/gloo-gateway`), with `extra` appended under `spec.kube`.
+fn full(extra: &str) -> String {
+    format!(
+        "apiVersion: gateway.gloo.solo.io/v1alpha1
+kind: GatewayParameters
+metadata:
+  name: gloo-gateway
+  namespace: default
+spec:
+  kube:
+    deployment:
+      replicas: 3
+    envoyContainer:
+      bootstrap:
+        logLevel: debug
+        componentLogLevels: {{router: info, listener: warn}}
+      image: {{registry: foo, repository: bar, tag: bat, pullPolicy: Always}}
+      securityContext: {{runAsUser: 111}}
+      resources:
+        limits: {{cpu: 101m}}
+        requests: {{cpu: 103m}}
+{SDS}    podTemplate:
+      extraAnnotations: {{pod-anno: foo}}
+      extraLabels: {{pod-label: foo}}
+      securityContext: {{runAsUser: 333}}
+      imagePullSecrets: [{{name: pod-image-pull-secret}}]
+      nodeSelector: {{pod-node-selector: foo}}
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms:
+            - matchExpressions:
+              - {{key: pod-affinity-nodeAffinity-required-expression-key, operator: In, values: [foo]}}
+      tolerations:
+      - {{key: pod-toleration-key, operator: Equal, value: foo, effect: NoExecute, tolerationSeconds: 1}}
+    service:
+      type: ClusterIP
+      clusterIP: 99.99.99.99
+      extraAnnotations: {{service-anno: foo}}
+      extraLabels: {{service-label: foo}}
+      externalTrafficPolicy: Local
+    serviceAccount:
+      extraLabels: {{a: b}}
+      extraAnnotations: {{c: d}}
+    istio:
+      istioProxyContainer:
+        image: {{registry: istio-registry, repository: istio-repository, tag: istio-tag, digest: istio-digest, pullPolicy: Always}}
+        securityContext: {{runAsUser: 444}}
+        resources:
+          limits: {{cpu: 301m}}
+          requests: {{cpu: 303m}}
+        logLevel: debug
+        istioDiscoveryAddress: istioDiscoveryAddress
+        istioMetaMeshId: istioMetaMeshId
+        istioMetaClusterId: istioMetaClusterId
+    aiExtension:
+      enabled: true
+      ports: [{{name: foo, containerPort: 80}}]
+      image: {{registry: ai-extension-registry, repository: ai-extension-repository, tag: ai-extension-tag, digest: ai-extension-digest, pullPolicy: Always}}
+{extra}"
+    )
+}
+
+/// OVR-SDS of the suite, with `extra` appended under `spec.kube`.
+fn ovr_sds(extra: &str) -> String {
+    format!(
+        "apiVersion: gateway.gloo.solo.io/v1alpha1
+kind: GatewayParameters
+metadata:
+  name: gateway-params-override
+  namespace: default
+spec:
+  kube:
+    sdsContainer:
+      image: {{registry: foo, repository: bar, tag: baz}}
+    istio:
+      istioProxyContainer:
+        image: {{registry: scooby, repository: dooby, tag: doo}}
+        istioDiscoveryAddress: can't
+        istioMetaMeshId: be
+        istioMetaClusterId: overridden
+    aiExtension:
+      enabled: true
+      image: {{registry: foo, repository: bar, tag: baz}}
+      ports: [{{name: foo, containerPort: 80}}]
+{extra}"
+    )
+}
+
+fn in_istio() -> Vec<&'static str> {
+    [IN, &["istio=true"]].concat()
+}
+
+fn container_names(docs: &[Value]) -> Vec<&str> {
+    of_kind(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect()
+}
+
+fn cpu(container: &Value) -> (Value, Value) {
+    (
+        container["resources"]["limits"]["cpu"].clone(),
+        container["resources"]["requests"]["cpu"].clone(),
+    )
+}
+
+/// K09's facts; `floating` leaves out every `runAsUser` (K11).
+fn k09_facts(docs: &[Value], floating: bool) {
+    let mut expected = vec![
+        ("ServiceAccount", "gloo-proxy-foo"),
+        ("ConfigMap", "gloo-proxy-foo-ai-stats-config"),
+    ];
+    expected.extend([
+        ("ConfigMap", "gloo-proxy-foo"),
+        ("Service", "gloo-proxy-foo"),
+        ("Deployment", "gloo-proxy-foo"),
+    ]);
+    let expected: Vec<(String, String)> = expected.into_iter().map(|(k, n)| (k.into(), n.into())).collect();
+    assert_eq!(kinds_and_names(docs), expected);
+    let deployment = of_kind(docs, "Deployment");
+    assert_eq!(deployment["spec"]["replicas"], 3);
+    assert_eq!(
+        container_names(docs),
+        ["gloo-gateway", "sds", "istio-proxy", "gloo-ai-extension"]
+    );
+    let envoy = container(docs, "gloo-gateway");
+    assert_eq!(envoy["image"], "foo/bar:bat");
+    assert_eq!(envoy["imagePullPolicy"], "Always");
+    assert_eq!(cpu(envoy), ("101m".into(), "103m".into()));
+    let args = strings(&envoy["args"]);
+    for arg in [
+        "--log-level",
+        "debug",
+        "--component-log-level",
+        "listener:warn,router:info",
+    ] {
+        assert!(args.contains(&arg), "{args:?}");
+    }
+    let sds = container(docs, "sds");
+    assert_eq!(sds["image"], "sds-registry/sds-repository:sds-tag@sds-digest");
+    assert_eq!(sds["imagePullPolicy"], "Always");
+    assert_eq!(cpu(sds), ("201m".into(), "203m".into()));
+    assert_eq!(env(sds, "LOG_LEVEL").unwrap()["value"], "debug");
+    assert_eq!(env(sds, "ISTIO_MTLS_SDS_ENABLED").unwrap()["value"], "true");
+    let istio = container(docs, "istio-proxy");
+    assert_eq!(istio["image"], "istio-registry/istio-repository:istio-tag@istio-digest");
+    assert_eq!(istio["imagePullPolicy"], "Always");
+    assert_eq!(cpu(istio), ("301m".into(), "303m".into()));
+    assert!(strings(&istio["args"]).contains(&"--proxyLogLevel=debug"));
+    assert_eq!(env(istio, "CA_ADDR").unwrap()["value"], "istioDiscoveryAddress");
+    assert_eq!(env(istio, "ISTIO_META_MESH_ID").unwrap()["value"], "istioMetaMeshId");
+    assert_eq!(
+        env(istio, "ISTIO_META_CLUSTER_ID").unwrap()["value"],
+        "istioMetaClusterId"
+    );
+    let ai = container(docs, "gloo-ai-extension");
+    assert!(
+        ai["image"]
+            .as_str()
+            .unwrap()
+            .contains("ai-extension-registry/ai-extension-repository"),
+        "{}",
+        ai["image"]
+    );
+    assert_eq!(ai["ports"].as_array().unwrap().len(), 1);
+    let pod = &deployment["spec"]["template"]["spec"];
+    if floating {
+        assert!(!serde_json::to_string(docs).unwrap().contains("runAsUser"));
+        for name in ["gloo-gateway", "sds", "istio-proxy"] {
+            assert!(container(docs, name).get("securityContext").is_none(), "{name}");
+        }
+    } else {
+        assert_eq!(pod["securityContext"]["runAsUser"], 333);
+        assert_eq!(envoy["securityContext"]["runAsUser"], 111);
+        assert_eq!(sds["securityContext"]["runAsUser"], 222);
+        assert_eq!(istio["securityContext"]["runAsUser"], 444);
+    }
+    assert_eq!(
+        pod["imagePullSecrets"],
+        serde_json::json!([{"name": "pod-image-pull-secret"}])
+    );
+    assert_eq!(pod["nodeSelector"], serde_json::json!({"pod-node-selector": "foo"}));
+    assert!(pod["affinity"]["nodeAffinity"].is_object());
+    assert_eq!(pod["tolerations"][0]["tolerationSeconds"], 1);
+    let service = of_kind(docs, "Service");
+    assert_eq!(
+        service["metadata"]["annotations"],
+        serde_json::json!({"service-anno": "foo"})
+    );
+    assert_eq!(service["metadata"]["labels"]["service-label"], "foo");
+    assert_eq!(service["spec"]["externalTrafficPolicy"], "Local");
+    let account = of_kind(docs, "ServiceAccount");
+    assert_eq!(account["metadata"]["labels"]["a"], "b");
+    assert_eq!(account["metadata"]["annotations"], serde_json::json!({"c": "d"}));
+    assert!(cluster(docs, "gateway_proxy_sds").is_some());
+    assert!(listener(docs, "prometheus_listener").is_none());
+}
+
+#[test]
+fn k09_full_class_default_with_istio_and_the_ai_extension() {
+    let docs = k_docs(&[GWC, &full(""), &gw(None)], &in_istio());
+    k09_facts(&docs, false);
+}
+
+#[test]
+fn k10_probes_termination_grace_and_graceful_shutdown() {
+    let extra = "    podTemplate:
+      livenessProbe:
+        exec:
+          command: [wget, -O, /dev/null, 127.0.0.1:19000/server_info]
+        initialDelaySeconds: 3
+        periodSeconds: 10
+        failureThreshold: 3
+      readinessProbe:
+        httpGet: {scheme: HTTP, port: 8082, path: /envoy-hc}
+        initialDelaySeconds: 5
+        periodSeconds: 5
+        failureThreshold: 2
+      terminationGracePeriodSeconds: 5
+      gracefulShutdown: {enabled: true, sleepTimeSeconds: 7}
+";
+    // The probe settings go in the one podTemplate of FULL.
+    let parameters = full("").replace("    podTemplate:\n", extra);
+    let docs = k_docs(&[GWC, &parameters, &gw(None)], &in_istio());
+    k09_facts(&docs, false);
+    let pod = &of_kind(&docs, "Deployment")["spec"]["template"]["spec"];
+    assert_eq!(pod["terminationGracePeriodSeconds"], 5);
+    let envoy = container(&docs, "gloo-gateway");
+    assert_eq!(
+        envoy["livenessProbe"],
+        serde_json::json!({"exec": {"command": ["wget", "-O", "/dev/null", "127.0.0.1:19000/server_info"]},
+            "initialDelaySeconds": 3, "periodSeconds": 10, "failureThreshold": 3})
+    );
+    assert_eq!(
+        envoy["readinessProbe"],
+        serde_json::json!({"httpGet": {"scheme": "HTTP", "port": 8082, "path": "/envoy-hc"},
+            "initialDelaySeconds": 5, "periodSeconds": 5, "failureThreshold": 2})
+    );
+    assert_eq!(
+        envoy["lifecycle"]["preStop"]["exec"]["command"],
+        serde_json::json!([
+            "/bin/sh",
+            "-c",
+            "wget --post-data \"\" -O /dev/null 127.0.0.1:19000/healthcheck/fail; sleep 7"
+        ])
+    );
+    let filters = serde_json::to_string(&listener(&docs, "readiness_listener").unwrap()).unwrap();
+    assert!(filters.contains("envoy.filters.http.health_check"), "{filters}");
+}
+
+#[test]
+fn k11_floating_user_id_drops_every_run_as_user() {
+    let docs = k_docs(&[GWC, &full("    floatingUserId: true\n"), &gw(None)], &in_istio());
+    k09_facts(&docs, true);
+}
+
+/// K12/K13's facts: DEF has no istio block, so the Gateway-level istio-proxy comes whole.
+fn k12_facts(docs: &[Value]) {
+    assert_eq!(
+        container_names(docs),
+        ["gloo-gateway", "sds", "istio-proxy", "gloo-ai-extension"]
+    );
+    assert!(cluster(docs, "gateway_proxy_sds").is_some());
+    let sds = container(docs, "sds");
+    assert_eq!(sds["image"], "foo/bar:baz");
+    assert!(sds.get("imagePullPolicy").is_none());
+    assert_eq!(
+        env(sds, "LOG_LEVEL").unwrap(),
+        &serde_json::json!({"name": "LOG_LEVEL"})
+    );
+    let istio = container(docs, "istio-proxy");
+    assert_eq!(istio["image"], "scooby/dooby:doo");
+    assert_eq!(env(istio, "CA_ADDR").unwrap()["value"], "can't");
+    assert_eq!(env(istio, "ISTIO_META_MESH_ID").unwrap()["value"], "be");
+    assert_eq!(env(istio, "ISTIO_META_CLUSTER_ID").unwrap()["value"], "overridden");
+}
+
+#[test]
+fn k12_gateway_level_sds_istio_and_ai_extension() {
+    let docs = k_docs(
+        &[GWC, DEF, &ovr_sds(""), &gw(Some("gateway-params-override"))],
+        &in_istio(),
+    );
+    k12_facts(&docs);
+}
+
+#[test]
+fn k13_gateway_level_floating_user_id() {
+    let docs = k_docs(
+        &[
+            GWC,
+            DEF,
+            &ovr_sds("    floatingUserId: true\n"),
+            &gw(Some("gateway-params-override")),
+        ],
+        &in_istio(),
+    );
+    k12_facts(&docs);
+    assert!(!serde_json::to_string(&docs).unwrap().contains("runAsUser"));
+}
+
+#[test]
+fn k27_topology_spread_constraints() {
+    let spread = "      topologySpreadConstraints:
+      - maxSkew: 1
+        topologyKey: kubernetes.io/hostname
+        whenUnsatisfiable: DoNotSchedule
+        labelSelector:
+          matchLabels: {pod-label: default}
+";
+    let parameters = full("").replace("    podTemplate:\n", &format!("    podTemplate:\n{spread}"));
+    let docs = k_docs(&[GWC, &parameters, &gw(None)], &in_istio());
+    k09_facts(&docs, false);
+    assert_eq!(
+        of_kind(&docs, "Deployment")["spec"]["template"]["spec"]["topologySpreadConstraints"],
+        serde_json::json!([{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
+            "labelSelector": {"matchLabels": {"pod-label": "default"}}}])
+    );
+}
+
+#[test]
+fn ai_extension_without_enabled_is_refused() {
+    let parameters = full("").replace("      enabled: true\n      ports:", "      ports:");
+    let error = k_render("{}\n", &[GWC, &parameters, &gw(None)], &in_istio()).unwrap_err();
+    assert!(
+        error.contains("GI070") && error.contains("aiExtension.enabled"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -1465,7 +1801,23 @@ fn all_deployer_renders() -> Vec<(String, Vec<Manifest>)> {
     let istio = "apiVersion: gateway.gloo.solo.io/v1alpha1\nkind: GatewayParameters\nmetadata:\n  name: mesh\n  namespace: default\nspec:\n  kube:\n    istio:\n      istioProxyContainer:\n        image: {registry: docker.io/istio, repository: proxyv2, tag: 1.22.0}\n        istioDiscoveryAddress: istiod.istio-system.svc:15012\n        istioMetaMeshId: cluster.local\n        istioMetaClusterId: Kubernetes\n    service:\n      type: NodePort\n      ports:\n      - {port: 80, nodePort: 30080}\n";
     let with_uid = gw(Some("mesh")).replace("  namespace: default\n", "  namespace: default\n  uid: 0f6a2b1c-1235\n");
     let overridden = gw(Some("gateway-params-override"));
-    let fixtures: [(&str, Vec<&str>, Vec<&str>); 3] = [
+    let full_ai = full("    floatingUserId: false\n").replace(
+        "    podTemplate:\n",
+        "    podTemplate:\n      readinessProbe:\n        httpGet: {scheme: HTTP, port: 8082, path: /envoy-hc}\n      terminationGracePeriodSeconds: 5\n      gracefulShutdown: {enabled: true, sleepTimeSeconds: 7}\n",
+    );
+    let ai_istio = [IN, &["istio=true"]].concat();
+    let gateway_level_ai = ovr_sds("");
+    let fixtures: [(&str, Vec<&str>, Vec<&str>); 5] = [
+        (
+            "fixture/full-istio-ai",
+            vec![GWC, &full_ai, &overridden, OVR],
+            ai_istio.clone(),
+        ),
+        (
+            "fixture/istio-gateway-level-ai",
+            vec![GWC, DEF, &gateway_level_ai, &overridden],
+            ai_istio,
+        ),
         (
             "fixture/mtls-aws",
             vec![GWC, &with_sds, secret, OVR, &overridden],
@@ -1608,13 +1960,7 @@ fn every_deployer_render_passes_kubernetes_validate_and_envoy() {
 /// that gets a test must leave it (the test below checks both directions).
 const NOT_DONE: &[(&str, &str)] = &[
     ("K05", "the controller's watch setup render, not a user-facing render"),
-    ("K09", "AI extension container not rendered yet"),
-    ("K10", "AI extension container not rendered yet"),
-    ("K11", "AI extension container not rendered yet"),
-    ("K12", "AI extension container not rendered yet"),
-    ("K13", "AI extension container not rendered yet"),
     ("K23", "controller wiring; no offline equivalent"),
-    ("K27", "AI extension container not rendered yet"),
 ];
 
 /// Every case id of §10 and whether a test above covers it.

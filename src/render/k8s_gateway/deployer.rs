@@ -4,9 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::Value;
-#[cfg(test)]
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::istio::{ISTIO_PROXY_CONTAINER, SDS_CLUSTER, SDS_CONTAINER, SDS_PORT};
 use crate::values::gateway_api::Listener;
@@ -111,6 +109,18 @@ pub struct OwnerReference {
     pub controller: bool,
 }
 
+/// The `gloo-ai-extension` container (spec §6.7.5).
+#[derive(Debug, Clone, Serialize)]
+pub struct AiView {
+    pub image: String,
+    pub pull_policy: Option<String>,
+    /// `POD_NAME`, `POD_NAMESPACE`, then the user's.
+    pub env: Vec<Value>,
+    pub ports: Option<Value>,
+    pub resources: Option<Value>,
+    pub security_context: Option<Value>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SecretView {
     pub ca: String,
@@ -167,17 +177,23 @@ pub struct DeployerView {
     pub envoy: EnvoyView,
     pub sds: Option<SdsView>,
     pub istio_proxy: Option<IstioProxyView>,
+    pub ai: Option<AiView>,
+    /// `data` of the ConfigMap `<name>-ai-stats-config` that comes with the AI extension:
+    /// `stats.json` and `tracing.json`, each when set.
+    pub ai_config_data: BTreeMap<String, String>,
     pub gloo_mtls: bool,
     pub mtls_secret: Option<SecretView>,
     /// Filled by the renderer: `envoy.yaml` of the ConfigMap.
     pub config_map_data: BTreeMap<String, String>,
 }
 
-/// Why the deployer renders nothing for a Gateway (the chart's `nil pointer` failures, §6.1).
+/// Why the deployer renders nothing for a Gateway: the chart's `nil pointer` failures (§6.1),
+/// and the controller's own (§9.B6).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Missing {
     SdsContainer,
     IstioProxyContainer,
+    AiExtensionEnabled,
 }
 
 /// `F`: `gloo-proxy-<name>` cut to 63 characters, without a trailing `-` (spec §7.1).
@@ -375,6 +391,11 @@ pub fn deployer_view(
     if settings.istio && kube.pointer("/istio/istioProxyContainer").is_none() {
         return Err(Missing::IstioProxyContainer);
     }
+    let ai_extension = kube.get("aiExtension").filter(|a| !a.is_null());
+    if ai_extension.is_some_and(|a| a.get("enabled").is_none_or(Value::is_null)) {
+        return Err(Missing::AiExtensionEnabled);
+    }
+    let ai_on = ai_extension.is_some_and(|a| a.get("enabled") == Some(&Value::Bool(true)));
 
     let mut service_account_labels = labels.clone();
     extend(
@@ -467,6 +488,39 @@ pub fn deployer_view(
             security_context: present(kube, "/istio/istioProxyContainer/securityContext"),
         }
     });
+    let ai = ai_on.then(|| {
+        let image = kube.pointer("/aiExtension/image");
+        AiView {
+            image: image_reference(image),
+            pull_policy: pull_policy(image),
+            env: [("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.namespace")]
+                .into_iter()
+                .map(|(name, path)| json!({"name": name, "valueFrom": {"fieldRef": {"fieldPath": path}}}))
+                .chain(
+                    present(kube, "/aiExtension/env")
+                        .and_then(|e| e.as_array().cloned())
+                        .unwrap_or_default(),
+                )
+                .collect(),
+            ports: present(kube, "/aiExtension/ports"),
+            resources: present(kube, "/aiExtension/resources"),
+            security_context: present(kube, "/aiExtension/securityContext"),
+        }
+    });
+    let ai_config_data = if ai_on {
+        [
+            ("stats.json", "/aiExtension/stats"),
+            ("tracing.json", "/aiExtension/tracing"),
+        ]
+        .into_iter()
+        .filter_map(|(file, pointer)| {
+            let value = present(kube, pointer)?;
+            Some((file.to_string(), serde_json::to_string(&value).ok()?))
+        })
+        .collect()
+    } else {
+        BTreeMap::new()
+    };
     let owner_references = owner_reference(gateway, gateway_name).into_iter().collect();
     let view = DeployerView {
         name: name.clone(),
@@ -513,6 +567,8 @@ pub fn deployer_view(
         },
         sds,
         istio_proxy,
+        ai,
+        ai_config_data,
         gloo_mtls: settings.gloo_mtls,
         mtls_secret,
         config_map_data: BTreeMap::new(),

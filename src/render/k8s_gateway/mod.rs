@@ -13,7 +13,7 @@ use crate::diag::{Diagnostic, Location, code};
 use crate::validate::rules::kube_gateway::{self, GatewayFacts};
 use crate::values::Model;
 use crate::values::gateway_api::{ApiObject, GatewayApiObjects, PARAMETERS_ANNOTATION, merge_specs};
-use deployer::{ControllerSettings, Missing, SecretView};
+use deployer::{ControllerSettings, DeployerView, Missing, SecretView};
 
 /// The controller of the class the chart installs (spec §2.2, §3).
 pub const CONTROLLER_NAME: &str = "solo.io/gloo-gateway";
@@ -387,12 +387,26 @@ fn render_gateway(
                     "no istio.istioProxyContainer (a class-level `customSidecars` removes it)",
                     "istio.istioProxyContainer",
                 ),
+                Missing::AiExtensionEnabled => (
+                    "an aiExtension without `enabled`",
+                    "aiExtension.enabled",
+                ),
             };
+            if missing == Missing::AiExtensionEnabled {
+                return user(
+                    format!(
+                        "{who}: its effective GatewayParameters has an aiExtension without `enabled`: the controller dereferences the missing value and fails, and creates no objects"
+                    ),
+                    "set aiExtension.enabled (true or false) in the class default or the Gateway's GatewayParameters",
+                )
+                .with_field(field);
+            }
             user(
                 format!(
                     "{who}: the Istio integration (or gloo mTLS) is on and its effective GatewayParameters has {what}: the deployer's chart fails (nil pointer) and creates no objects"
                 ),
                 match missing {
+                    Missing::AiExtensionEnabled => "",
                     Missing::IstioProxyContainer => "leave kubeGateway.gatewayParameters.glooGateway.istio.customSidecars out (the deployer never uses it), or give the Gateway a GatewayParameters with istio.istioProxyContainer",
                     Missing::SdsContainer => "keep the chart's sdsContainer, or give the Gateway a GatewayParameters with one",
                 },
@@ -412,28 +426,48 @@ fn render_gateway(
         engine::render(templates, "k8s-gateway/envoy-bootstrap.yaml", "b", &bootstrap).map_err(ours)?;
     super::check::bootstrap(&bootstrap_text).map_err(|e| ours(format!("the rendered envoy bootstrap {e}")))?;
     view.config_map_data.insert("envoy.yaml".into(), bootstrap_text.clone());
-    let mut out = Vec::new();
-    let mut documents = vec![(ManifestKind::ServiceAccount, "k8s-gateway/serviceaccount.yaml")];
+    // The AI extension's ConfigMap is the ConfigMap template with its own name and data.
+    let ai_config = view.ai.is_some().then(|| DeployerView {
+        name: format!("{}-ai-stats-config", view.name),
+        config_map_data: view.ai_config_data.clone(),
+        ..view.clone()
+    });
+    // (kind, template, context, the envoy bootstrap it carries), in the deployer's order.
+    let mut documents = vec![(
+        ManifestKind::ServiceAccount,
+        "k8s-gateway/serviceaccount.yaml",
+        &view,
+        None,
+    )];
     if view.mtls_secret.is_some() {
-        documents.push((ManifestKind::Secret, "k8s-gateway/secret.yaml"));
+        documents.push((ManifestKind::Secret, "k8s-gateway/secret.yaml", &view, None));
+    }
+    if let Some(ai_config) = &ai_config {
+        documents.push((ManifestKind::ConfigMap, "k8s-gateway/configmap.yaml", ai_config, None));
     }
     documents.extend([
-        (ManifestKind::ConfigMap, "k8s-gateway/configmap.yaml"),
-        (ManifestKind::Service, "k8s-gateway/service.yaml"),
-        (ManifestKind::Deployment, "k8s-gateway/deployment.yaml"),
+        (
+            ManifestKind::ConfigMap,
+            "k8s-gateway/configmap.yaml",
+            &view,
+            Some(bootstrap_text),
+        ),
+        (ManifestKind::Service, "k8s-gateway/service.yaml", &view, None),
+        (ManifestKind::Deployment, "k8s-gateway/deployment.yaml", &view, None),
     ]);
-    for (kind, template) in documents {
-        let text = engine::render(templates, template, "d", &view).map_err(ours)?;
+    let mut out = Vec::new();
+    for (kind, template, context, envoy_bootstrap) in documents {
+        let text = engine::render(templates, template, "d", context).map_err(ours)?;
         let text = super::check::finish(kind, &text, None).map_err(|e| ours(format!("{} {e}", kind.as_str())))?;
         out.push(Manifest {
             kind,
             name: if kind == ManifestKind::Secret {
                 "gloo-mtls-certs".into()
             } else {
-                view.name.clone()
+                context.name.clone()
             },
             namespace: namespace.to_string(),
-            envoy_bootstrap: (kind == ManifestKind::ConfigMap).then(|| bootstrap_text.clone()),
+            envoy_bootstrap,
             text,
             template,
         });
