@@ -1567,6 +1567,22 @@ fn c20_null_sds_image_refused_and_nulled_keys_left_out() {
     );
 }
 
+/// GatewayParameters fields of the wrong shape give objects the API server would refuse: a
+/// located refusal of that Gateway, not an internal error.
+#[test]
+fn gateway_parameters_of_the_wrong_shape_are_refused() {
+    for kube in [
+        "    podTemplate:\n      tolerations: x\n",
+        "    podTemplate:\n      extraLabels: {a: [1]}\n",
+        "    envoyContainer:\n      resources: {limits: [1]}\n",
+    ] {
+        let bad = parameters("bad", "default", kube);
+        let error = k_render("{}\n", &[GWC, DEF, &bad, &gw(Some("bad"))], IN).unwrap_err();
+        assert!(error.contains("error[GI070]"), "{kube}: {error}");
+        assert!(error.contains("not a valid Kubernetes object"), "{kube}: {error}");
+    }
+}
+
 /// A refusal through the command line: exit 1, nothing on standard output, the error located
 /// in the user's file.
 #[test]

@@ -458,7 +458,17 @@ fn render_gateway(
     let mut out = Vec::new();
     for (kind, template, context, envoy_bootstrap) in documents {
         let text = engine::render(templates, template, "d", context).map_err(ours)?;
-        let text = super::check::finish(kind, &text, None).map_err(|e| ours(format!("{} {e}", kind.as_str())))?;
+        // The templates pass the GatewayParameters' Kubernetes fields through as they are: an
+        // object that is not of its type comes from them.
+        let text = super::check::finish(kind, &text, None).map_err(|e| {
+            user(
+                format!(
+                    "{who}: the {} its effective GatewayParameters gives is not a valid Kubernetes object: it {e}",
+                    kind.as_str()
+                ),
+                "check the spec.kube fields of the class default and of the Gateway's GatewayParameters against the GatewayParameters CRD",
+            )
+        })?;
         out.push(Manifest {
             kind,
             name: if kind == ManifestKind::Secret {
