@@ -1583,6 +1583,51 @@ fn gateway_parameters_of_the_wrong_shape_are_refused() {
     }
 }
 
+/// `render -o DIR` and `diff --snapshots DIR` with the example's Gateways: the snapshots hold
+/// the deployer's objects, and a change of a Gateway shows as drift of its proxy.
+#[test]
+fn diff_snapshots_cover_the_deployer_objects() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let values = root.join("values/k8s-gateway-istio.yaml");
+    let gateways = root.join("values/k8s-gateway-istio/gateways.yaml");
+    let tmp = tempfile::tempdir().unwrap();
+    let snapshots = tmp.path().join("snapshots");
+    let (values, gateways, dir) = (
+        common::path_str(&values),
+        common::path_str(&gateways),
+        common::path_str(&snapshots),
+    );
+    let output = common::run_bin(&["render", "-q", "-f", values, "-o", dir, gateways], b"", None);
+    assert!(output.status.success(), "{}", common::output_text(&output));
+    assert!(snapshots.join("deployment-apps-gloo-proxy-edge.yaml").is_file());
+    assert!(snapshots.join("configmap-apps-gloo-proxy-edge.yaml").is_file());
+    let output = common::run_bin(&["diff", "-q", "--snapshots", dir, "-f", values, gateways], b"", None);
+    assert!(output.status.success(), "{}", common::output_text(&output));
+    // Without the Gateways, their proxies' snapshots are stale.
+    let output = common::run_bin(&["diff", "-q", "--snapshots", dir, "-f", values], b"", None);
+    assert_eq!(output.status.code(), Some(1));
+    let drift = String::from_utf8_lossy(&output.stdout);
+    assert!(drift.contains("deployment-apps-gloo-proxy-edge.yaml"), "{drift}");
+    // Another listener port: the Service and the Deployment drift.
+    let moved = tmp.path().join("gateways.yaml");
+    std::fs::write(
+        &moved,
+        std::fs::read_to_string(root.join("values/k8s-gateway-istio/gateways.yaml"))
+            .unwrap()
+            .replace("port: 443", "port: 8443"),
+    )
+    .unwrap();
+    let output = common::run_bin(
+        &["diff", "-q", "--snapshots", dir, "-f", values, common::path_str(&moved)],
+        b"",
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let drift = String::from_utf8_lossy(&output.stdout);
+    assert!(drift.contains("rendered/service-apps-gloo-proxy-edge.yaml"), "{drift}");
+    assert!(drift.contains("+    port: 8443"), "{drift}");
+}
+
 /// A refusal through the command line: exit 1, nothing on standard output, the error located
 /// in the user's file.
 #[test]
