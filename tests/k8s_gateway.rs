@@ -1369,8 +1369,7 @@ fn annotated_gateway(name: &str, namespace: &str, parameters: &str, listeners: &
     )
 }
 
-#[test]
-fn r05_istio_sds_overrides_three_listeners() {
+fn r05_input() -> (&'static str, Vec<String>) {
     let values = "global:\n  istioIntegration:\n    enabled: true\nkubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      sdsContainer:\n        image:\n          tag: sds-override-tag\n          registry: sds-override-registry\n          repository: sds-override-repository\n          pullPolicy: Never\n        logLevel: debug\n        securityContext:\n          runAsNonRoot: null\n          runAsUser: 999\n        sdsResources:\n          requests: {memory: 101Mi, cpu: 201m}\n          limits: {memory: 301Mi, cpu: 401m}\n      istio:\n        istioProxyContainer:\n          image:\n            tag: istio-override-tag\n            registry: istio-override-registry\n            repository: istio-override-repository\n            pullPolicy: Never\n          logLevel: debug\n          securityContext:\n            runAsNonRoot: null\n            runAsUser: 888\n";
     let sds = parameters(
         "shop-proxy",
@@ -1383,7 +1382,14 @@ fn r05_istio_sds_overrides_three_listeners() {
         "shop-proxy",
         &[("https", 443), ("http", 80), ("grpc-over-tls-listener", 9443)],
     );
-    let (docs, _) = e2e(values, &[&sds, &gateway]).unwrap();
+    (values, vec![sds, gateway])
+}
+
+#[test]
+fn r05_istio_sds_overrides_three_listeners() {
+    let (values, documents) = r05_input();
+    let documents: Vec<&str> = documents.iter().map(String::as_str).collect();
+    let (docs, _) = e2e(values, &documents).unwrap();
     let sds = container(&docs, "sds");
     assert_eq!(
         sds["image"],
@@ -1416,8 +1422,7 @@ fn r05_istio_sds_overrides_three_listeners() {
     assert_eq!(ports, [("http", 80), ("https", 443), ("grpc-over-tls-l", 9443)]);
 }
 
-#[test]
-fn r09_istio_floating_user_id() {
+fn r09_input() -> (&'static str, Vec<String>) {
     let values = "global:\n  istioIntegration:\n    enabled: true\n  securitySettings:\n    floatingUserId: true\nkubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      sdsContainer:\n        securityContext: {runAsUser: 999, runAsNonRoot: true}\n      istio:\n        istioProxyContainer:\n          securityContext: {runAsUser: 1337, readOnlyRootFilesystem: true}\n";
     let pod = parameters(
         "openshift-proxy",
@@ -1425,7 +1430,14 @@ fn r09_istio_floating_user_id() {
         "    podTemplate:\n      securityContext: {runAsUser: 1000, runAsGroup: 1000, fsGroup: 2000}\n",
     );
     let gateway = annotated_gateway("openshift-edge", "edge", "openshift-proxy", &[("http", 80)]);
-    let (docs, _) = e2e(values, &[&pod, &gateway]).unwrap();
+    (values, vec![pod, gateway])
+}
+
+#[test]
+fn r09_istio_floating_user_id() {
+    let (values, documents) = r09_input();
+    let documents: Vec<&str> = documents.iter().map(String::as_str).collect();
+    let (docs, _) = e2e(values, &documents).unwrap();
     let text = serde_json::to_string(&docs).unwrap();
     assert!(!text.contains("runAsUser"), "{text}");
     let pod = &of_kind(&docs, "Deployment")["spec"]["template"]["spec"];
@@ -1449,15 +1461,21 @@ fn r09_istio_floating_user_id() {
     );
 }
 
-#[test]
-fn r14_istio_aws_sts() {
+fn r14_input() -> (&'static str, Vec<String>) {
     let values = "global:\n  istioIntegration:\n    enabled: true\nkubeGateway:\n  enabled: true\nsettings:\n  aws:\n    enableServiceAccountCredentials: true\n    stsCredentialsRegion: us-west-2\n";
     let gateway = gateway(
         "lambda",
         None,
         "  listeners:\n  - {name: http, port: 80, protocol: HTTP}\n",
     );
-    let (docs, _) = e2e(values, &[&gateway]).unwrap();
+    (values, vec![gateway])
+}
+
+#[test]
+fn r14_istio_aws_sts() {
+    let (values, documents) = r14_input();
+    let documents: Vec<&str> = documents.iter().map(String::as_str).collect();
+    let (docs, _) = e2e(values, &documents).unwrap();
     let clusters: Vec<&str> = bootstrap(&docs)["static_resources"]["clusters"]
         .as_array()
         .unwrap()
@@ -1485,8 +1503,7 @@ fn r14_istio_aws_sts() {
     );
 }
 
-#[test]
-fn r20_istio_empty_overrides_clear_defaults() {
+fn r20_input() -> (&'static str, Vec<String>) {
     let values = "global:\n  istioIntegration:\n    enabled: true\nkubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      service:\n        extraAnnotations:\n          example.com/owner: platform\n";
     let empty = parameters(
         "public-proxy",
@@ -1494,7 +1511,14 @@ fn r20_istio_empty_overrides_clear_defaults() {
         "    podTemplate:\n      extraLabels: {}\n    service:\n      extraAnnotations: {}\n    envoyContainer:\n      securityContext:\n        capabilities:\n          add: []\n",
     );
     let gateway = annotated_gateway("public", "default", "public-proxy", &[("http", 80)]);
-    let (docs, _) = e2e(values, &[&empty, &gateway]).unwrap();
+    (values, vec![empty, gateway])
+}
+
+#[test]
+fn r20_istio_empty_overrides_clear_defaults() {
+    let (values, documents) = r20_input();
+    let documents: Vec<&str> = documents.iter().map(String::as_str).collect();
+    let (docs, _) = e2e(values, &documents).unwrap();
     let deployment = of_kind(&docs, "Deployment");
     assert_eq!(
         deployment["spec"]["template"]["metadata"]["labels"],
@@ -1924,6 +1948,18 @@ fn all_deployer_renders() -> Vec<(String, Vec<Manifest>)> {
             label.to_string(),
             render_files(&opts).unwrap_or_else(|e| panic!("{label}: {e}")).manifests,
         ));
+    }
+    for (label, (values, documents)) in [
+        ("R05", r05_input()),
+        ("R09", r09_input()),
+        ("R14", r14_input()),
+        ("R20", r20_input()),
+    ] {
+        let values_path = tmp.path().join(format!("{label}.values.yaml"));
+        std::fs::write(&values_path, values).unwrap();
+        let manifest = tmp.path().join(format!("{label}.yaml"));
+        std::fs::write(&manifest, documents.join("---\n")).unwrap();
+        out.push((format!("spec/{label}"), render(&values_path, &[manifest]).unwrap()));
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     out.push((
