@@ -378,6 +378,46 @@ mod tests {
     }
 
     #[test]
+    fn listener_sets_attach_by_parent_ref_and_enter_as_allowed() {
+        let gateway = |from: &str| {
+            format!(
+                "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: apps}}\nspec:\n  allowedListeners: {{namespaces: {{from: {from}}}}}\n  listeners: [{{name: http, port: 80}}]\n"
+            )
+        };
+        let set = |name: &str, namespace: &str, parent: &str| {
+            format!(
+                "---\napiVersion: gateway.networking.x-k8s.io/v1alpha1\nkind: XListenerSet\nmetadata: {{name: {name}, namespace: {namespace}}}\nspec:\n  parentRef: {parent}\n  listeners: [{{name: extra, port: 8080}}]\n"
+            )
+        };
+        let sets = [
+            set("b", "apps", "{name: gw}"),
+            set("a", "other", "{name: gw, namespace: apps}"),
+            set("c", "other", "{name: gw}"),
+            set("d", "apps", "{name: gw, kind: Service}"),
+        ]
+        .concat();
+        let listeners = |from: &str| {
+            let mut objects = GatewayApiObjects::default();
+            objects
+                .add_stream("m.yaml", &format!("{}{sets}", gateway(from)))
+                .unwrap();
+            let (listeners, refused) = objects.listeners_of(&objects.gateways[0]);
+            let names: Vec<String> = listeners.into_iter().map(|l| l.name).collect();
+            let refused: Vec<String> = refused.iter().map(|s| s.name().to_string()).collect();
+            (names, refused)
+        };
+        assert_eq!(
+            listeners("All"),
+            (vec!["http".into(), "1-extra".into(), "2-extra".into()], vec![])
+        );
+        assert_eq!(
+            listeners("Same"),
+            (vec!["http".into(), "1-extra".into()], vec!["a".into()])
+        );
+        assert_eq!(listeners("None"), (vec!["http".into()], vec!["b".into(), "a".into()]));
+    }
+
+    #[test]
     fn self_managed_gives_nothing_and_a_class_default_without_kube_wins() {
         let class = json!({"kube": {}});
         assert!(merge_specs(&class, Some(&json!({"selfManaged": {}}))).is_none());

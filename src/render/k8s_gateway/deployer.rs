@@ -292,9 +292,10 @@ pub fn ports(listeners: &[Listener], kube: &Value) -> Vec<PortView> {
     let node_port_type = kube.pointer("/service/type").and_then(Value::as_str) == Some("NodePort");
     let service_ports = kube.pointer("/service/ports").and_then(Value::as_array);
     let mut out: Vec<PortView> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for listener in listeners {
         let port = listener.port;
-        if out.iter().any(|p| p.port == port) {
+        if !seen.insert(port) {
             continue;
         }
         let node_port = if node_port_type {
