@@ -655,7 +655,7 @@ fn the_four(name: &str) -> Vec<(String, String)> {
 }
 
 /// K07's facts, on the objects of DEF (or of DEF merged with OVR).
-fn k07_facts(docs: &[Value]) {
+fn facts_of_k07(docs: &[Value]) {
     let pod = &of_kind(docs, "Deployment")["spec"]["template"];
     assert_eq!(pod["metadata"]["annotations"]["foo"], "bar");
     assert_eq!(pod["metadata"]["annotations"]["prometheus.io/scrape"], "true");
@@ -760,7 +760,7 @@ fn k07_class_default_gateway_parameters() {
         serde_json::json!({"runAsUser": 1, "runAsGroup": 2})
     );
     assert_eq!(of_kind(&docs, "Service")["spec"]["externalTrafficPolicy"], "Cluster");
-    k07_facts(&docs);
+    facts_of_k07(&docs);
 }
 
 #[test]
@@ -793,7 +793,7 @@ fn k08_gateway_level_parameters_merge_over_the_class_default() {
         account["metadata"]["annotations"]["override-anno-key"],
         "override-anno-val"
     );
-    k07_facts(&docs);
+    facts_of_k07(&docs);
 }
 
 /// FULL of the suite (`default/gloo-gateway`), with `extra` appended under `spec.kube`.
@@ -906,7 +906,7 @@ fn cpu(container: &Value) -> (Value, Value) {
 }
 
 /// K09's facts; `floating` leaves out every `runAsUser` (K11).
-fn k09_facts(docs: &[Value], floating: bool) {
+fn facts_of_k09(docs: &[Value], floating: bool) {
     let mut expected = vec![
         ("ServiceAccount", "gloo-proxy-foo"),
         ("ConfigMap", "gloo-proxy-foo-ai-stats-config"),
@@ -1000,7 +1000,7 @@ fn k09_facts(docs: &[Value], floating: bool) {
 #[test]
 fn k09_full_class_default_with_istio_and_the_ai_extension() {
     let docs = k_docs(&[GWC, &full(""), &gw(None)], &in_istio());
-    k09_facts(&docs, false);
+    facts_of_k09(&docs, false);
 }
 
 #[test]
@@ -1023,7 +1023,7 @@ fn k10_probes_termination_grace_and_graceful_shutdown() {
     // The probe settings go in the one podTemplate of FULL.
     let parameters = full("").replace("    podTemplate:\n", extra);
     let docs = k_docs(&[GWC, &parameters, &gw(None)], &in_istio());
-    k09_facts(&docs, false);
+    facts_of_k09(&docs, false);
     let pod = &of_kind(&docs, "Deployment")["spec"]["template"]["spec"];
     assert_eq!(pod["terminationGracePeriodSeconds"], 5);
     let envoy = container(&docs, "gloo-gateway");
@@ -1052,11 +1052,11 @@ fn k10_probes_termination_grace_and_graceful_shutdown() {
 #[test]
 fn k11_floating_user_id_drops_every_run_as_user() {
     let docs = k_docs(&[GWC, &full("    floatingUserId: true\n"), &gw(None)], &in_istio());
-    k09_facts(&docs, true);
+    facts_of_k09(&docs, true);
 }
 
 /// K12/K13's facts: DEF has no istio block, so the Gateway-level istio-proxy comes whole.
-fn k12_facts(docs: &[Value]) {
+fn facts_of_k12(docs: &[Value]) {
     assert_eq!(
         container_names(docs),
         ["gloo-gateway", "sds", "istio-proxy", "gloo-ai-extension"]
@@ -1082,7 +1082,7 @@ fn k12_gateway_level_sds_istio_and_ai_extension() {
         &[GWC, DEF, &ovr_sds(""), &gw(Some("gateway-params-override"))],
         &in_istio(),
     );
-    k12_facts(&docs);
+    facts_of_k12(&docs);
 }
 
 #[test]
@@ -1096,7 +1096,7 @@ fn k13_gateway_level_floating_user_id() {
         ],
         &in_istio(),
     );
-    k12_facts(&docs);
+    facts_of_k12(&docs);
     assert!(!serde_json::to_string(&docs).unwrap().contains("runAsUser"));
 }
 
@@ -1111,7 +1111,7 @@ fn k27_topology_spread_constraints() {
 ";
     let parameters = full("").replace("    podTemplate:\n", &format!("    podTemplate:\n{spread}"));
     let docs = k_docs(&[GWC, &parameters, &gw(None)], &in_istio());
-    k09_facts(&docs, false);
+    facts_of_k09(&docs, false);
     assert_eq!(
         of_kind(&docs, "Deployment")["spec"]["template"]["spec"]["topologySpreadConstraints"],
         serde_json::json!([{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
@@ -1268,7 +1268,7 @@ fn k26_gloo_mtls_copies_the_secret_and_secures_xds() {
         copy["data"],
         serde_json::json!({"ca.crt": "Y2E=", "tls.crt": "Y2VydA==", "tls.key": "a2V5"})
     );
-    k07_facts(&docs);
+    facts_of_k07(&docs);
     let sds = container(&docs, "sds");
     assert_eq!(env(sds, "GLOO_MTLS_SDS_ENABLED").unwrap()["value"], "true");
     assert!(env(sds, "ISTIO_MTLS_SDS_ENABLED").is_none());
@@ -1369,7 +1369,7 @@ fn annotated_gateway(name: &str, namespace: &str, parameters: &str, listeners: &
     )
 }
 
-fn r05_input() -> (&'static str, Vec<String>) {
+fn input_of_r05() -> (&'static str, Vec<String>) {
     let values = "global:\n  istioIntegration:\n    enabled: true\nkubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      sdsContainer:\n        image:\n          tag: sds-override-tag\n          registry: sds-override-registry\n          repository: sds-override-repository\n          pullPolicy: Never\n        logLevel: debug\n        securityContext:\n          runAsNonRoot: null\n          runAsUser: 999\n        sdsResources:\n          requests: {memory: 101Mi, cpu: 201m}\n          limits: {memory: 301Mi, cpu: 401m}\n      istio:\n        istioProxyContainer:\n          image:\n            tag: istio-override-tag\n            registry: istio-override-registry\n            repository: istio-override-repository\n            pullPolicy: Never\n          logLevel: debug\n          securityContext:\n            runAsNonRoot: null\n            runAsUser: 888\n";
     let sds = parameters(
         "shop-proxy",
@@ -1387,7 +1387,7 @@ fn r05_input() -> (&'static str, Vec<String>) {
 
 #[test]
 fn r05_istio_sds_overrides_three_listeners() {
-    let (values, documents) = r05_input();
+    let (values, documents) = input_of_r05();
     let documents: Vec<&str> = documents.iter().map(String::as_str).collect();
     let (docs, _) = e2e(values, &documents).unwrap();
     let sds = container(&docs, "sds");
@@ -1422,7 +1422,7 @@ fn r05_istio_sds_overrides_three_listeners() {
     assert_eq!(ports, [("http", 80), ("https", 443), ("grpc-over-tls-l", 9443)]);
 }
 
-fn r09_input() -> (&'static str, Vec<String>) {
+fn input_of_r09() -> (&'static str, Vec<String>) {
     let values = "global:\n  istioIntegration:\n    enabled: true\n  securitySettings:\n    floatingUserId: true\nkubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      sdsContainer:\n        securityContext: {runAsUser: 999, runAsNonRoot: true}\n      istio:\n        istioProxyContainer:\n          securityContext: {runAsUser: 1337, readOnlyRootFilesystem: true}\n";
     let pod = parameters(
         "openshift-proxy",
@@ -1435,7 +1435,7 @@ fn r09_input() -> (&'static str, Vec<String>) {
 
 #[test]
 fn r09_istio_floating_user_id() {
-    let (values, documents) = r09_input();
+    let (values, documents) = input_of_r09();
     let documents: Vec<&str> = documents.iter().map(String::as_str).collect();
     let (docs, _) = e2e(values, &documents).unwrap();
     let text = serde_json::to_string(&docs).unwrap();
@@ -1461,7 +1461,7 @@ fn r09_istio_floating_user_id() {
     );
 }
 
-fn r14_input() -> (&'static str, Vec<String>) {
+fn input_of_r14() -> (&'static str, Vec<String>) {
     let values = "global:\n  istioIntegration:\n    enabled: true\nkubeGateway:\n  enabled: true\nsettings:\n  aws:\n    enableServiceAccountCredentials: true\n    stsCredentialsRegion: us-west-2\n";
     let gateway = gateway(
         "lambda",
@@ -1473,7 +1473,7 @@ fn r14_input() -> (&'static str, Vec<String>) {
 
 #[test]
 fn r14_istio_aws_sts() {
-    let (values, documents) = r14_input();
+    let (values, documents) = input_of_r14();
     let documents: Vec<&str> = documents.iter().map(String::as_str).collect();
     let (docs, _) = e2e(values, &documents).unwrap();
     let clusters: Vec<&str> = bootstrap(&docs)["static_resources"]["clusters"]
@@ -1503,7 +1503,7 @@ fn r14_istio_aws_sts() {
     );
 }
 
-fn r20_input() -> (&'static str, Vec<String>) {
+fn input_of_r20() -> (&'static str, Vec<String>) {
     let values = "global:\n  istioIntegration:\n    enabled: true\nkubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      service:\n        extraAnnotations:\n          example.com/owner: platform\n";
     let empty = parameters(
         "public-proxy",
@@ -1516,7 +1516,7 @@ fn r20_input() -> (&'static str, Vec<String>) {
 
 #[test]
 fn r20_istio_empty_overrides_clear_defaults() {
-    let (values, documents) = r20_input();
+    let (values, documents) = input_of_r20();
     let documents: Vec<&str> = documents.iter().map(String::as_str).collect();
     let (docs, _) = e2e(values, &documents).unwrap();
     let deployment = of_kind(&docs, "Deployment");
@@ -1950,10 +1950,10 @@ fn all_deployer_renders() -> Vec<(String, Vec<Manifest>)> {
         ));
     }
     for (label, (values, documents)) in [
-        ("R05", r05_input()),
-        ("R09", r09_input()),
-        ("R14", r14_input()),
-        ("R20", r20_input()),
+        ("R05", input_of_r05()),
+        ("R09", input_of_r09()),
+        ("R14", input_of_r14()),
+        ("R20", input_of_r20()),
     ] {
         let values_path = tmp.path().join(format!("{label}.values.yaml"));
         std::fs::write(&values_path, values).unwrap();
