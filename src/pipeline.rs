@@ -32,6 +32,8 @@ pub struct RenderOptions {
     /// GatewayParameters and GatewayClasses: the deployer's objects for each Gateway are
     /// rendered too (k8s-gateway spec §4–8).
     pub manifests: Vec<PathBuf>,
+    /// `KEY=VALUE` overrides of the Gloo controller's settings (k8s-gateway spec §3).
+    pub controller: Vec<String>,
 }
 
 impl Default for RenderOptions {
@@ -44,6 +46,7 @@ impl Default for RenderOptions {
             templates: None,
             rules: Default::default(),
             manifests: Vec::new(),
+            controller: Vec::new(),
         }
     }
 }
@@ -77,7 +80,7 @@ pub fn render_files(opts: &RenderOptions) -> Result<Rendered, Failure> {
     manifests.extend(k8s_gateway::render_chart(&model, templates)?);
     if !opts.manifests.is_empty() {
         let objects = k8s_gateway::read_manifests(&opts.manifests)?;
-        let settings = k8s_gateway::controller_settings(&model, &opts.gloo_version);
+        let settings = k8s_gateway::controller_settings(&model, &opts.gloo_version, &opts.controller)?;
         let (deployed, notes) = k8s_gateway::render_gateways(&model, &objects, &settings, templates)?;
         manifests.extend(deployed);
         findings.extend(notes);

@@ -458,6 +458,49 @@ fn cases() -> Vec<Case> {
             "gatewayProxies:\n  gatewayProxy:\n    configMap:\n      data:\n        envoy.yaml: '[static_resources]'\n",
             "gatewayProxies:\n  gatewayProxy:\n    configMap:\n      data:\n        envoy.yaml: '{static_resources: {}}'\n",
         ),
+        // The Kubernetes Gateway API proxies' mesh traps (k8s-gateway spec §2.5, §9.A).
+        case(
+            "GI004",
+            Level::Error,
+            "kubeGateway.gatewayParameters.glooGateway.sdsContainer.image",
+            "kubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      sdsContainer:\n        image: null\n",
+            "kubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      sdsContainer:\n        image: {repository: null}\n",
+        ),
+        case(
+            "GI072",
+            Level::Warning,
+            "kubeGateway.gatewayParameters.glooGateway.istio.customSidecars",
+            "kubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      istio:\n        customSidecars: [{name: custom-sidecar, image: busybox}]\n",
+            "kubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      istio:\n        istioProxyContainer: {logLevel: info}\n",
+        ),
+        case(
+            "GI073",
+            Level::Info,
+            "global.istioIntegration.enabled",
+            "global:\n  istioIntegration: {enabled: true}\nkubeGateway:\n  enabled: true\n",
+            "global:\n  istioIntegration: {enabled: true}\nkubeGateway:\n  enabled: false\n",
+        ),
+        case(
+            "GI075",
+            Level::Warning,
+            "kubeGateway.gatewayParameters.glooGateway.istio",
+            "global:\n  istioSDS: {enabled: true}\nkubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      istio:\n        istioProxyContainer: {logLevel: debug}\n",
+            "global:\n  istioIntegration: {enabled: true}\nkubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      istio:\n        istioProxyContainer: {logLevel: debug}\n",
+        ),
+        case(
+            "GI076",
+            Level::Warning,
+            "kubeGateway.gatewayParameters.glooGateway.istio.istioProxyContainer.istioMetaClusterId",
+            "kubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      istio:\n        istioProxyContainer: {istioMetaClusterId: \"123\"}\n",
+            "kubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      istio:\n        istioProxyContainer: {istioMetaClusterId: cluster-123}\n",
+        ),
+        case(
+            "GI077",
+            Level::Warning,
+            "kubeGateway.gatewayParameters.glooGateway.service.extraAnnotations.svcanno1",
+            "kubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      service:\n        extraAnnotations: {svcanno1: y}\n",
+            "kubeGateway:\n  enabled: true\n  gatewayParameters:\n    glooGateway:\n      service:\n        extraAnnotations: {svcanno1: \"y\"}\n",
+        ),
     ]
 }
 
@@ -514,11 +557,11 @@ fn every_documented_code_has_a_lint_case() {
     let covered: std::collections::BTreeSet<&str> = cases().iter().map(|c| c.code).collect();
     // GI005 (unreadable), GI006 (info), GI007 (--set) and GI099 (internal) are covered by the CLI
     // tests, GI030–GI039 and GI050–GI058 (manifests, not values) by tests/analyze.rs, GI040–GI043 (streams) by
-    // tests/postrender.rs, GI070–GI071 (Gateway manifests) by tests/k8s_gateway.rs.
+    // tests/postrender.rs, GI070, GI071, GI074 and GI078 (Gateway manifests) by tests/k8s_gateway.rs.
     let elsewhere = [
-        "GI070", "GI071", "GI005", "GI006", "GI007", "GI099", "GI030", "GI031", "GI032", "GI033", "GI034", "GI035",
-        "GI036", "GI037", "GI038", "GI039", "GI050", "GI051", "GI052", "GI053", "GI054", "GI055", "GI056", "GI057",
-        "GI058", "GI040", "GI041", "GI042", "GI043",
+        "GI070", "GI071", "GI074", "GI078", "GI005", "GI006", "GI007", "GI099", "GI030", "GI031", "GI032", "GI033",
+        "GI034", "GI035", "GI036", "GI037", "GI038", "GI039", "GI050", "GI051", "GI052", "GI053", "GI054", "GI055",
+        "GI056", "GI057", "GI058", "GI040", "GI041", "GI042", "GI043",
     ];
     for heading in docs.lines().filter_map(|l| l.strip_prefix("## ")) {
         let code = heading.split_whitespace().next().unwrap();

@@ -1,6 +1,7 @@
 //! Every example in `values/` renders to exactly its snapshot in `snapshots/`.
 //! `UPDATE_SNAPSHOTS=1 cargo test --test snapshots` rewrites them; review the diff before
-//! committing. A snapshot without its values file fails the test.
+//! committing. A snapshot without its values file fails the test. The manifests in
+//! `values/<example>/` (Kubernetes Gateways and their GatewayParameters) are rendered with it.
 
 use std::path::{Path, PathBuf};
 
@@ -23,8 +24,14 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn render(values: &Path) -> String {
+    let manifests = values.with_extension("");
     let opts = RenderOptions {
         values_files: vec![values.to_path_buf()],
+        manifests: if manifests.is_dir() {
+            yaml_files(&manifests)
+        } else {
+            Vec::new()
+        },
         ..RenderOptions::default()
     };
     match render_files(&opts) {

@@ -25,6 +25,12 @@ pub struct DiffArgs {
     /// Do not print info findings.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Manifests with Kubernetes Gateways, as for `render`: their proxies are compared too.
+    #[arg(value_name = "MANIFEST")]
+    pub manifests: Vec<PathBuf>,
+    /// A Gloo controller setting for the MANIFEST Gateways, as for `render`.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub controller: Vec<String>,
 }
 
 fn colorize(diff: &str, color: bool) -> String {
@@ -46,7 +52,10 @@ fn colorize(diff: &str, color: bool) -> String {
 
 pub fn run(args: &DiffArgs, color: bool) -> ExitCode {
     let result: Result<ExitCode, Failure> = (|| {
-        let rendered = render_files(&args.values.options())?;
+        let mut opts = args.values.options();
+        opts.manifests = args.manifests.clone();
+        opts.controller = args.controller.clone();
+        let rendered = render_files(&opts)?;
         report(&rendered.findings, color, args.quiet);
         let files: Vec<GeneratedFile> = rendered.manifests.iter().map(GeneratedFile::of).collect();
         let committed = owned_dir::read(&args.snapshots, &files)?;

@@ -179,6 +179,10 @@ pub struct RenderArgs {
     /// each Gateway of class `gloo-gateway`.
     #[arg(value_name = "MANIFEST")]
     pub manifests: Vec<PathBuf>,
+    /// Set one of the Gloo controller's settings for the MANIFEST Gateways instead of the one the
+    /// values imply: xds-host, xds-port, istio, gloo-mtls, aws-sts-cluster, aws-sts-uri, aws.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub controller: Vec<String>,
 }
 
 impl ValuesArgs {
@@ -194,6 +198,7 @@ impl ValuesArgs {
                 ..Default::default()
             },
             manifests: Vec::new(),
+            controller: Vec::new(),
         }
     }
 
@@ -279,6 +284,7 @@ pub fn run(cli: Cli) -> ExitCode {
             let mut opts = args.values.options();
             opts.templates = args.templates.clone();
             opts.manifests = args.manifests.clone();
+            opts.controller = args.controller.clone();
             match render_files(&opts) {
                 Ok(rendered) => {
                     report(&rendered.findings, color, args.quiet);

@@ -104,3 +104,17 @@ pub const ANALYZE_SIDECAR_ON_GATEWAY: &str = "GI058";
 pub const K8S_GATEWAY_REFUSED: &str = "GI070";
 /// `render MANIFEST`: a Gateway gets no objects (self-managed, or a class of another controller).
 pub const K8S_GATEWAY_NO_OBJECTS: &str = "GI071";
+/// `istio.customSidecars` of a GatewayParameters: never used by the deployer.
+pub const K8S_GATEWAY_CUSTOM_SIDECARS: &str = "GI072";
+/// Gateway proxies with an istio-proxy container and no `sidecar.istio.io/inject` label.
+pub const K8S_GATEWAY_INJECT_LABEL: &str = "GI073";
+/// A Gateway-level mesh identity that the class default's overrides.
+pub const K8S_GATEWAY_MESH_IDENTITY: &str = "GI074";
+/// Istio settings of a GatewayParameters while the controller's Istio integration is off.
+pub const K8S_GATEWAY_ISTIO_OFF: &str = "GI075";
+/// A mesh value the deployer writes unquoted that is not text once unquoted.
+pub const K8S_GATEWAY_UNQUOTED: &str = "GI076";
+/// An unquoted YAML 1.1 boolean word in a string map of the class default GatewayParameters.
+pub const K8S_GATEWAY_YAML_1_1_BOOLEAN: &str = "GI077";
+/// A Gateway proxy image without registry, repository or tag.
+pub const K8S_GATEWAY_IMAGE: &str = "GI078";

@@ -1,13 +1,15 @@
 //! The Kubernetes Gateway API objects a user keeps in Git (Gateways, Gateway-level
-//! GatewayParameters, GatewayClasses, the gloo mTLS Secret), read from manifest streams, and the
-//! deployer's choice and merge of the GatewayParameters a Gateway gets (k8s-gateway spec §4).
+//! GatewayParameters, GatewayClasses, ListenerSets, the gloo mTLS Secret), read from manifest
+//! streams, and the deployer's choice and merge of the GatewayParameters a Gateway gets
+//! (k8s-gateway spec §4), and the listeners it exposes (§5.1).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
 use crate::diag::{Location, SourceFile};
-use crate::yaml::{self, stream};
+use crate::yaml::{self, Span, stream};
 
 /// The annotation that names a Gateway's own GatewayParameters (spec §4.1).
 pub const PARAMETERS_ANNOTATION: &str = "gateway.gloo.solo.io/gateway-parameters-name";
@@ -17,9 +19,25 @@ pub const PARAMETERS_ANNOTATION: &str = "gateway.gloo.solo.io/gateway-parameters
 pub struct ApiObject {
     pub value: Value,
     pub location: Option<Location>,
+    /// Where each field was written: JSON pointer → (key span, value span).
+    spans: BTreeMap<String, (Option<Span>, Span)>,
 }
 
 impl ApiObject {
+    /// Where the key of the field at `pointer` was written (the object itself when the field
+    /// is not there).
+    pub fn at_key(&self, pointer: &str) -> Option<Location> {
+        let location = self.location.as_ref()?;
+        let span = match self.spans.get(pointer) {
+            Some((key, value)) => key.unwrap_or(*value),
+            None => location.span,
+        };
+        Some(Location {
+            source: Arc::clone(&location.source),
+            span,
+        })
+    }
+
     pub fn kind(&self) -> &str {
         self.value.get("kind").and_then(Value::as_str).unwrap_or("")
     }
@@ -49,6 +67,15 @@ pub struct GatewayApiObjects {
     pub parameters: Vec<ApiObject>,
     pub classes: Vec<ApiObject>,
     pub secrets: Vec<ApiObject>,
+    /// Experimental `XListenerSet`s, whose listeners a Gateway may accept (spec §5.1).
+    pub listener_sets: Vec<ApiObject>,
+}
+
+/// One listener as the deployer counts it (spec §5.1): its port name before sanitising.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listener {
+    pub name: String,
+    pub port: i64,
 }
 
 impl GatewayApiObjects {
@@ -73,9 +100,12 @@ impl GatewayApiObjects {
                 source: Arc::clone(&source),
                 span: node.span,
             });
+            let mut spans = BTreeMap::new();
+            node.index_spans(&mut spans);
             let object = ApiObject {
                 value: node.to_json(),
                 location,
+                spans,
             };
             let api_version = object.value.get("apiVersion").and_then(Value::as_str).unwrap_or("");
             let list = match (api_version.split('/').next().unwrap_or(""), object.kind()) {
@@ -83,6 +113,7 @@ impl GatewayApiObjects {
                 ("gateway.networking.k8s.io", "GatewayClass") => &mut self.classes,
                 ("gateway.gloo.solo.io", "GatewayParameters") => &mut self.parameters,
                 ("v1", "Secret") => &mut self.secrets,
+                ("gateway.networking.x-k8s.io", "XListenerSet") => &mut self.listener_sets,
                 _ => continue,
             };
             list.push(object);
@@ -102,11 +133,85 @@ impl GatewayApiObjects {
         self.classes.iter().find(|c| c.name() == name)
     }
 
+    /// The listeners of `gateway` in the deployer's order (spec §5.1): its own, then those of
+    /// every ListenerSet it accepts, sorted by namespace and name (offline there is no creation
+    /// time to order them by). A ListenerSet listener's name is `<i>-<name>`, `i` its index in
+    /// the combined list. Also the ListenerSets attached to the Gateway that it does not accept.
+    pub fn listeners_of<'a>(&'a self, gateway: &ApiObject) -> (Vec<Listener>, Vec<&'a ApiObject>) {
+        let listeners_in = |object: &ApiObject| -> Vec<(String, i64)> {
+            object
+                .value
+                .pointer("/spec/listeners")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|l| {
+                    let port = l.get("port").and_then(Value::as_i64)?;
+                    let name = l.get("name").and_then(Value::as_str).unwrap_or("");
+                    Some((name.to_string(), port))
+                })
+                .collect()
+        };
+        let mut listeners: Vec<Listener> = listeners_in(gateway)
+            .into_iter()
+            .map(|(name, port)| Listener { name, port })
+            .collect();
+        let mut attached: Vec<&ApiObject> = self
+            .listener_sets
+            .iter()
+            .filter(|set| attaches_to(set, gateway))
+            .collect();
+        attached.sort_by(|a, b| (a.namespace(), a.name()).cmp(&(b.namespace(), b.name())));
+        let (accepted, refused): (Vec<&ApiObject>, Vec<&ApiObject>) =
+            attached.into_iter().partition(|set| accepts(gateway, set));
+        for set in accepted {
+            for (name, port) in listeners_in(set) {
+                let index = listeners.len();
+                listeners.push(Listener {
+                    name: format!("{index}-{name}"),
+                    port,
+                });
+            }
+        }
+        (listeners, refused)
+    }
+
     /// The Gateways sorted by namespace and name (spec §10: the order of the output).
     pub fn sorted_gateways(&self) -> Vec<&ApiObject> {
         let mut gateways: Vec<&ApiObject> = self.gateways.iter().collect();
         gateways.sort_by(|a, b| (a.namespace(), a.name()).cmp(&(b.namespace(), b.name())));
         gateways
+    }
+}
+
+/// Whether the ListenerSet's `spec.parentRef` names `gateway` (group and kind default to the
+/// Gateway's, the namespace to the ListenerSet's own).
+fn attaches_to(set: &ApiObject, gateway: &ApiObject) -> bool {
+    let Some(parent) = set.value.pointer("/spec/parentRef") else {
+        return false;
+    };
+    let field = |key: &str| parent.get(key).and_then(Value::as_str);
+    field("group").unwrap_or("gateway.networking.k8s.io") == "gateway.networking.k8s.io"
+        && field("kind").unwrap_or("Gateway") == "Gateway"
+        && field("name") == Some(gateway.name())
+        && field("namespace")
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or(set.namespace())
+            == gateway.namespace()
+}
+
+/// Whether the Gateway's `spec.allowedListeners` lets the ListenerSet in: `All`, `Same` (its
+/// own namespace) or `Selector` (namespace labels are not in the manifests: taken as allowed).
+/// Without `allowedListeners` (`from: None`) no ListenerSet is accepted.
+fn accepts(gateway: &ApiObject, set: &ApiObject) -> bool {
+    match gateway
+        .value
+        .pointer("/spec/allowedListeners/namespaces/from")
+        .and_then(Value::as_str)
+    {
+        Some("All" | "Selector") => true,
+        Some("Same") => set.namespace() == gateway.namespace(),
+        _ => false,
     }
 }
 
@@ -270,6 +375,46 @@ mod tests {
         assert_eq!(merged["kube"]["istio"]["istioProxyContainer"]["istioMetaMeshId"], "m");
         assert_eq!(merged["kube"]["istio"]["istioProxyContainer"]["logLevel"], "debug");
         assert_eq!(merged["kube"]["podTemplate"]["readinessProbe"]["periodSeconds"], 5);
+    }
+
+    #[test]
+    fn listener_sets_attach_by_parent_ref_and_enter_as_allowed() {
+        let gateway = |from: &str| {
+            format!(
+                "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: apps}}\nspec:\n  allowedListeners: {{namespaces: {{from: {from}}}}}\n  listeners: [{{name: http, port: 80}}]\n"
+            )
+        };
+        let set = |name: &str, namespace: &str, parent: &str| {
+            format!(
+                "---\napiVersion: gateway.networking.x-k8s.io/v1alpha1\nkind: XListenerSet\nmetadata: {{name: {name}, namespace: {namespace}}}\nspec:\n  parentRef: {parent}\n  listeners: [{{name: extra, port: 8080}}]\n"
+            )
+        };
+        let sets = [
+            set("b", "apps", "{name: gw}"),
+            set("a", "other", "{name: gw, namespace: apps}"),
+            set("c", "other", "{name: gw}"),
+            set("d", "apps", "{name: gw, kind: Service}"),
+        ]
+        .concat();
+        let listeners = |from: &str| {
+            let mut objects = GatewayApiObjects::default();
+            objects
+                .add_stream("m.yaml", &format!("{}{sets}", gateway(from)))
+                .unwrap();
+            let (listeners, refused) = objects.listeners_of(&objects.gateways[0]);
+            let names: Vec<String> = listeners.into_iter().map(|l| l.name).collect();
+            let refused: Vec<String> = refused.iter().map(|s| s.name().to_string()).collect();
+            (names, refused)
+        };
+        assert_eq!(
+            listeners("All"),
+            (vec!["http".into(), "1-extra".into(), "2-extra".into()], vec![])
+        );
+        assert_eq!(
+            listeners("Same"),
+            (vec!["http".into(), "1-extra".into()], vec!["a".into()])
+        );
+        assert_eq!(listeners("None"), (vec!["http".into()], vec!["b".into(), "a".into()]));
     }
 
     #[test]

@@ -4,11 +4,10 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::Value;
-#[cfg(test)]
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::istio::{ISTIO_PROXY_CONTAINER, SDS_CLUSTER, SDS_CONTAINER, SDS_PORT};
+use crate::values::gateway_api::Listener;
 
 /// What the controller reads once at start (spec §3).
 #[derive(Debug, Clone)]
@@ -99,6 +98,29 @@ pub struct IstioProxyView {
     pub security_context: Option<Value>,
 }
 
+/// The controller ownerReference to the Gateway (spec §7.3), when the Gateway's uid is known.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerReference {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub uid: String,
+    pub controller: bool,
+}
+
+/// The `gloo-ai-extension` container (spec §6.7.5).
+#[derive(Debug, Clone, Serialize)]
+pub struct AiView {
+    pub image: String,
+    pub pull_policy: Option<String>,
+    /// `POD_NAME`, `POD_NAMESPACE`, then the user's.
+    pub env: Vec<Value>,
+    pub ports: Option<Value>,
+    pub resources: Option<Value>,
+    pub security_context: Option<Value>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SecretView {
     pub ca: String,
@@ -140,6 +162,8 @@ pub struct BootstrapView {
 pub struct DeployerView {
     pub name: String,
     pub namespace: String,
+    /// Every object's `ownerReferences`: empty when the Gateway has no `metadata.uid`.
+    pub owner_references: Vec<OwnerReference>,
     pub labels: BTreeMap<String, Value>,
     pub selector: BTreeMap<String, Value>,
     pub service_account: MetadataView,
@@ -153,17 +177,23 @@ pub struct DeployerView {
     pub envoy: EnvoyView,
     pub sds: Option<SdsView>,
     pub istio_proxy: Option<IstioProxyView>,
+    pub ai: Option<AiView>,
+    /// `data` of the ConfigMap `<name>-ai-stats-config` that comes with the AI extension:
+    /// `stats.json` and `tracing.json`, each when set.
+    pub ai_config_data: BTreeMap<String, String>,
     pub gloo_mtls: bool,
     pub mtls_secret: Option<SecretView>,
     /// Filled by the renderer: `envoy.yaml` of the ConfigMap.
     pub config_map_data: BTreeMap<String, String>,
 }
 
-/// Why the deployer renders nothing for a Gateway (the chart's `nil pointer` failures, §6.1).
+/// Why the deployer renders nothing for a Gateway: the chart's `nil pointer` failures (§6.1),
+/// and the controller's own (§9.B6).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Missing {
     SdsContainer,
     IstioProxyContainer,
+    AiExtensionEnabled,
 }
 
 /// `F`: `gloo-proxy-<name>` cut to 63 characters, without a trailing `-` (spec §7.1).
@@ -248,29 +278,26 @@ fn pull_policy(image: Option<&Value>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Service ports from the listeners (spec §5.1). `None` without listeners: the chart's default
-/// port 80 → 80 applies.
-pub fn ports(gateway: &Value, kube: &Value) -> Vec<PortView> {
-    let listeners = gateway.pointer("/spec/listeners").and_then(Value::as_array);
-    let Some(listeners) = listeners.filter(|l| !l.is_empty()) else {
+/// Service ports from the listeners (spec §5.1), in their deployer order. Without listeners the
+/// chart's default port 80 → 80 applies.
+pub fn ports(listeners: &[Listener], kube: &Value) -> Vec<PortView> {
+    if listeners.is_empty() {
         return vec![PortView {
             name: "http".into(),
             port: 80,
             target_port: 80,
             node_port: None,
         }];
-    };
+    }
     let node_port_type = kube.pointer("/service/type").and_then(Value::as_str) == Some("NodePort");
     let service_ports = kube.pointer("/service/ports").and_then(Value::as_array);
     let mut out: Vec<PortView> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for listener in listeners {
-        let Some(port) = listener.get("port").and_then(Value::as_i64) else {
-            continue;
-        };
-        if out.iter().any(|p| p.port == port) {
+        let port = listener.port;
+        if !seen.insert(port) {
             continue;
         }
-        let name = sanitize_port_name(listener.get("name").and_then(Value::as_str).unwrap_or(""));
         let node_port = if node_port_type {
             service_ports
                 .and_then(|ports| {
@@ -284,7 +311,7 @@ pub fn ports(gateway: &Value, kube: &Value) -> Vec<PortView> {
             None
         };
         out.push(PortView {
-            name,
+            name: sanitize_port_name(&listener.name),
             port,
             target_port: if port < 1024 { port + 8000 } else { port },
             node_port,
@@ -337,6 +364,7 @@ pub fn deployer_view(
     gateway_name: &str,
     namespace: &str,
     gateway: &Value,
+    listeners: &[Listener],
     kube: &Value,
     settings: &ControllerSettings,
     mtls_secret: Option<SecretView>,
@@ -364,6 +392,11 @@ pub fn deployer_view(
     if settings.istio && kube.pointer("/istio/istioProxyContainer").is_none() {
         return Err(Missing::IstioProxyContainer);
     }
+    let ai_extension = kube.get("aiExtension").filter(|a| !a.is_null());
+    if ai_extension.is_some_and(|a| a.get("enabled").is_none_or(Value::is_null)) {
+        return Err(Missing::AiExtensionEnabled);
+    }
+    let ai_on = ai_extension.is_some_and(|a| a.get("enabled") == Some(&Value::Bool(true)));
 
     let mut service_account_labels = labels.clone();
     extend(
@@ -456,9 +489,44 @@ pub fn deployer_view(
             security_context: present(kube, "/istio/istioProxyContainer/securityContext"),
         }
     });
+    let ai = ai_on.then(|| {
+        let image = kube.pointer("/aiExtension/image");
+        AiView {
+            image: image_reference(image),
+            pull_policy: pull_policy(image),
+            env: [("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.namespace")]
+                .into_iter()
+                .map(|(name, path)| json!({"name": name, "valueFrom": {"fieldRef": {"fieldPath": path}}}))
+                .chain(
+                    present(kube, "/aiExtension/env")
+                        .and_then(|e| e.as_array().cloned())
+                        .unwrap_or_default(),
+                )
+                .collect(),
+            ports: present(kube, "/aiExtension/ports"),
+            resources: present(kube, "/aiExtension/resources"),
+            security_context: present(kube, "/aiExtension/securityContext"),
+        }
+    });
+    let ai_config_data = if ai_on {
+        [
+            ("stats.json", "/aiExtension/stats"),
+            ("tracing.json", "/aiExtension/tracing"),
+        ]
+        .into_iter()
+        .filter_map(|(file, pointer)| {
+            let value = present(kube, pointer)?;
+            Some((file.to_string(), serde_json::to_string(&value).ok()?))
+        })
+        .collect()
+    } else {
+        BTreeMap::new()
+    };
+    let owner_references = owner_reference(gateway, gateway_name).into_iter().collect();
     let view = DeployerView {
         name: name.clone(),
         namespace: namespace.to_string(),
+        owner_references,
         labels: labels.clone(),
         selector,
         service_account: MetadataView {
@@ -472,7 +540,7 @@ pub fn deployer_view(
             external_traffic_policy: present(kube, "/service/externalTrafficPolicy"),
             cluster_ip: present(kube, "/service/clusterIP"),
         },
-        ports: ports(gateway, kube),
+        ports: ports(listeners, kube),
         replicas: present(kube, "/deployment/replicas").filter(|r| r.as_i64() != Some(0)),
         pod_annotations,
         pod_labels,
@@ -500,6 +568,8 @@ pub fn deployer_view(
         },
         sds,
         istio_proxy,
+        ai,
+        ai_config_data,
         gloo_mtls: settings.gloo_mtls,
         mtls_secret,
         config_map_data: BTreeMap::new(),
@@ -527,6 +597,23 @@ pub fn deployer_view(
     Ok((view, bootstrap))
 }
 
+/// The ownerReference the controller gives every object, from the Gateway as read: only when
+/// the manifest carries the Gateway's `metadata.uid` (a Gateway read back from the cluster).
+fn owner_reference(gateway: &Value, name: &str) -> Option<OwnerReference> {
+    let uid = gateway
+        .pointer("/metadata/uid")
+        .and_then(Value::as_str)
+        .filter(|u| !u.is_empty())?;
+    let text = |key: &str| gateway.get(key).and_then(Value::as_str).unwrap_or("").to_string();
+    Some(OwnerReference {
+        api_version: text("apiVersion"),
+        kind: text("kind"),
+        name: name.to_string(),
+        uid: uid.to_string(),
+        controller: true,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,12 +624,12 @@ mod tests {
             full_name("checkout-gateway-for-the-eu-west-production-cluster-a"),
             "gloo-proxy-checkout-gateway-for-the-eu-west-production-cluster"
         );
-        let gateway = json!({"spec": {"listeners": [
-            {"name": "grpc-over-tls-listener", "port": 9443},
-            {"name": "https", "port": 443},
-            {"name": "again", "port": 443},
-        ]}});
-        let ports = ports(&gateway, &json!({}));
+        let listeners =
+            [("grpc-over-tls-listener", 9443), ("https", 443), ("again", 443)].map(|(name, port)| Listener {
+                name: name.into(),
+                port,
+            });
+        let ports = ports(&listeners, &json!({}));
         let names: Vec<_> = ports.iter().map(|p| (p.name.as_str(), p.target_port)).collect();
         assert_eq!(names, [("https", 8443), ("grpc-over-tls-l", 9443)]);
     }

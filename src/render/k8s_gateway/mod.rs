@@ -10,9 +10,10 @@ use serde_json::Value;
 use super::{Manifest, ManifestKind, engine, internal};
 use crate::Failure;
 use crate::diag::{Diagnostic, Location, code};
+use crate::validate::rules::kube_gateway::{self, GatewayFacts};
 use crate::values::Model;
 use crate::values::gateway_api::{ApiObject, GatewayApiObjects, PARAMETERS_ANNOTATION, merge_specs};
-use deployer::{ControllerSettings, Missing, SecretView};
+use deployer::{ControllerSettings, DeployerView, Missing, SecretView};
 
 /// The controller of the class the chart installs (spec §2.2, §3).
 pub const CONTROLLER_NAME: &str = "solo.io/gloo-gateway";
@@ -53,15 +54,20 @@ pub fn render_chart(model: &Model, templates: &engine::Engine) -> Result<Vec<Man
     Ok(out)
 }
 
-/// The controller settings the chart values imply (spec §2.6, §3).
-pub fn controller_settings(model: &Model, version: &str) -> ControllerSettings {
+/// The keys of `--controller KEY=VALUE`: the controller settings a user may set instead of the
+/// ones the chart values imply (spec §3).
+pub const CONTROLLER_KEYS: &str = "xds-host, xds-port, istio, gloo-mtls, aws-sts-cluster, aws-sts-uri, aws";
+
+/// The controller settings the chart values imply (spec §2.6, §3), with the user's
+/// `KEY=VALUE` overrides applied in order. A bad override is a usage error.
+pub fn controller_settings(model: &Model, version: &str, overrides: &[String]) -> Result<ControllerSettings, Failure> {
     let values = &model.values;
     let aws = values
         .settings
         .aws
         .as_ref()
         .filter(|a| a.enable_service_account_credentials == Some(true));
-    ControllerSettings {
+    let mut settings = ControllerSettings {
         xds_host: format!("gloo.{}.svc.cluster.local", model.namespace),
         xds_port: values.gloo.deployment.xds_port.unwrap_or(9977),
         istio: crate::values::on(values.global.istio_integration.enabled),
@@ -71,10 +77,72 @@ pub fn controller_settings(model: &Model, version: &str) -> ControllerSettings {
                 Some(region) => format!("sts.{region}.amazonaws.com"),
                 None => "sts.amazonaws.com".to_string(),
             };
-            ("aws_sts_cluster".to_string(), uri)
+            (AWS_STS_CLUSTER.to_string(), uri)
         }),
         version: version.to_string(),
+    };
+    for text in overrides {
+        apply_override(&mut settings, text)
+            .map_err(|why| Failure::usage(format!("--controller {text}: {why} (keys: {CONTROLLER_KEYS})")))?;
     }
+    Ok(settings)
+}
+
+/// The name of the AWS STS cluster the chart's Settings give the controller (spec §2.6).
+const AWS_STS_CLUSTER: &str = "aws_sts_cluster";
+
+fn apply_override(settings: &mut ControllerSettings, text: &str) -> Result<(), String> {
+    let (key, value) = text.split_once('=').ok_or("expected KEY=VALUE")?;
+    let flag = || match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("`{value}` is not true or false")),
+    };
+    let non_empty = || {
+        if value.is_empty() {
+            Err("the value is empty".to_string())
+        } else {
+            Ok(value.to_string())
+        }
+    };
+    // Host and cluster names go into the envoy bootstrap: only the characters such names have.
+    let name = |extra: char| {
+        let value = non_empty()?;
+        if value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == extra)
+        {
+            Ok(value)
+        } else {
+            Err(format!(
+                "`{value}` is not a host or cluster name (letters, digits, `.`, `-`)"
+            ))
+        }
+    };
+    let default_sts = || (AWS_STS_CLUSTER.to_string(), "sts.amazonaws.com".to_string());
+    match key {
+        "xds-host" => settings.xds_host = name('-')?,
+        "xds-port" => {
+            settings.xds_port = value
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| format!("`{value}` is not a port (1-65535)"))?
+        }
+        "istio" => settings.istio = flag()?,
+        "gloo-mtls" => settings.gloo_mtls = flag()?,
+        "aws-sts-cluster" => settings.aws_sts.get_or_insert_with(default_sts).0 = name('_')?,
+        "aws-sts-uri" => settings.aws_sts.get_or_insert_with(default_sts).1 = name('-')?,
+        "aws" => {
+            if flag()? {
+                settings.aws_sts.get_or_insert_with(default_sts);
+            } else {
+                settings.aws_sts = None;
+            }
+        }
+        _ => return Err(format!("unknown key `{key}`")),
+    }
+    Ok(())
 }
 
 /// What the deployer renders for every Gateway of a handled class, sorted by namespace and
@@ -91,7 +159,15 @@ pub fn render_gateways(
     let mut findings = Vec::new();
     let mut errors = Vec::new();
     for gateway in objects.sorted_gateways() {
-        match render_gateway(model, objects, &chart_parameters, settings, templates, gateway) {
+        match render_gateway(
+            model,
+            objects,
+            &chart_parameters,
+            settings,
+            templates,
+            gateway,
+            &mut findings,
+        ) {
             Ok(Outcome::Objects(objects)) => manifests.extend(objects),
             Ok(Outcome::Nothing(finding)) => findings.push(finding),
             Err(Refusal::User(message, help)) => errors.push(
@@ -144,6 +220,7 @@ fn render_gateway(
     settings: &ControllerSettings,
     templates: &engine::Engine,
     gateway: &ApiObject,
+    notes: &mut Vec<Diagnostic>,
 ) -> Result<Outcome, Refusal> {
     let (name, namespace) = (gateway.name(), gateway.namespace());
     let who = format!("Gateway {namespace}/{name}");
@@ -197,6 +274,7 @@ fn render_gateway(
             "the GatewayClass's parametersRef needs a name and a namespace, and the object must exist",
         ));
     };
+    let mut gateway_level_object = None;
     let gateway_level = match gateway
         .value
         .pointer(&format!(
@@ -208,7 +286,10 @@ fn render_gateway(
     {
         None => None,
         Some(parameters) => match objects.parameters_named(namespace, parameters) {
-            Some(object) => Some(object.value.get("spec").cloned().unwrap_or(Value::Null)),
+            Some(object) => {
+                gateway_level_object = Some(object);
+                Some(object.value.get("spec").cloned().unwrap_or(Value::Null))
+            }
             // The chart's own object, named by a Gateway in the release namespace (case 21).
             None if chart_class && namespace == model.namespace && parameters == CLASS_NAME => {
                 Some(chart_parameters.spec())
@@ -281,8 +362,22 @@ fn render_gateway(
     } else {
         None
     };
+    let (listeners, refused_sets) = objects.listeners_of(gateway);
+    for set in refused_sets {
+        notes.push(
+            Diagnostic::info(
+                code::K8S_GATEWAY_NO_OBJECTS,
+                format!(
+                    "ListenerSet {}/{} names {who}, whose spec.allowedListeners does not let it in: its listeners get no ports",
+                    set.namespace(),
+                    set.name()
+                ),
+            )
+            .at(set.location.clone()),
+        );
+    }
     let (mut view, bootstrap) =
-        deployer::deployer_view(name, namespace, &gateway.value, &kube, settings, mtls_secret).map_err(|missing| {
+        deployer::deployer_view(name, namespace, &gateway.value, &listeners, &kube, settings, mtls_secret).map_err(|missing| {
             let (what, field) = match missing {
                 Missing::SdsContainer => (
                     "no sdsContainer (`glooGateway: null` in the chart values removes it)",
@@ -292,45 +387,97 @@ fn render_gateway(
                     "no istio.istioProxyContainer (a class-level `customSidecars` removes it)",
                     "istio.istioProxyContainer",
                 ),
+                Missing::AiExtensionEnabled => (
+                    "an aiExtension without `enabled`",
+                    "aiExtension.enabled",
+                ),
             };
+            if missing == Missing::AiExtensionEnabled {
+                return user(
+                    format!(
+                        "{who}: its effective GatewayParameters has an aiExtension without `enabled`: the controller dereferences the missing value and fails, and creates no objects"
+                    ),
+                    "set aiExtension.enabled (true or false) in the class default or the Gateway's GatewayParameters",
+                )
+                .with_field(field);
+            }
             user(
                 format!(
                     "{who}: the Istio integration (or gloo mTLS) is on and its effective GatewayParameters has {what}: the deployer's chart fails (nil pointer) and creates no objects"
                 ),
                 match missing {
+                    Missing::AiExtensionEnabled => "",
                     Missing::IstioProxyContainer => "leave kubeGateway.gatewayParameters.glooGateway.istio.customSidecars out (the deployer never uses it), or give the Gateway a GatewayParameters with istio.istioProxyContainer",
                     Missing::SdsContainer => "keep the chart's sdsContainer, or give the Gateway a GatewayParameters with one",
                 },
             )
             .with_field(field)
         })?;
+    notes.extend(kube_gateway::check_gateway(&GatewayFacts {
+        gateway,
+        gateway_level: gateway_level_object,
+        class_default: &class_default,
+        kube: &kube,
+        istio: settings.istio,
+        gloo_mtls: settings.gloo_mtls,
+    }));
     let ours = |e: String| Refusal::Ours(internal(format!("{who}: {e}")));
     let bootstrap_text =
         engine::render(templates, "k8s-gateway/envoy-bootstrap.yaml", "b", &bootstrap).map_err(ours)?;
     super::check::bootstrap(&bootstrap_text).map_err(|e| ours(format!("the rendered envoy bootstrap {e}")))?;
     view.config_map_data.insert("envoy.yaml".into(), bootstrap_text.clone());
-    let mut out = Vec::new();
-    let mut documents = vec![(ManifestKind::ServiceAccount, "k8s-gateway/serviceaccount.yaml")];
+    // The AI extension's ConfigMap is the ConfigMap template with its own name and data.
+    let ai_config = view.ai.is_some().then(|| DeployerView {
+        name: format!("{}-ai-stats-config", view.name),
+        config_map_data: view.ai_config_data.clone(),
+        ..view.clone()
+    });
+    // (kind, template, context, the envoy bootstrap it carries), in the deployer's order.
+    let mut documents = vec![(
+        ManifestKind::ServiceAccount,
+        "k8s-gateway/serviceaccount.yaml",
+        &view,
+        None,
+    )];
     if view.mtls_secret.is_some() {
-        documents.push((ManifestKind::Secret, "k8s-gateway/secret.yaml"));
+        documents.push((ManifestKind::Secret, "k8s-gateway/secret.yaml", &view, None));
+    }
+    if let Some(ai_config) = &ai_config {
+        documents.push((ManifestKind::ConfigMap, "k8s-gateway/configmap.yaml", ai_config, None));
     }
     documents.extend([
-        (ManifestKind::ConfigMap, "k8s-gateway/configmap.yaml"),
-        (ManifestKind::Service, "k8s-gateway/service.yaml"),
-        (ManifestKind::Deployment, "k8s-gateway/deployment.yaml"),
+        (
+            ManifestKind::ConfigMap,
+            "k8s-gateway/configmap.yaml",
+            &view,
+            Some(bootstrap_text),
+        ),
+        (ManifestKind::Service, "k8s-gateway/service.yaml", &view, None),
+        (ManifestKind::Deployment, "k8s-gateway/deployment.yaml", &view, None),
     ]);
-    for (kind, template) in documents {
-        let text = engine::render(templates, template, "d", &view).map_err(ours)?;
-        let text = super::check::finish(kind, &text, None).map_err(|e| ours(format!("{} {e}", kind.as_str())))?;
+    let mut out = Vec::new();
+    for (kind, template, context, envoy_bootstrap) in documents {
+        let text = engine::render(templates, template, "d", context).map_err(ours)?;
+        // The templates pass the GatewayParameters' Kubernetes fields through as they are: an
+        // object that is not of its type comes from them.
+        let text = super::check::finish(kind, &text, None).map_err(|e| {
+            user(
+                format!(
+                    "{who}: the {} its effective GatewayParameters gives is not a valid Kubernetes object: it {e}",
+                    kind.as_str()
+                ),
+                "check the spec.kube fields of the class default and of the Gateway's GatewayParameters against the GatewayParameters CRD",
+            )
+        })?;
         out.push(Manifest {
             kind,
             name: if kind == ManifestKind::Secret {
                 "gloo-mtls-certs".into()
             } else {
-                view.name.clone()
+                context.name.clone()
             },
             namespace: namespace.to_string(),
-            envoy_bootstrap: (kind == ManifestKind::ConfigMap).then(|| bootstrap_text.clone()),
+            envoy_bootstrap,
             text,
             template,
         });

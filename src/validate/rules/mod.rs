@@ -7,6 +7,7 @@ mod addresses;
 mod bootstrap;
 mod flags;
 mod images;
+pub mod kube_gateway;
 mod labels;
 mod proxies;
 mod security;
@@ -119,6 +120,7 @@ pub fn check(model: &Model, loaded: &LoadedValues, options: &RuleOptions) -> Vec
     images::check(&mut ctx);
     upstreams::check(&mut ctx);
     security::check(&mut ctx);
+    kube_gateway::check(&mut ctx);
     ctx.out
 }
 
