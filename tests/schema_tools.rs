@@ -465,10 +465,7 @@ fn check_jsonschema_rejects_each_bad_values_file() {
         if !found || speaks_of_null_only(&report) {
             failures.push(format!(
                 "{}: expected `{}` at {}; got {}",
-                bad.file,
-                bad.check_jsonschema,
-                bad.json_path,
-                report
+                bad.file, bad.check_jsonschema, bad.json_path, report
             ));
         }
     }
@@ -520,7 +517,8 @@ fn published_schema() -> Value {
 /// The chart's defaults, read with the independent YAML parser.
 fn chart_defaults() -> Value {
     use saphyr::LoadableYamlNode;
-    let text = fs::read_to_string(common::manifest_dir().join("src/values/chart-defaults.yaml")).expect("chart defaults");
+    let text =
+        fs::read_to_string(common::manifest_dir().join("src/values/chart-defaults.yaml")).expect("chart defaults");
     let docs = saphyr::Yaml::load_from_str(&text).expect("chart defaults parse");
     common::saphyr_to_json(&docs[0])
 }
@@ -598,7 +596,12 @@ fn published_schema_carries_the_charts_defaults() {
         }
     }
     assert!(checked > 150, "only {checked} defaults checked");
-    assert!(failures.is_empty(), "{} of {checked}:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// No `enum` offers `null`, no key is `anyOf: [X, null]`, and a nullable key names its own type
@@ -678,7 +681,13 @@ fn helm4_blames_null_for_an_any_of_null_schema() {
     fs::write(chart.join("values.schema.json"), schema.to_string()).expect("schema");
     let values = dir.path().join("v.yaml");
     fs::write(&values, "o:\n  x: text\n").expect("values");
-    let output = common::run(helm(&helm4, &chart).args(["template", "r"]).arg(&chart).arg("-f").arg(&values));
+    let output = common::run(
+        helm(&helm4, &chart)
+            .args(["template", "r"])
+            .arg(&chart)
+            .arg("-f")
+            .arg(&values),
+    );
     let text = common::output_text(&output);
     assert!(!output.status.success(), "{text}");
     assert!(speaks_of_null_only(&text), "{text}");

@@ -130,7 +130,21 @@ fn page(command: &clap::Command, sub: Option<&str>) -> Result<String, Failure> {
         Ok(())
     })();
     rendered.map_err(|e| Failure::io(format!("cannot render the manual page: {e}")))?;
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    Ok(ascii_roff(&String::from_utf8_lossy(&out)))
+}
+
+/// roff with every character outside ASCII written as a groff escape (`…` as `\[u2026]`): troff
+/// reads its input as Latin-1 unless a preprocessor converts it.
+fn ascii_roff(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\[u{:04X}]", u32::from(c)));
+        }
+    }
+    out
 }
 
 /// What the exit codes of a command mean.
@@ -161,7 +175,10 @@ fn exit_status(sub: Option<&str>) -> Vec<(&'static str, &'static str)> {
         ],
         None => vec![
             ("0", "Success."),
-            ("1", "Invalid values, a finding that fails the command, or drift (see each command's page)."),
+            (
+                "1",
+                "Invalid values, a finding that fails the command, or drift (see each command's page).",
+            ),
             io,
         ],
     }
@@ -210,33 +227,87 @@ fn examples(sub: Option<&str>) -> Vec<(&'static str, &'static str)> {
             ),
         ],
         Some("render") => vec![
-            ("Print the manifests for two layered values files:", "gloo-istio render -f values.yaml -f values-prod.yaml"),
-            ("One file per resource:", "gloo-istio render -f values.yaml --output-dir manifests/"),
-            ("Switch the integration on without a file:", "gloo-istio render --set global.istioIntegration.enabled=true"),
+            (
+                "Print the manifests for two layered values files:",
+                "gloo-istio render -f values.yaml -f values-prod.yaml",
+            ),
+            (
+                "One file per resource:",
+                "gloo-istio render -f values.yaml --output-dir manifests/",
+            ),
+            (
+                "Switch the integration on without a file:",
+                "gloo-istio render --set global.istioIntegration.enabled=true",
+            ),
         ],
         Some("post-render") => vec![
-            ("Helm 3:", "helm template gloo gloo/gloo -f values.yaml --post-renderer gloo-istio --post-renderer-args post-render --post-renderer-args -f=values.yaml"),
-            ("On a stream rendered before:", "gloo-istio post-render -f values.yaml < gloo.yaml > gloo-istio.yaml"),
+            (
+                "Helm 3:",
+                "helm template gloo gloo/gloo -f values.yaml --post-renderer gloo-istio --post-renderer-args post-render --post-renderer-args -f=values.yaml",
+            ),
+            (
+                "On a stream rendered before:",
+                "gloo-istio post-render -f values.yaml < gloo.yaml > gloo-istio.yaml",
+            ),
         ],
-        Some("inject") => vec![("Add the sidecars to a rendered stream:", "gloo-istio inject -f gloo.yaml > injected.yaml")],
-        Some("uninject") => vec![("Remove them again, Upstreams included:", "gloo-istio uninject -f injected.yaml --include-upstreams")],
-        Some("enable-mtls") => vec![("Give one Upstream Istio mTLS:", "gloo-istio enable-mtls -u bookinfo-productpage-9080 -f upstreams.yaml")],
-        Some("disable-mtls") => vec![("Remove it:", "gloo-istio disable-mtls -u bookinfo-productpage-9080 -f upstreams.yaml")],
+        Some("inject") => vec![(
+            "Add the sidecars to a rendered stream:",
+            "gloo-istio inject -f gloo.yaml > injected.yaml",
+        )],
+        Some("uninject") => vec![(
+            "Remove them again, Upstreams included:",
+            "gloo-istio uninject -f injected.yaml --include-upstreams",
+        )],
+        Some("enable-mtls") => vec![(
+            "Give one Upstream Istio mTLS:",
+            "gloo-istio enable-mtls -u bookinfo-productpage-9080 -f upstreams.yaml",
+        )],
+        Some("disable-mtls") => vec![(
+            "Remove it:",
+            "gloo-istio disable-mtls -u bookinfo-productpage-9080 -f upstreams.yaml",
+        )],
         Some("lint") => vec![
-            ("Each file on its own, for pre-commit:", "gloo-istio lint values.yaml values-prod.yaml"),
-            ("The two files merged as one release, findings as JSON:", "gloo-istio lint -f values.yaml -f values-prod.yaml --format json"),
-            ("Fail on warnings too, against the cluster's Istio:", "gloo-istio lint --fail-on warning --istio-version 1.22 values.yaml"),
+            (
+                "Each file on its own, for pre-commit:",
+                "gloo-istio lint values.yaml values-prod.yaml",
+            ),
+            (
+                "The two files merged as one release, findings as JSON:",
+                "gloo-istio lint -f values.yaml -f values-prod.yaml --format json",
+            ),
+            (
+                "Fail on warnings too, against the cluster's Istio:",
+                "gloo-istio lint --fail-on warning --istio-version 1.22 values.yaml",
+            ),
         ],
-        Some("analyze") => vec![("The transport of every Upstream of a release and its mesh:", "helm template gloo gloo/gloo -f values.yaml | cat - mesh.yaml | gloo-istio analyze")],
+        Some("analyze") => vec![(
+            "The transport of every Upstream of a release and its mesh:",
+            "helm template gloo gloo/gloo -f values.yaml | cat - mesh.yaml | gloo-istio analyze",
+        )],
         Some("diff") => vec![
-            ("Check committed snapshots in CI:", "gloo-istio diff --snapshots manifests/ -f values.yaml"),
-            ("Rewrite them:", "gloo-istio diff --snapshots manifests/ -f values.yaml --update"),
+            (
+                "Check committed snapshots in CI:",
+                "gloo-istio diff --snapshots manifests/ -f values.yaml",
+            ),
+            (
+                "Rewrite them:",
+                "gloo-istio diff --snapshots manifests/ -f values.yaml --update",
+            ),
         ],
-        Some("schema") => vec![("The schema of a chart's values:", "gloo-istio schema > values.schema.json")],
+        Some("schema") => vec![(
+            "The schema of a chart's values:",
+            "gloo-istio schema > values.schema.json",
+        )],
         Some("completions") => vec![
-            ("Bash:", "gloo-istio completions bash > /etc/bash_completion.d/gloo-istio"),
+            (
+                "Bash:",
+                "gloo-istio completions bash > /etc/bash_completion.d/gloo-istio",
+            ),
             ("Zsh:", "gloo-istio completions zsh > \"${fpath[1]}/_gloo-istio\""),
-            ("Fish:", "gloo-istio completions fish > ~/.config/fish/completions/gloo-istio.fish"),
+            (
+                "Fish:",
+                "gloo-istio completions fish > ~/.config/fish/completions/gloo-istio.fish",
+            ),
         ],
         Some("man") => vec![
             ("The page of one command:", "gloo-istio man render | man -l -"),
@@ -262,7 +333,11 @@ fn extra_sections(sub: Option<&str>) -> Roff {
         roff.control("SH", ["EXAMPLES"]);
         for (what, line) in examples {
             roff.control("PP", []).text([roman(what)]);
-            roff.control("RS", ["4"]).control("nf", []).text([roman(line)]).control("fi", []).control("RE", []);
+            roff.control("RS", ["4"])
+                .control("nf", [])
+                .text([roman(line)])
+                .control("fi", [])
+                .control("RE", []);
         }
     }
     roff.control("SH", ["SEE ALSO"]);

@@ -146,8 +146,7 @@ fn add_chart_defaults(schema: &mut Value, defaults: &Value, depth: usize) {
                 }
                 // A Kubernetes type or a free mapping: the chart's value as a whole.
                 Value::Object(entries) if entries.is_empty() => {}
-                Value::String(tag)
-                    if (key == "tag" || key == "ossImageTag") && tag == CHART_DEFAULT_VERSION => {}
+                Value::String(tag) if (key == "tag" || key == "ossImageTag") && tag == CHART_DEFAULT_VERSION => {}
                 _ => {
                     if let Value::Object(property) = property {
                         property.insert("default".into(), default.clone());
@@ -267,7 +266,8 @@ fn make_nullable(schema: &mut Value, kubernetes: &mut std::collections::BTreeSet
 /// key of `gatewayProxy`). Our own check removes the markers before checking; the published
 /// schema, which Helm and editors apply to the raw values, must accept them.
 fn allow_omit_marker(schema: &mut Value) {
-    let Some(Value::Object(props)) = schema.pointer_mut("/properties/gatewayProxies/additionalProperties/properties") else {
+    let Some(Value::Object(props)) = schema.pointer_mut("/properties/gatewayProxies/additionalProperties/properties")
+    else {
         return;
     };
     for property in props.values_mut() {
