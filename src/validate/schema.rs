@@ -273,12 +273,19 @@ fn allow_omit_marker(schema: &mut Value) {
     for property in props.values_mut() {
         let original = std::mem::take(property);
         // `if`/`then`/`else` rather than `anyOf`: a wrong value is then reported against the
-        // key's own schema, not as "not the marker either".
-        *property = serde_json::json!({
+        // key's own schema, not as "not the marker either". The annotations stay on the key too,
+        // where editors read them.
+        let mut wrapped = serde_json::json!({
             "if": {"const": crate::values::proxy::OMIT_OVERWRITE},
             "then": true,
-            "else": original,
         });
+        for annotation in ["description", "default"] {
+            if let Some(value) = original.get(annotation) {
+                wrapped[annotation] = value.clone();
+            }
+        }
+        wrapped["else"] = original;
+        *property = wrapped;
     }
 }
 
