@@ -692,3 +692,107 @@ fn helm4_blames_null_for_an_any_of_null_schema() {
     assert!(!output.status.success(), "{text}");
     assert!(speaks_of_null_only(&text), "{text}");
 }
+
+/// The completions the real yaml-language-server (what VS Code's YAML extension, Neovim's
+/// `yamlls` and others run) offers at the end of `text`, a values file that names the published
+/// schema in its first line, through `tests/data/lsp-complete.js`: (label, inserted text).
+fn editor_completions(server: &Path, dir: &Path, text: &str) -> Vec<(String, String)> {
+    let schema = dir.join("values.schema.json");
+    if !schema.exists() {
+        fs::write(&schema, schema_text()).expect("write the schema");
+    }
+    let file = dir.join("values.yaml");
+    let text = format!("# yaml-language-server: $schema=file://{}\n{text}", schema.display());
+    fs::write(&file, &text).expect("write the values");
+    let line = text.lines().count() - 1;
+    let character = text.lines().last().map_or(0, |l| l.chars().count());
+    let node = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join("node"))
+        .find(|p| p.is_file())
+        .or_else(|| common::peer("node"))
+        .expect("node");
+    let output = common::run(
+        Command::new(node)
+            .arg(data_dir().join("lsp-complete.js"))
+            .arg(server)
+            .arg(&file)
+            .arg(line.to_string())
+            .arg(character.to_string()),
+    );
+    assert!(output.status.success(), "{}", common::output_text(&output));
+    let items: Vec<Value> = serde_json::from_slice(&output.stdout).expect("the completions as JSON");
+    items
+        .iter()
+        .map(|i| {
+            (
+                i["label"].as_str().unwrap_or("").to_string(),
+                i["insertText"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// In an editor: completing a key inserts the chart's default (`enabled: ${1:false}`, never
+/// `${1:null}`), and completing an enumeration's value offers its values.
+#[test]
+fn yaml_language_server_completes_defaults_and_enum_values() {
+    let Some(server) = common::peer("yaml-language-server") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("create a temporary directory");
+    let mut failures = Vec::new();
+    let keys = [
+        ("global:\n  istioIntegration:\n    ", "enabled", "enabled: ${1:false}"),
+        (
+            "gatewayProxies:\n  gatewayProxy:\n    podTemplate:\n      ",
+            "httpPort",
+            "httpPort: ${1:8080}",
+        ),
+        (
+            "gatewayProxies:\n  gatewayProxy:\n    ",
+            "loopBackAddress",
+            "loopBackAddress: ${1:127.0.0.1}",
+        ),
+        ("global:\n  image:\n    ", "registry", "registry: ${1:quay.io/solo-io}"),
+        ("discovery:\n  ", "fdsMode", "fdsMode: ${1:WHITELIST}"),
+    ];
+    for (text, key, want) in keys {
+        let items = editor_completions(&server, dir.path(), text);
+        match items.iter().find(|(label, _)| label == key) {
+            Some((_, insert)) if insert == want => {}
+            other => failures.push(format!("{key}: {other:?}, want {want}")),
+        }
+        for (label, insert) in &items {
+            if insert.contains("${1:null}") {
+                failures.push(format!("{label} inserts {insert}"));
+            }
+        }
+    }
+    let values = [
+        (
+            "global:\n  image:\n    pullPolicy: ",
+            &["Always", "IfNotPresent", "Never"][..],
+        ),
+        (
+            "gatewayProxies:\n  gatewayProxy:\n    kind:\n      workloadType: ",
+            &["Deployment", "DaemonSet"][..],
+        ),
+        (
+            "global:\n  podSecurityStandards:\n    container:\n      defaultSeccompProfileType: ",
+            &["RuntimeDefault", "Localhost"][..],
+        ),
+    ];
+    for (text, want) in values {
+        let items = editor_completions(&server, dir.path(), text);
+        let offered: BTreeSet<&str> = items
+            .iter()
+            .map(|(label, _)| label.as_str())
+            .filter(|l| *l != "null")
+            .collect();
+        let want: BTreeSet<&str> = want.iter().copied().collect();
+        if offered != want {
+            failures.push(format!("{text:?}: offers {offered:?}, want {want:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

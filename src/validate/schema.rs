@@ -168,8 +168,9 @@ fn add_chart_defaults(schema: &mut Value, defaults: &Value, depth: usize) {
 /// keeping each key's own type first, so that a wrong value is reported against that type:
 /// `type: ["object", "null"]` rather than `anyOf: [X, null]`, whose failure reads as "not
 /// null". An enumeration keeps its values without `null`: `if` the value is of its type,
-/// `then` it must be one of them. Required keys and list items stay non-null. A Kubernetes
-/// definition used by a nullable key accepts `null` itself.
+/// `then` it must be one of them (and they are its `examples`, which editors offer). Required
+/// keys and list items stay non-null. A Kubernetes definition used by a nullable key accepts
+/// `null` itself.
 fn allow_null(schema: &mut Value) {
     let mut kubernetes = std::collections::BTreeSet::new();
     allow_null_below(schema, &mut kubernetes, 0);
@@ -244,6 +245,9 @@ fn make_nullable(schema: &mut Value, kubernetes: &mut std::collections::BTreeSet
             if let Some(values) = obj.remove("enum") {
                 obj.insert("if".into(), serde_json::json!({ "type": original }));
                 obj.insert("then".into(), serde_json::json!({ "enum": values }));
+                // Editors offer an enumeration's values from `enum` or `examples`, and do not
+                // look into `then`.
+                obj.entry("examples").or_insert(values);
             }
             types.push(Value::from("null"));
             obj.insert("type".into(), Value::Array(types));
