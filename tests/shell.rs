@@ -348,6 +348,20 @@ fn man_of_an_unknown_command_is_a_usage_error() {
     assert!(stderr.contains("rendr") && stderr.contains("render"), "{stderr}");
 }
 
+/// `man --dir` under a regular file fails with the path in the message, and prints nothing.
+#[test]
+fn man_dir_that_cannot_be_made_is_an_io_error() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").expect("write");
+    let target = file.join("man1");
+    let output = gloo_istio(&["man", "--dir", target.to_str().expect("UTF-8")]);
+    assert_eq!(output.status.code(), Some(2), "{}", common::output_text(&output));
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("a-file"));
+    assert_eq!(std::fs::read_to_string(&file).expect("the file"), "x");
+}
+
 // ---------------------------------------------------------------------------------------------
 // The README's synopses
 // ---------------------------------------------------------------------------------------------
