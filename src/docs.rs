@@ -163,7 +163,8 @@ pub fn values_reference() -> String {
          Keys marked *checked, not rendered* come from the Gloo chart's key table\n\
          (`src/values/chart-keys.tsv`): gloo-istio checks their names and types and renders nothing\n\
          from them; a key set there is reported once at info level (GI006). `<name>` is a key you\n\
-         choose, `[]` an item of a list; the defaults are the ones the chart's table states.\n\n\
+         choose, `[]` an item of a list. A key without a default is one the chart's `values.yaml`\n\
+         leaves out (or the placeholder image tag that `--gloo-version` replaces).\n\n\
          | key | type | default | meaning |\n|---|---|---|---|\n",
     );
     for (path, ty, default, description) in rows {

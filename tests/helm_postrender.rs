@@ -838,6 +838,36 @@ fn helm4_plugin_version_is_the_crate_version() {
     assert_eq!(plugin["version"], env!("CARGO_PKG_VERSION"));
 }
 
+/// Helm 4 writes each document's `# Source:` from its file-name annotation; the Upstreams
+/// gloo-istio adds carry `gloo-istio/templates/upstream.yaml` there and no heading of their
+/// own, so each has one `# Source:` line. Helm 3 prints ours.
+#[test]
+fn helm4_heads_each_added_upstream_with_one_source_line() {
+    let Some(helm4) = common::peer("helm4") else { return };
+    let env = helm4_with_plugin(&helm4);
+    let values = istio_values();
+    let mut cmd = helm4_template(&helm4, &env, &values, None, &[format!("-f={}", path_str(&values))]);
+    let text = stdout_of(&common::run(cmd.env("GLOO_ISTIO_BIN", BIN)), "helm4 template");
+    let upstreams: Vec<Doc> = split(&text).into_iter().filter(|d| d.kind() == "Upstream").collect();
+    assert!(!upstreams.is_empty(), "no Upstream in:\n{text}");
+    for doc in &upstreams {
+        let sources: Vec<&str> = doc.text.lines().filter(|l| l.starts_with("# Source:")).collect();
+        assert_eq!(
+            sources,
+            ["# Source: gloo-istio/templates/upstream.yaml"],
+            "{}:\n{}",
+            doc.key(),
+            doc.text
+        );
+    }
+    let Some(helm) = common::peer("helm") else { return };
+    for doc in helm3_run(&helm).post.iter().filter(|d| d.kind() == "Upstream") {
+        let sources = doc.text.lines().filter(|l| l.starts_with("# Source:")).count();
+        assert_eq!(sources, 1, "{}:\n{}", doc.key(), doc.text);
+        assert_eq!(doc.source(), Some("gloo-istio/templates/upstream.yaml"));
+    }
+}
+
 /// Helm 4 with the plugin (binary from GLOO_ISTIO_BIN) makes the same documents as helm 3
 /// with `--post-renderer`, hooks included; the plain helm 4 render fails the Istio checks.
 #[test]

@@ -39,7 +39,7 @@ struct BadFile {
     helm: &'static str,
 }
 
-const BAD_FILES: [BadFile; 12] = [
+const BAD_FILES: [BadFile; 16] = [
     BadFile {
         file: "bool-as-string.yaml",
         json_path: "$.global.istioIntegration.enabled",
@@ -107,6 +107,30 @@ const BAD_FILES: [BadFile; 12] = [
         helm: "at '/upstreams/0/mtls': 'oneOf' failed, none matched",
     },
     BadFile {
+        file: "optional-object-field-type.yaml",
+        json_path: "$.gatewayProxies.gatewayProxy.podTemplate.httpPort",
+        check_jsonschema: "'8080' is not of type 'integer', 'null'",
+        helm: "at '/gatewayProxies/gatewayProxy/podTemplate/httpPort': got string, want null or integer",
+    },
+    BadFile {
+        file: "optional-object-type.yaml",
+        json_path: "$.gatewayProxies.gatewayProxy.podTemplate",
+        check_jsonschema: "8080 is not of type 'object', 'null'",
+        helm: "at '/gatewayProxies/gatewayProxy/podTemplate': got number, want null or object",
+    },
+    BadFile {
+        file: "optional-enum-value.yaml",
+        json_path: "$.global.image.pullPolicy",
+        check_jsonschema: "'Sometimes' is not one of ['Always', 'IfNotPresent', 'Never']",
+        helm: "at '/global/image/pullPolicy': value must be one of 'Always', 'IfNotPresent', 'Never'",
+    },
+    BadFile {
+        file: "kubernetes-object-type.yaml",
+        json_path: "$.global.glooMtls.sdsResources.limits",
+        check_jsonschema: "'500m' is not of type 'object', 'null'",
+        helm: "at '/global/glooMtls/sdsResources/limits': got string, want null or object",
+    },
+    BadFile {
         file: "wrong-workload-type.yaml",
         json_path: "$.gatewayProxies.gatewayProxy.kind.workloadType",
         check_jsonschema: "'Daemonset' is not one of ['Deployment', 'DaemonSet']",
@@ -114,6 +138,19 @@ const BAD_FILES: [BadFile; 12] = [
                'DaemonSet'",
     },
 ];
+
+/// Whether a validator's message blames the value for not being `null` (what a schema that
+/// writes "may be null" as `anyOf: [X, null]` makes Helm and check-jsonschema say), or wraps
+/// the real error in a failed `anyOf`/`allOf`. Every message must be about the key's own type.
+fn speaks_of_null_only(text: &str) -> bool {
+    text.lines().any(|line| {
+        let line = line.trim_end();
+        line.ends_with("want null")
+            || line.contains("is not of type 'null'")
+            || line.contains("'anyOf' failed")
+            || line.contains("'allOf' failed")
+    })
+}
 
 /// What Helm 3.19 and 4.3 print before the errors of a values schema.
 const HELM_SCHEMA_ERROR: &str = "values don't meet the specifications of the schema(s)";
@@ -299,7 +336,11 @@ fn helm_rejects_bad_values(binary: &Path) {
         for run in runs {
             count += 1;
             let text = common::output_text(&run.output);
-            if run.output.status.success() || !text.contains(HELM_SCHEMA_ERROR) || !text.contains(bad.helm) {
+            if run.output.status.success()
+                || !text.contains(HELM_SCHEMA_ERROR)
+                || !text.contains(bad.helm)
+                || speaks_of_null_only(&text)
+            {
                 failures.push(format!(
                     "`{}` must fail with `{HELM_SCHEMA_ERROR}` and `{}` (exit {:?}):\n{text}",
                     run.command,
@@ -420,13 +461,11 @@ fn check_jsonschema_rejects_each_bad_values_file() {
                 e["path"] == bad.json_path && e["message"].as_str().is_some_and(|m| m.contains(bad.check_jsonschema))
             })
         });
-        if !found {
+        let report = serde_json::to_string_pretty(&of_file).unwrap_or_default();
+        if !found || speaks_of_null_only(&report) {
             failures.push(format!(
                 "{}: expected `{}` at {}; got {}",
-                bad.file,
-                bad.check_jsonschema,
-                bad.json_path,
-                serde_json::to_string_pretty(&of_file).unwrap_or_default()
+                bad.file, bad.check_jsonschema, bad.json_path, report
             ));
         }
     }
@@ -446,7 +485,15 @@ fn gloo_istio_lint_rejects_each_bad_values_file_too() {
                 .args(["lint", "--format", "json"])
                 .arg(&path),
         );
-        if output.status.code() != Some(1) {
+        let findings: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+        // Located at the key the other tools name (or, for an unknown key, under it).
+        let want = bad.json_path.trim_start_matches("$.");
+        let located = findings.as_array().is_some_and(|all| {
+            all.iter().any(|f| {
+                f["path"].as_str().is_some_and(|p| p.starts_with(want)) && f["line"].is_u64() && f["column"].is_u64()
+            })
+        });
+        if output.status.code() != Some(1) || !located {
             failures.push(format!(
                 "{}: exit {:?}\n{}",
                 bad.file,
@@ -460,4 +507,292 @@ fn gloo_istio_lint_rejects_each_bad_values_file_too() {
         "gloo-istio lint must reject every bad values file:\n{}",
         failures.join("\n")
     );
+}
+
+/// The published schema, parsed.
+fn published_schema() -> Value {
+    serde_json::from_str(&schema_text()).expect("the schema is JSON")
+}
+
+/// The chart's defaults, read with the independent YAML parser.
+fn chart_defaults() -> Value {
+    use saphyr::LoadableYamlNode;
+    let text =
+        fs::read_to_string(common::manifest_dir().join("src/values/chart-defaults.yaml")).expect("chart defaults");
+    let docs = saphyr::Yaml::load_from_str(&text).expect("chart defaults parse");
+    common::saphyr_to_json(&docs[0])
+}
+
+/// The schema of the key at `path` (object keys; an entry of a user-named map through
+/// `additionalProperties`), or `None` where the schema does not describe the key itself (a
+/// Kubernetes type).
+fn schema_at<'a>(schema: &'a Value, path: &[String]) -> Option<&'a Value> {
+    let mut at = schema;
+    for key in path {
+        let next = at.get("properties").and_then(|p| p.get(key));
+        at = match next {
+            Some(next) => next,
+            None => at.get("additionalProperties").filter(|a| a.is_object())?,
+        };
+        // A gateway proxy's keys may hold the `gloo.omitOverwrite` marker instead.
+        if let Some(otherwise) = at.get("else") {
+            at = otherwise;
+        }
+    }
+    Some(at)
+}
+
+/// Every value the chart's `values.yaml` sets (but the Gloo image tags' placeholder, which
+/// `--gloo-version` replaces) is the `default` of its key in the published schema, so that
+/// editors complete and show it. Where the schema does not describe the key (inside a
+/// Kubernetes type), the nearest key it describes has the chart's value as a whole.
+#[test]
+fn published_schema_carries_the_charts_defaults() {
+    let schema = published_schema();
+    let defaults = chart_defaults();
+    let mut leaves = Vec::new();
+    fn walk(value: &Value, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, Value)>) {
+        match value {
+            Value::Object(map) if !map.is_empty() => {
+                for (key, child) in map {
+                    path.push(key.clone());
+                    walk(child, path, out);
+                    path.pop();
+                }
+            }
+            // Nothing to complete: an empty mapping, or null.
+            Value::Object(_) | Value::Null => {}
+            _ => out.push((path.clone(), value.clone())),
+        }
+    }
+    walk(&defaults, &mut Vec::new(), &mut leaves);
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (path, value) in &leaves {
+        let last = path.last().map(String::as_str);
+        if matches!(last, Some("tag" | "ossImageTag")) && value == "1.0.0-ci" {
+            continue;
+        }
+        // The deepest key the schema describes, and the chart's value there.
+        let mut depth = path.len();
+        while depth > 1 && schema_at(&schema, &path[..depth]).is_none() {
+            depth -= 1;
+        }
+        let Some(at) = schema_at(&schema, &path[..depth]) else {
+            failures.push(format!("{}: no schema", path.join(".")));
+            continue;
+        };
+        let mut expected = &defaults;
+        for key in &path[..depth] {
+            expected = &expected[key.as_str()];
+        }
+        checked += 1;
+        if at.get("default") != Some(expected) {
+            failures.push(format!(
+                "{}: default {:?}, the chart says {expected}",
+                path[..depth].join("."),
+                at.get("default")
+            ));
+        }
+    }
+    assert!(checked > 150, "only {checked} defaults checked");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// No `enum` offers `null`, no key is `anyOf: [X, null]`, and a nullable key names its own type
+/// first (editors insert the first type's empty value when there is no default).
+#[test]
+fn published_schema_writes_null_as_a_second_type_only() {
+    fn walk(value: &Value, pointer: String, out: &mut Vec<String>) {
+        match value {
+            Value::Object(obj) => {
+                if let Some(Value::Array(values)) = obj.get("enum")
+                    && values.contains(&Value::Null)
+                {
+                    out.push(format!("{pointer}: enum with null"));
+                }
+                for key in ["anyOf", "oneOf"] {
+                    if let Some(Value::Array(alternatives)) = obj.get(key)
+                        && alternatives.iter().any(|a| a.get("type") == Some(&Value::from("null")))
+                    {
+                        out.push(format!("{pointer}: {key} with a null alternative"));
+                    }
+                }
+                if let Some(Value::Array(types)) = obj.get("type")
+                    && types.first() == Some(&Value::from("null"))
+                {
+                    out.push(format!("{pointer}: null first"));
+                }
+                for (key, child) in obj {
+                    walk(child, format!("{pointer}/{key}"), out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    walk(child, format!("{pointer}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let schema = published_schema();
+    let mut problems = Vec::new();
+    walk(&schema, String::new(), &mut problems);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The keys that may be null still are: an optional object, an enumeration, a Kubernetes type.
+    let validator = jsonschema::draft7::new(&schema).expect("a draft-07 schema");
+    for nulls in [
+        serde_json::json!({"gatewayProxies": {"gatewayProxy": {"podTemplate": null}}}),
+        serde_json::json!({"global": {"image": {"pullPolicy": null, "variant": null}}}),
+        serde_json::json!({"global": {"glooMtls": {"sdsResources": null}}}),
+        serde_json::json!({"discovery": {"deployment": null}}),
+    ] {
+        assert!(validator.is_valid(&nulls), "{nulls} is rejected");
+    }
+    // A required key may not be null.
+    let upstream = serde_json::json!({"upstreams": [{"service": null, "namespace": "b", "port": 1}]});
+    assert!(!validator.is_valid(&upstream));
+}
+
+/// Negative control of `speaks_of_null_only`: with "may be null" written as `anyOf: [X, null]`,
+/// real Helm blames the value for not being null.
+#[test]
+fn helm4_blames_null_for_an_any_of_null_schema() {
+    let Some(helm4) = common::peer("helm4") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("create a temporary directory");
+    let chart = dir.path().join("chart");
+    fs::create_dir_all(chart.join("templates")).expect("chart directory");
+    fs::write(chart.join("Chart.yaml"), "apiVersion: v2\nname: c\nversion: 0.1.0\n").expect("Chart.yaml");
+    fs::write(chart.join("values.yaml"), "{}\n").expect("values.yaml");
+    let schema = serde_json::json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "properties": {"o": {"anyOf": [
+            {"type": "object", "properties": {"x": {"type": "integer"}}},
+            {"type": "null"}
+        ]}}
+    });
+    fs::write(chart.join("values.schema.json"), schema.to_string()).expect("schema");
+    let values = dir.path().join("v.yaml");
+    fs::write(&values, "o:\n  x: text\n").expect("values");
+    let output = common::run(
+        helm(&helm4, &chart)
+            .args(["template", "r"])
+            .arg(&chart)
+            .arg("-f")
+            .arg(&values),
+    );
+    let text = common::output_text(&output);
+    assert!(!output.status.success(), "{text}");
+    assert!(speaks_of_null_only(&text), "{text}");
+}
+
+/// The completions the real yaml-language-server (what VS Code's YAML extension, Neovim's
+/// `yamlls` and others run) offers at the end of `text`, a values file that names the published
+/// schema in its first line, through `tests/data/lsp-complete.js`: (label, inserted text).
+fn editor_completions(server: &Path, dir: &Path, text: &str) -> Vec<(String, String)> {
+    let schema = dir.join("values.schema.json");
+    if !schema.exists() {
+        fs::write(&schema, schema_text()).expect("write the schema");
+    }
+    let file = dir.join("values.yaml");
+    let text = format!("# yaml-language-server: $schema=file://{}\n{text}", schema.display());
+    fs::write(&file, &text).expect("write the values");
+    let line = text.lines().count() - 1;
+    let character = text.lines().last().map_or(0, |l| l.chars().count());
+    let node = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join("node"))
+        .find(|p| p.is_file())
+        .or_else(|| common::peer("node"))
+        .expect("node");
+    let output = common::run(
+        Command::new(node)
+            .arg(data_dir().join("lsp-complete.js"))
+            .arg(server)
+            .arg(&file)
+            .arg(line.to_string())
+            .arg(character.to_string()),
+    );
+    assert!(output.status.success(), "{}", common::output_text(&output));
+    let items: Vec<Value> = serde_json::from_slice(&output.stdout).expect("the completions as JSON");
+    items
+        .iter()
+        .map(|i| {
+            (
+                i["label"].as_str().unwrap_or("").to_string(),
+                i["insertText"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// In an editor: completing a key inserts the chart's default (`enabled: ${1:false}`, never
+/// `${1:null}`), and completing an enumeration's value offers its values.
+#[test]
+fn yaml_language_server_completes_defaults_and_enum_values() {
+    let Some(server) = common::peer("yaml-language-server") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("create a temporary directory");
+    let mut failures = Vec::new();
+    let keys = [
+        ("global:\n  istioIntegration:\n    ", "enabled", "enabled: ${1:false}"),
+        (
+            "gatewayProxies:\n  gatewayProxy:\n    podTemplate:\n      ",
+            "httpPort",
+            "httpPort: ${1:8080}",
+        ),
+        (
+            "gatewayProxies:\n  gatewayProxy:\n    ",
+            "loopBackAddress",
+            "loopBackAddress: ${1:127.0.0.1}",
+        ),
+        ("global:\n  image:\n    ", "registry", "registry: ${1:quay.io/solo-io}"),
+        ("discovery:\n  ", "fdsMode", "fdsMode: ${1:WHITELIST}"),
+    ];
+    for (text, key, want) in keys {
+        let items = editor_completions(&server, dir.path(), text);
+        match items.iter().find(|(label, _)| label == key) {
+            Some((_, insert)) if insert == want => {}
+            other => failures.push(format!("{key}: {other:?}, want {want}")),
+        }
+        for (label, insert) in &items {
+            if insert.contains("${1:null}") {
+                failures.push(format!("{label} inserts {insert}"));
+            }
+        }
+    }
+    let values = [
+        (
+            "global:\n  image:\n    pullPolicy: ",
+            &["Always", "IfNotPresent", "Never"][..],
+        ),
+        (
+            "gatewayProxies:\n  gatewayProxy:\n    kind:\n      workloadType: ",
+            &["Deployment", "DaemonSet"][..],
+        ),
+        (
+            "global:\n  podSecurityStandards:\n    container:\n      defaultSeccompProfileType: ",
+            &["RuntimeDefault", "Localhost"][..],
+        ),
+    ];
+    for (text, want) in values {
+        let items = editor_completions(&server, dir.path(), text);
+        let offered: BTreeSet<&str> = items
+            .iter()
+            .map(|(label, _)| label.as_str())
+            .filter(|l| *l != "null")
+            .collect();
+        let want: BTreeSet<&str> = want.iter().copied().collect();
+        if offered != want {
+            failures.push(format!("{text:?}: offers {offered:?}, want {want:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -6,6 +6,7 @@ mod interrupt;
 mod lint;
 mod output;
 mod owned_dir;
+mod shell;
 mod stream;
 
 use std::io::IsTerminal;
@@ -65,13 +66,13 @@ pub enum Command {
     Diff(gitops::DiffArgs),
     /// Print the JSON Schema (draft-07) of the values gloo-istio reads.
     Schema,
-    /// Print shell completions.
+    /// Print the completion script of a shell (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
-    Man,
+    /// Print the manual page (roff) of gloo-istio or of one command, or write them all.
+    Man(shell::ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -215,7 +216,10 @@ fn use_color(choice: Color) -> bool {
     match choice {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        Color::Auto => {
+            let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+            std::io::stderr().is_terminal() && !set("NO_COLOR") && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        }
     }
 }
 
@@ -341,18 +345,12 @@ pub fn run(cli: Cli) -> ExitCode {
             lint::finish_analyze(&report, args.format, args.fail_on, !unreadable.is_empty(), &what, color)
         }
         Command::Diff(args) => gitops::run(&args, color),
-        Command::Completions { shell } => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            let mut text = Vec::new();
-            clap_complete::generate(shell, &mut command, "gloo-istio", &mut text);
-            finish_write(output::write_stdout(&String::from_utf8_lossy(&text)), color)
-        }
-        Command::Man => {
-            let mut text = Vec::new();
-            let rendered = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut text);
-            let written = rendered
-                .map_err(|e| crate::Failure::io(e.to_string()))
-                .and_then(|()| output::write_stdout(&String::from_utf8_lossy(&text)));
+        Command::Completions { shell } => finish_write(output::write_stdout(&shell::completions(shell)), color),
+        Command::Man(args) => {
+            let written = match &args.dir {
+                Some(dir) => shell::write_pages(dir),
+                None => shell::page_of(args.command.as_deref()).and_then(|page| output::write_stdout(&page)),
+            };
             finish_write(written, color)
         }
         Command::Schema => {

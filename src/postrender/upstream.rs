@@ -113,7 +113,11 @@ impl StreamEditor<'_> {
                 continue;
             }
             let text = self.render_upstream(upstream)?;
-            out.push_str("---\n# Source: gloo-istio/templates/upstream.yaml\n");
+            out.push_str("---\n");
+            // Helm 4 writes `# Source:` itself, from the file-name annotation.
+            if !self.helm4 {
+                out.push_str("# Source: gloo-istio/templates/upstream.yaml\n");
+            }
             out.push_str(&text);
         }
         Ok(out)

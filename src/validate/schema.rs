@@ -10,43 +10,286 @@ use serde_json::Value;
 use crate::diag::{Diagnostic, Level, code};
 use crate::values::Values;
 use crate::values::chart_keys::chart_schema;
-use crate::values::layers::{LoadedValues, dotted_path};
+use crate::values::layers::{CHART_DEFAULT_VERSION, LoadedValues, chart_defaults, dotted_path};
 
 pub use crate::values::NOT_RENDERED_MARK;
 
-/// The JSON Schema (draft-07) of the values. With `nullable`, every optional key also accepts
-/// `null`, as Helm values files may use it to delete a chart default; that is the form we
-/// publish. Without it, the form our own check uses (nulls are removed before checking, and a
+/// The JSON Schema (draft-07) of the values. With `nullable`, every key that may be left out
+/// also accepts `null`, as Helm values files use it to delete a chart default; that is the form
+/// we publish. Without it, the form our own check uses (nulls are removed before checking, and a
 /// schema without null alternatives gives precise errors).
+///
+/// Both forms carry the chart's defaults (`chart-defaults.yaml`) as `default`, and describe
+/// each key in place: the model's own types are written out where they are used (a type such
+/// as `Image` has other defaults under `global` than under a proxy), and only the Kubernetes
+/// types stay `$ref`s to `definitions`.
 pub fn values_schema(nullable: bool) -> Value {
     let generator = SchemaSettings::draft07().into_generator();
     let mut schema = generator.into_root_schema_for::<Values>().to_value();
     close_kubernetes_definitions(&mut schema);
     merge_chart_keys(&mut schema, &chart_schema());
+    forbid_null(&mut schema);
+    inline_model_definitions(&mut schema);
+    remove_defaults(&mut schema);
+    add_chart_defaults(&mut schema, &chart_defaults(CHART_DEFAULT_VERSION), 0);
     if nullable {
+        allow_null(&mut schema);
         allow_omit_marker(&mut schema);
-    } else {
-        forbid_null(&mut schema);
     }
     schema
+}
+
+/// Whether a `$ref` names one of the Kubernetes definitions (which stay definitions).
+fn is_kubernetes_ref(reference: &str) -> bool {
+    reference.starts_with("#/definitions/io.k8s.")
+}
+
+/// The model's definition an object stands for: `{"$ref": …}` or `{"allOf": [{"$ref": …}]}`.
+fn model_reference(obj: &serde_json::Map<String, Value>) -> Option<String> {
+    let reference = obj.get("$ref").or_else(|| match obj.get("allOf") {
+        Some(Value::Array(all)) if all.len() == 1 => all[0].get("$ref"),
+        _ => None,
+    })?;
+    let reference = reference.as_str()?;
+    if is_kubernetes_ref(reference) {
+        return None;
+    }
+    reference.strip_prefix("#/definitions/").map(String::from)
+}
+
+/// Writes every use of one of the model's own definitions out in place (the keys written at the
+/// use, such as its description, win) and drops those definitions.
+fn inline_model_definitions(schema: &mut Value) {
+    let Some(Value::Object(definitions)) = schema.get("definitions").cloned() else {
+        return;
+    };
+    let own: serde_json::Map<String, Value> = definitions
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with("io.k8s."))
+        .collect();
+    inline_at(schema, &own, 0);
+    if let Some(Value::Object(definitions)) = schema.get_mut("definitions") {
+        definitions.retain(|name, _| !own.contains_key(name));
+        if definitions.is_empty() {
+            schema.as_object_mut().map(|root| root.remove("definitions"));
+        }
+    }
+}
+
+fn inline_at(value: &mut Value, own: &serde_json::Map<String, Value>, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    match value {
+        Value::Object(obj) => {
+            if let Some(name) = model_reference(obj)
+                && let Some(Value::Object(definition)) = own.get(&name)
+            {
+                obj.remove("$ref");
+                obj.remove("allOf");
+                for (key, part) in definition {
+                    obj.entry(key.clone()).or_insert_with(|| part.clone());
+                }
+            }
+            obj.values_mut().for_each(|v| inline_at(v, own, depth + 1));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| inline_at(v, own, depth + 1)),
+        _ => {}
+    }
+}
+
+/// Drops the defaults `schemars` derives from the model: the chart's values are the one source
+/// of the defaults.
+fn remove_defaults(schema: &mut Value) {
+    match schema {
+        Value::Object(obj) => {
+            obj.remove("default");
+            for (key, child) in obj.iter_mut() {
+                // A property may be called `default`.
+                if key == "properties" {
+                    if let Value::Object(props) = child {
+                        props.values_mut().for_each(remove_defaults);
+                    }
+                } else {
+                    remove_defaults(child);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(remove_defaults),
+        _ => {}
+    }
+}
+
+/// Gives every key that the chart's values set that value as its `default` (a mapping only
+/// where the schema does not describe its keys: a Kubernetes type), except the Gloo image tags, whose placeholder `--gloo-version` replaces. The
+/// entries of a user-named map (`gatewayProxies.<name>`) take the defaults of the chart's one
+/// entry (`gatewayProxy`), which every other entry inherits.
+fn add_chart_defaults(schema: &mut Value, defaults: &Value, depth: usize) {
+    let (Value::Object(obj), Value::Object(defaults)) = (schema, defaults) else {
+        return;
+    };
+    if depth > 64 {
+        return;
+    }
+    if let Some(Value::Object(props)) = obj.get_mut("properties") {
+        for (key, property) in props.iter_mut() {
+            let Some(default) = defaults.get(key) else {
+                continue;
+            };
+            match default {
+                Value::Null => {}
+                Value::Object(_)
+                    if property.get("properties").is_some()
+                        || property.pointer("/additionalProperties/properties").is_some() =>
+                {
+                    add_chart_defaults(property, default, depth + 1)
+                }
+                // A Kubernetes type or a free mapping: the chart's value as a whole.
+                Value::Object(entries) if entries.is_empty() => {}
+                Value::String(tag) if (key == "tag" || key == "ossImageTag") && tag == CHART_DEFAULT_VERSION => {}
+                _ => {
+                    if let Value::Object(property) = property {
+                        property.insert("default".into(), default.clone());
+                    }
+                }
+            }
+        }
+    }
+    if let Some(additional @ Value::Object(_)) = obj.get_mut("additionalProperties")
+        && additional.get("properties").is_some()
+        && defaults.len() == 1
+        && let Some(entry) = defaults.values().next()
+    {
+        add_chart_defaults(additional, entry, depth + 1);
+    }
+}
+
+/// Lets every key that may be left out also be `null` (Helm deletes a chart default with it),
+/// keeping each key's own type first, so that a wrong value is reported against that type:
+/// `type: ["object", "null"]` rather than `anyOf: [X, null]`, whose failure reads as "not
+/// null". An enumeration keeps its values without `null`: `if` the value is of its type,
+/// `then` it must be one of them (and they are its `examples`, which editors offer). Required
+/// keys and list items stay non-null. A Kubernetes definition used by a nullable key accepts
+/// `null` itself.
+fn allow_null(schema: &mut Value) {
+    let mut kubernetes = std::collections::BTreeSet::new();
+    allow_null_below(schema, &mut kubernetes, 0);
+    if let Some(Value::Object(definitions)) = schema.get_mut("definitions") {
+        for name in kubernetes {
+            if let Some(definition) = definitions.get_mut(&name) {
+                make_nullable(definition, &mut std::collections::BTreeSet::new());
+            }
+        }
+    }
+}
+
+fn allow_null_below(schema: &mut Value, kubernetes: &mut std::collections::BTreeSet<String>, depth: usize) {
+    if depth > 128 {
+        return;
+    }
+    match schema {
+        Value::Object(obj) => {
+            let required: Vec<String> = obj
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).map(String::from).collect())
+                .unwrap_or_default();
+            if let Some(Value::Object(props)) = obj.get_mut("properties") {
+                for (key, property) in props.iter_mut() {
+                    if !required.contains(key) {
+                        make_nullable(property, kubernetes);
+                    }
+                }
+            }
+            if let Some(additional @ Value::Object(_)) = obj.get_mut("additionalProperties") {
+                make_nullable(additional, kubernetes);
+            }
+            obj.values_mut()
+                .for_each(|child| allow_null_below(child, kubernetes, depth + 1));
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|child| allow_null_below(child, kubernetes, depth + 1)),
+        _ => {}
+    }
+}
+
+/// Makes one schema accept `null` besides what it accepts.
+fn make_nullable(schema: &mut Value, kubernetes: &mut std::collections::BTreeSet<String>) {
+    let Value::Object(obj) = schema else {
+        return;
+    };
+    if obj.is_empty() {
+        return;
+    }
+    let reference = obj.get("$ref").or_else(|| match obj.get("allOf") {
+        Some(Value::Array(all)) if all.len() == 1 => all[0].get("$ref"),
+        _ => None,
+    });
+    if let Some(name) = reference
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/definitions/"))
+    {
+        kubernetes.insert(name.to_string());
+        return;
+    }
+    match obj.get("type").cloned() {
+        Some(original) => {
+            let mut types: Vec<Value> = match &original {
+                Value::Array(types) => types.clone(),
+                single => vec![single.clone()],
+            };
+            if types.iter().any(|t| t == "null") {
+                return;
+            }
+            if let Some(values) = obj.remove("enum") {
+                obj.insert("if".into(), serde_json::json!({ "type": original }));
+                obj.insert("then".into(), serde_json::json!({ "enum": values }));
+                // Editors offer an enumeration's values from `enum` or `examples`, and do not
+                // look into `then`.
+                obj.entry("examples").or_insert(values);
+            }
+            types.push(Value::from("null"));
+            obj.insert("type".into(), Value::Array(types));
+        }
+        None => {
+            // `oneOf`/`anyOf`/`enum`/`const` without a type: they apply to what is not null.
+            let conditional: serde_json::Map<String, Value> = ["oneOf", "anyOf", "enum", "const"]
+                .iter()
+                .filter_map(|key| obj.remove(*key).map(|v| (key.to_string(), v)))
+                .collect();
+            if !conditional.is_empty() {
+                obj.insert("if".into(), serde_json::json!({"not": {"type": "null"}}));
+                obj.insert("then".into(), Value::Object(conditional));
+            }
+        }
+    }
 }
 
 /// A proxy's top-level key may hold the chart's `gloo.omitOverwrite` marker (it un-inherits the
 /// key of `gatewayProxy`). Our own check removes the markers before checking; the published
 /// schema, which Helm and editors apply to the raw values, must accept them.
 fn allow_omit_marker(schema: &mut Value) {
-    let Some(Value::Object(props)) = schema.pointer_mut("/definitions/GatewayProxy/properties") else {
+    let Some(Value::Object(props)) = schema.pointer_mut("/properties/gatewayProxies/additionalProperties/properties")
+    else {
         return;
     };
     for property in props.values_mut() {
         let original = std::mem::take(property);
         // `if`/`then`/`else` rather than `anyOf`: a wrong value is then reported against the
-        // key's own schema, not as "not the marker either".
-        *property = serde_json::json!({
+        // key's own schema, not as "not the marker either". The annotations stay on the key too,
+        // where editors read them.
+        let mut wrapped = serde_json::json!({
             "if": {"const": crate::values::proxy::OMIT_OVERWRITE},
             "then": true,
-            "else": original,
         });
+        for annotation in ["description", "default"] {
+            if let Some(value) = original.get(annotation) {
+                wrapped[annotation] = value.clone();
+            }
+        }
+        wrapped["else"] = original;
+        *property = wrapped;
     }
 }
 
@@ -121,13 +364,7 @@ fn merge_at(root: &mut Value, pointer: String, chart: &Value, depth: usize) {
         let mut descend = Vec::new();
         if let Some(Value::Object(props)) = schema.get_mut("properties") {
             for (key, chart_child) in chart_props {
-                if let Some(Value::Object(property)) = props.get_mut(key) {
-                    // The chart's default of a key the model types.
-                    if let Some(default) = chart_child.get("default")
-                        && property.get("default").is_none_or(Value::is_null)
-                    {
-                        property.insert("default".into(), default.clone());
-                    }
+                if props.get(key).is_some_and(Value::is_object) {
                     descend.push(key.clone());
                 } else {
                     let mut added = chart_child.clone();

@@ -1,5 +1,4 @@
-//! Every key of the Gloo chart's values, with the Go type and default the chart's generator
-//! gives it: `chart-keys.tsv`, a verbatim copy of the reference table
+//! Every key of the Gloo chart's values, with the Go type the chart's generator gives it: `chart-keys.tsv`, a verbatim copy of the reference table
 //! (`shared/reference/gloo-chart/values-keys.tsv`; `tests/docs.rs` checks that the copy is
 //! current). [`chart_schema`] turns the table into a JSON Schema (draft-07) of the whole chart,
 //! which the values schema merges under the typed model.
@@ -16,8 +15,10 @@ pub const CHART_KEYS_TSV: &str = include_str!("chart-keys.tsv");
 
 /// The JSON Schema of the chart's values, from [`CHART_KEYS_TSV`]. Every object is closed (a key
 /// the table does not list is not allowed), every scalar typed, integers bounded by their Go
-/// width, and the chart's stated defaults are in `default`. Every optional value also accepts
-/// `null`, which deletes a chart default in Helm.
+/// width. Every optional value also accepts `null`, which deletes a chart default in Helm. The
+/// table's default column is not used: the defaults of the values schema are the chart's
+/// `values.yaml` (`chart-defaults.yaml`), which the table's placeholders and Go zero values only
+/// approximate.
 pub fn chart_schema() -> Value {
     let mut root = Node::default();
     for line in CHART_KEYS_TSV.lines().skip(1) {
@@ -25,7 +26,7 @@ pub fn chart_schema() -> Value {
         let (Some(key), Some(go_type)) = (columns.next(), columns.next()) else {
             continue;
         };
-        root.insert(key, go_type, columns.next().unwrap_or(""));
+        root.insert(key, go_type);
     }
     root.fold_named_entries();
     root.mark_quantities(false);
@@ -38,8 +39,6 @@ struct Node {
     /// The Go types the table gives the key itself (more than one for Kubernetes types that
     /// the generator flattens, such as `IntOrString`).
     types: Vec<String>,
-    /// The default the table states, as written.
-    default: Option<String>,
     /// Keys with a fixed name.
     children: BTreeMap<String, Node>,
     /// The keys under a user-chosen `NAME`.
@@ -49,7 +48,7 @@ struct Node {
 }
 
 impl Node {
-    fn insert(&mut self, key: &str, go_type: &str, default: &str) {
+    fn insert(&mut self, key: &str, go_type: &str) {
         let mut node = self;
         for segment in key.split('.') {
             let mut name = segment;
@@ -70,14 +69,11 @@ impl Node {
         if !node.types.iter().any(|t| t == go_type) {
             node.types.push(go_type.to_string());
         }
-        if !default.is_empty() && node.default.is_none() {
-            node.default = Some(default.to_string());
-        }
     }
 
     /// The table lists the chart's own entries of a user-chosen map (`gatewayProxies.gatewayProxy`)
-    /// beside the `NAME` form; they are entries of the map like any other, so their keys and
-    /// defaults join the `NAME` form.
+    /// beside the `NAME` form; they are entries of the map like any other, so their keys join
+    /// the `NAME` form.
     fn fold_named_entries(&mut self) {
         if let Some(any) = self.any_key.as_mut() {
             for (_, named) in std::mem::take(&mut self.children) {
@@ -121,9 +117,6 @@ impl Node {
                 self.types.push(t);
             }
         }
-        if self.default.is_none() {
-            self.default = other.default;
-        }
         for (name, child) in other.children {
             self.children.entry(name).or_default().absorb(child);
         }
@@ -136,7 +129,7 @@ impl Node {
     }
 
     fn schema(&self) -> Value {
-        let mut schema = if !self.children.is_empty() || self.any_key.is_some() {
+        if !self.children.is_empty() || self.any_key.is_some() {
             let properties: Map<String, Value> = self
                 .children
                 .iter()
@@ -161,14 +154,7 @@ impl Node {
             }
         } else {
             scalar_schema(&self.types)
-        };
-        if let [go_type] = self.types.as_slice()
-            && let Some(default) = self.default.as_deref().and_then(|d| default_value(go_type, d))
-            && let Value::Object(object) = &mut schema
-        {
-            object.insert("default".into(), default);
         }
-        schema
     }
 }
 
@@ -219,19 +205,6 @@ fn json_type(go_type: &str) -> (&'static str, Option<i64>, Option<i64>) {
     }
 }
 
-/// The table's default as a typed value; `None` for placeholders such as
-/// `<release_version, ex: 1.2.3>`, which describe rather than state a value.
-fn default_value(go_type: &str, text: &str) -> Option<Value> {
-    match json_type(go_type).0 {
-        _ if go_type == "interface" => None,
-        "boolean" => text.parse::<bool>().ok().map(Value::Bool),
-        "integer" => text.parse::<i64>().ok().map(Value::from),
-        "number" => text.parse::<f64>().ok().map(Value::from),
-        _ if text.starts_with('<') && text.ends_with('>') => None,
-        _ => Some(Value::String(text.to_string())),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,7 +216,7 @@ mod tests {
         assert_eq!(proxy["additionalProperties"], false);
         assert_eq!(
             proxy["properties"]["healthyPanicThreshold"],
-            json!({"type": ["integer", "null"], "minimum": -128, "maximum": 127, "default": 50})
+            json!({"type": ["integer", "null"], "minimum": -128, "maximum": 127})
         );
         assert_eq!(
             schema["properties"]["settings"]["properties"]["regexMaxProgramSize"]["minimum"],
@@ -259,12 +232,5 @@ mod tests {
         // `interface`: anything.
         let affinity = &schema["properties"]["gloo"]["properties"]["deployment"]["properties"]["affinity"];
         assert_eq!(affinity["additionalProperties"], json!({}));
-    }
-
-    #[test]
-    fn placeholders_are_not_defaults() {
-        assert_eq!(default_value("string", "<release_version, ex: 1.2.3>"), None);
-        assert_eq!(default_value("bool", "true"), Some(Value::Bool(true)));
-        assert_eq!(default_value("uint32", "9976"), Some(json!(9976)));
     }
 }
