@@ -72,10 +72,21 @@ pub fn check_values(loaded: &LoadedValues, namespace: &str, options: &RuleOption
     let schema_failed = schema_findings.iter().any(|d| d.level == crate::diag::Level::Error);
     findings.extend(schema_findings);
     if schema_failed {
+        // The rules still run, on the values without what the schema rejects.
+        if !options.schema_only {
+            findings.extend(rules_without_invalid(instance, loaded, namespace, options));
+        }
         sort_findings(&mut findings);
         return Checked { model: None, findings };
     }
     match model_from(instance, loaded, namespace) {
+        Ok(model) if options.schema_only => {
+            sort_findings(&mut findings);
+            Checked {
+                model: Some(model),
+                findings,
+            }
+        }
         Ok(model) => {
             findings.extend(rules::check(&model, loaded, options));
             sort_findings(&mut findings);
@@ -90,6 +101,91 @@ pub fn check_values(loaded: &LoadedValues, namespace: &str, options: &RuleOption
             Checked { model: None, findings }
         }
     }
+}
+
+/// How many times [`rules_without_invalid`] takes out what the schema rejects before it gives
+/// up (taking out a value can make its parent invalid: a required key).
+const PRUNE_ROUNDS: usize = 8;
+
+/// The findings of the rules on values the schema rejects: each rejected value (an unknown key,
+/// a value of the wrong type, a list item) is taken out, so that the chart's default (or
+/// nothing) stands in its place, and the rules run on the rest. Their findings about a value
+/// that was taken out, or about a key above or below it, are dropped: the schema's finding
+/// already names it. Nothing when the values cannot be made to fit the schema.
+fn rules_without_invalid(
+    mut instance: Value,
+    loaded: &LoadedValues,
+    namespace: &str,
+    options: &RuleOptions,
+) -> Vec<Diagnostic> {
+    let defaults = crate::values::layers::chart_defaults(crate::values::layers::CHART_DEFAULT_VERSION);
+    let mut merged = loaded.merged.clone();
+    let mut taken_out: Vec<String> = Vec::new();
+    for _ in 0..PRUNE_ROUNDS {
+        let invalid = schema::invalid_pointers(&instance);
+        if invalid.is_empty() {
+            let pruned = LoadedValues {
+                layers: loaded.layers.clone(),
+                user: loaded.user.clone(),
+                merged,
+            };
+            let Ok(model) = model_from(instance, &pruned, namespace) else {
+                return Vec::new();
+            };
+            return rules::check(&model, &pruned, options)
+                .into_iter()
+                .filter(|d| !taken_out.iter().any(|path| related_paths(path, &d.path)))
+                .collect();
+        }
+        for pointer in invalid {
+            let pointer = whole_list_item(&instance, &pointer);
+            if pointer.is_empty() {
+                return Vec::new();
+            }
+            for value in [&mut instance, &mut merged] {
+                take_out(value, &pointer, defaults.pointer(&pointer));
+            }
+            taken_out.push(dotted_path(&pointer));
+        }
+    }
+    Vec::new()
+}
+
+/// `pointer`, or the outermost list that holds what it points at: an item is taken out with
+/// its list, so that the other items keep their indexes.
+fn whole_list_item(instance: &Value, pointer: &str) -> String {
+    let tokens: Vec<&str> = pointer.split('/').collect();
+    (1..tokens.len())
+        .map(|end| tokens[..end].join("/"))
+        .find(|prefix| !prefix.is_empty() && instance.pointer(prefix).is_some_and(Value::is_array))
+        .unwrap_or_else(|| pointer.to_string())
+}
+
+/// Replaces the value at `pointer` by `default`, or removes its key when there is none.
+fn take_out(value: &mut Value, pointer: &str, default: Option<&Value>) {
+    let Some((parent, key)) = pointer.rsplit_once('/') else {
+        return;
+    };
+    let key = key.replace("~1", "/").replace("~0", "~");
+    if let Some(Value::Object(map)) = value.pointer_mut(parent) {
+        match default {
+            Some(default) => {
+                map.insert(key, default.clone());
+            }
+            None => {
+                map.remove(&key);
+            }
+        }
+    }
+}
+
+/// Whether two dotted key paths are the same key, or one lies under the other.
+fn related_paths(a: &str, b: &str) -> bool {
+    let under = |long: &str, short: &str| {
+        long.strip_prefix(short)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+    };
+    !a.is_empty() && !b.is_empty() && (under(a, b) || under(b, a))
 }
 
 fn model_from(instance: Value, loaded: &LoadedValues, namespace: &str) -> Result<Model, Vec<Diagnostic>> {

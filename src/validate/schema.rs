@@ -398,6 +398,26 @@ fn type_help(expected: &str, value: &Value) -> Option<String> {
     }
 }
 
+/// The places in `instance` that the check schema rejects, as JSON pointers: the value at
+/// fault, or for an unknown key, the key.
+pub fn invalid_pointers(instance: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for err in validator().iter_errors(instance) {
+        let pointer = err.instance_path().as_str().to_string();
+        match err.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                for key in unexpected {
+                    let mut key_pointer = pointer.clone();
+                    push_pointer_token(&mut key_pointer, key);
+                    out.push(key_pointer);
+                }
+            }
+            _ => out.push(pointer),
+        }
+    }
+    out
+}
+
 /// How the check treats keys the schema does not know, and findings in the sections gloo-istio
 /// does not render.
 #[derive(Debug, Clone, Default)]
