@@ -57,9 +57,12 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
     };
     // Each file alone; a file of a declared release only against the schema, as its rules run
     // on the release merged.
+    // The release file named as a FILE (pre-commit passes it when it changes) stands for every
+    // release it declares.
+    let every_release = args.files.is_empty() || args.files.iter().any(|f| releases::is_config(f, args.config.as_deref()));
     let mut alone = Vec::new();
     let mut in_release = Vec::new();
-    for file in &args.files {
+    for file in args.files.iter().filter(|f| !releases::is_config(f, args.config.as_deref())) {
         let unit = LintUnit {
             files: vec![file.clone()],
             set: Vec::new(),
@@ -73,7 +76,7 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
     // The releases a named file belongs to; every release when no file is named.
     let mut merged: Vec<LintUnit> = releases
         .iter()
-        .filter(|r| args.files.is_empty() || args.files.iter().any(|f| r.contains(f)))
+        .filter(|r| every_release || args.files.iter().any(|f| r.contains(f)))
         .map(|r| LintUnit {
             files: r.files.clone(),
             set: Vec::new(),

@@ -109,9 +109,11 @@ const PRUNE_ROUNDS: usize = 8;
 
 /// The findings of the rules on values the schema rejects: each rejected value (an unknown key,
 /// a value of the wrong type, a list item) is taken out, so that the chart's default (or
-/// nothing) stands in its place, and the rules run on the rest. Their findings about a value
-/// that was taken out, or about a key above or below it, are dropped: the schema's finding
-/// already names it. Nothing when the values cannot be made to fit the schema.
+/// nothing) stands in its place, and the rules run on the rest. Their findings about what was
+/// taken out are dropped, as the schema's finding already names it: for an unknown key, the
+/// findings at the key or under it; for a known key's value, the findings anywhere in the
+/// mapping that holds it (a rule reading `enabled: "yes"` as unset would say something false
+/// about its siblings). Nothing when the values cannot be made to fit the schema.
 fn rules_without_invalid(
     mut instance: Value,
     loaded: &LoadedValues,
@@ -120,10 +122,11 @@ fn rules_without_invalid(
 ) -> Vec<Diagnostic> {
     let defaults = crate::values::layers::chart_defaults(crate::values::layers::CHART_DEFAULT_VERSION);
     let mut merged = loaded.merged.clone();
-    let mut taken_out: Vec<String> = Vec::new();
+    // The dotted paths whose findings are dropped.
+    let mut scopes: Vec<String> = Vec::new();
     for _ in 0..PRUNE_ROUNDS {
-        let invalid = schema::invalid_pointers(&instance);
-        if invalid.is_empty() {
+        let rejected = schema::rejected(&instance);
+        if rejected.is_empty() {
             let pruned = LoadedValues {
                 layers: loaded.layers.clone(),
                 user: loaded.user.clone(),
@@ -134,18 +137,22 @@ fn rules_without_invalid(
             };
             return rules::check(&model, &pruned, options)
                 .into_iter()
-                .filter(|d| !taken_out.iter().any(|path| related_paths(path, &d.path)))
+                .filter(|d| !scopes.iter().any(|scope| related_paths(scope, &d.path)))
                 .collect();
         }
-        for pointer in invalid {
-            let pointer = whole_list_item(&instance, &pointer);
+        for place in rejected {
+            let pointer = whole_list_item(&instance, &place.pointer);
             if pointer.is_empty() {
                 return Vec::new();
             }
             for value in [&mut instance, &mut merged] {
                 take_out(value, &pointer, defaults.pointer(&pointer));
             }
-            taken_out.push(dotted_path(&pointer));
+            let scope = match pointer.rsplit_once('/') {
+                Some((parent, _)) if !place.unknown_key && !parent.is_empty() => parent,
+                _ => pointer.as_str(),
+            };
+            scopes.push(dotted_path(scope));
         }
     }
     Vec::new()

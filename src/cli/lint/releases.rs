@@ -34,6 +34,12 @@ impl Release {
     }
 }
 
+/// Whether `file` is the release file (`explicit`, or [`DEFAULT_CONFIG`]).
+pub fn is_config(file: &Path, explicit: Option<&Path>) -> bool {
+    let config = explicit.unwrap_or(Path::new(DEFAULT_CONFIG));
+    file.as_os_str() != "-" && absolute(file) == absolute(config)
+}
+
 /// The releases of `explicit`, or of [`DEFAULT_CONFIG`] when it exists; none without either.
 /// `Err` holds located findings: the file cannot be read or is not a release file.
 pub fn load(explicit: Option<&Path>) -> Result<Vec<Release>, Vec<Diagnostic>> {
