@@ -517,9 +517,9 @@ fn every_documented_code_has_a_lint_case() {
     // tests/postrender.rs, GI070–GI071 (Gateway manifests) by tests/k8s_gateway.rs, GI044 (the
     // release file) by tests/output_formats.rs.
     let elsewhere = [
-        "GI044", "GI070", "GI071", "GI005", "GI006", "GI007", "GI099", "GI030", "GI031", "GI032", "GI033", "GI034", "GI035",
-        "GI036", "GI037", "GI038", "GI039", "GI050", "GI051", "GI052", "GI053", "GI054", "GI055", "GI056", "GI057",
-        "GI058", "GI040", "GI041", "GI042", "GI043",
+        "GI044", "GI070", "GI071", "GI005", "GI006", "GI007", "GI099", "GI030", "GI031", "GI032", "GI033", "GI034",
+        "GI035", "GI036", "GI037", "GI038", "GI039", "GI050", "GI051", "GI052", "GI053", "GI054", "GI055", "GI056",
+        "GI057", "GI058", "GI040", "GI041", "GI042", "GI043",
     ];
     for heading in docs.lines().filter_map(|l| l.strip_prefix("## ")) {
         let code = heading.split_whitespace().next().unwrap();
@@ -576,7 +576,10 @@ fn a_rejected_value_silences_the_rules_about_its_mapping() {
         "global:\n  istioIntegration:\n    enabled: \"yes\"\n    enableAutoMtls: true\n",
         None,
     ));
-    assert!(got.contains(&("GI004", "global.istioIntegration.enabled".into())), "{got:?}");
+    assert!(
+        got.contains(&("GI004", "global.istioIntegration.enabled".into())),
+        "{got:?}"
+    );
     assert!(!got.iter().any(|(c, _)| *c == "GI016"), "{got:?}");
     // The control: with a valid `false`, GI016 is right.
     let got = codes_at(&findings(

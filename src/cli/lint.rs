@@ -59,10 +59,18 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
     // on the release merged.
     // The release file named as a FILE (pre-commit passes it when it changes) stands for every
     // release it declares.
-    let every_release = args.files.is_empty() || args.files.iter().any(|f| releases::is_config(f, args.config.as_deref()));
+    let every_release = args.files.is_empty()
+        || args
+            .files
+            .iter()
+            .any(|f| releases::is_config(f, args.config.as_deref()));
     let mut alone = Vec::new();
     let mut in_release = Vec::new();
-    for file in args.files.iter().filter(|f| !releases::is_config(f, args.config.as_deref())) {
+    for file in args
+        .files
+        .iter()
+        .filter(|f| !releases::is_config(f, args.config.as_deref()))
+    {
         let unit = LintUnit {
             files: vec![file.clone()],
             set: Vec::new(),
