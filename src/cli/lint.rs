@@ -117,12 +117,13 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
     outcomes.extend(lint_all(&in_release, namespace, version, &schema_only));
     outcomes.extend(lint_all(&merged, namespace, version, &options));
     let mut findings: Vec<Diagnostic> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut unreadable = false;
     for outcome in outcomes {
         unreadable |= outcome.unreadable;
         for finding in outcome.findings {
             // A file linted alone and in its release reports its own findings once.
-            if !findings.iter().any(|seen| same_finding(seen, &finding)) {
+            if seen.insert(identity(&finding)) {
                 findings.push(finding);
             }
         }
@@ -135,15 +136,15 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
     finish(&findings, args.format, args.fail_on, unreadable, &sets, color)
 }
 
-/// Whether two findings say the same thing at the same place.
-fn same_finding(a: &Diagnostic, b: &Diagnostic) -> bool {
-    let place = |d: &Diagnostic| {
-        (
-            d.file_name().map(str::to_string),
-            d.location.as_ref().map(|l| l.span.start.offset),
-        )
-    };
-    a.code == b.code && a.level == b.level && a.message == b.message && place(a) == place(b)
+/// What makes two findings the same: code, level, message and place.
+fn identity(d: &Diagnostic) -> (&'static str, Level, String, Option<String>, Option<usize>) {
+    (
+        d.code,
+        d.level,
+        d.message.clone(),
+        d.file_name().map(str::to_string),
+        d.location.as_ref().map(|l| l.span.start.offset),
+    )
 }
 
 /// `analyze`'s output: in the human format one line per Upstream, then the findings (without

@@ -140,19 +140,21 @@ fn rules_without_invalid(
                 .filter(|d| !scopes.iter().any(|scope| related_paths(scope, &d.path)))
                 .collect();
         }
+        let mut pointers = Vec::with_capacity(rejected.len());
         for place in rejected {
             let pointer = whole_list_item(&instance, &place.pointer);
             if pointer.is_empty() {
                 return Vec::new();
-            }
-            for value in [&mut instance, &mut merged] {
-                take_out(value, &pointer, defaults.pointer(&pointer));
             }
             let scope = match pointer.rsplit_once('/') {
                 Some((parent, _)) if !place.unknown_key && !parent.is_empty() => parent,
                 _ => pointer.as_str(),
             };
             scopes.push(dotted_path(scope));
+            pointers.push(pointer);
+        }
+        for value in [&mut instance, &mut merged] {
+            take_out(value, &pointers, &defaults);
         }
     }
     Vec::new()
@@ -168,19 +170,25 @@ fn whole_list_item(instance: &Value, pointer: &str) -> String {
         .unwrap_or_else(|| pointer.to_string())
 }
 
-/// Replaces the value at `pointer` by `default`, or removes its key when there is none.
-fn take_out(value: &mut Value, pointer: &str, default: Option<&Value>) {
-    let Some((parent, key)) = pointer.rsplit_once('/') else {
-        return;
-    };
-    let key = key.replace("~1", "/").replace("~0", "~");
-    if let Some(Value::Object(map)) = value.pointer_mut(parent) {
-        match default {
-            Some(default) => {
+/// Replaces the value at each pointer by the chart's default there, or removes its key when the
+/// chart has none; the keys of one mapping in one pass (a section may have thousands).
+fn take_out(value: &mut Value, pointers: &[String], defaults: &Value) {
+    let mut by_parent: std::collections::BTreeMap<&str, std::collections::HashSet<String>> = Default::default();
+    for pointer in pointers {
+        if let Some((parent, key)) = pointer.rsplit_once('/') {
+            let key = key.replace("~1", "/").replace("~0", "~");
+            by_parent.entry(parent).or_default().insert(key);
+        }
+    }
+    for (parent, keys) in by_parent {
+        let Some(Value::Object(map)) = value.pointer_mut(parent) else {
+            continue;
+        };
+        map.retain(|key, _| !keys.contains(key));
+        let parent_default = defaults.pointer(parent);
+        for key in keys {
+            if let Some(default) = parent_default.and_then(|d| d.get(&key)) {
                 map.insert(key, default.clone());
-            }
-            None => {
-                map.remove(&key);
             }
         }
     }
