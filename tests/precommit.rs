@@ -10,9 +10,9 @@
 //! codegen units and no optimisation (the hook lints a few small files; an optimised build of
 //! k8s-openapi alone takes minutes on two cores). Measured on a busy 2-core machine: 131 s cold
 //! (empty `target/precommit-cargo`, as in CI; 8.5 minutes with opt-level 3), 10 s warm (only
-//! this crate is rebuilt); 393 s cold on a 2-core machine under a load average of 10. The system
-//! hook's test builds nothing and takes about 10 s. `PRE_COMMIT_HOME` is temporary: the hook repository's commit changes
-//! with every run, so pre-commit's own cache would never hit.
+//! this crate is rebuilt); 393 s cold under a load average of 10. The system hook's test builds
+//! nothing and takes about 10 s. `PRE_COMMIT_HOME` is temporary: the hook repository's commit
+//! changes with every run, so pre-commit's own cache would never hit.
 
 mod common;
 
