@@ -61,7 +61,7 @@ fn cases() -> Vec<Case> {
         case(
             "GI002",
             Level::Error,
-            "",
+            "global.istioIntegration.enabled",
             "global:\n  istioIntegration:\n    enabled: true\n    enabled: false\n",
             "global:\n  istioIntegration:\n    enabled: false\n",
         ),
@@ -557,11 +557,12 @@ fn every_documented_code_has_a_lint_case() {
     let covered: std::collections::BTreeSet<&str> = cases().iter().map(|c| c.code).collect();
     // GI005 (unreadable), GI006 (info), GI007 (--set) and GI099 (internal) are covered by the CLI
     // tests, GI030–GI039 and GI050–GI058 (manifests, not values) by tests/analyze.rs, GI040–GI043 (streams) by
-    // tests/postrender.rs, GI070, GI071, GI074 and GI078 (Gateway manifests) by tests/k8s_gateway.rs.
+    // tests/postrender.rs, GI070, GI071, GI074 and GI078 (Gateway manifests) by
+    // tests/k8s_gateway.rs, GI044 (the release file) by tests/output_formats.rs.
     let elsewhere = [
-        "GI070", "GI071", "GI074", "GI078", "GI005", "GI006", "GI007", "GI099", "GI030", "GI031", "GI032", "GI033",
-        "GI034", "GI035", "GI036", "GI037", "GI038", "GI039", "GI050", "GI051", "GI052", "GI053", "GI054", "GI055",
-        "GI056", "GI057", "GI058", "GI040", "GI041", "GI042", "GI043",
+        "GI044", "GI070", "GI071", "GI074", "GI078", "GI005", "GI006", "GI007", "GI099", "GI030", "GI031", "GI032",
+        "GI033", "GI034", "GI035", "GI036", "GI037", "GI038", "GI039", "GI050", "GI051", "GI052", "GI053", "GI054",
+        "GI055", "GI056", "GI057", "GI058", "GI040", "GI041", "GI042", "GI043",
     ];
     for heading in docs.lines().filter_map(|l| l.strip_prefix("## ")) {
         let code = heading.split_whitespace().next().unwrap();
@@ -570,6 +571,65 @@ fn every_documented_code_has_a_lint_case() {
             "{code} has no lint case"
         );
     }
+}
+
+/// The (code, path) pairs of `findings`.
+fn codes_at(findings: &[Diagnostic]) -> Vec<(&'static str, String)> {
+    findings.iter().map(|d| (d.code, d.path.clone())).collect()
+}
+
+#[test]
+fn schema_errors_do_not_hide_the_rules_findings() {
+    // An unknown key and a wrong type elsewhere, and a GI018 conflict (Istio's own sidecar next
+    // to the integration's istio-proxy, gloo-istio-behavior §7): every one is reported.
+    let values = "global:\n  istioIntegration:\n    enabled: true\n    enableIstioSidecarOnGateway: true\n  bogus: 1\n\
+                  gatewayProxies:\n  gatewayProxy:\n    podTemplate: {httpPort: \"8080\"}\n";
+    let got = codes_at(&findings(values, None));
+    for expected in [
+        ("GI003", "global.bogus"),
+        ("GI004", "gatewayProxies.gatewayProxy.podTemplate.httpPort"),
+        ("GI018", "global.istioIntegration.enableIstioSidecarOnGateway"),
+    ] {
+        assert!(
+            got.iter().any(|(c, p)| (*c, p.as_str()) == expected),
+            "{expected:?} missing from {got:?}"
+        );
+    }
+    // A misspelt key in a list item, and a rule on another section (GI025: istio-files under
+    // auto-mTLS).
+    let values = "global:\n  istioIntegration: {enabled: true, enableAutoMtls: true}\n  istioSDS:\n    customSidecars:\n    - {name: x, imagee: y}\n\
+                  upstreams:\n- {service: a, namespace: b, port: 80, mtls: istio-files}\n";
+    let got = codes_at(&findings(values, None));
+    for expected in [
+        ("GI003", "global.istioSDS.customSidecars[0].imagee"),
+        ("GI025", "upstreams[0].mtls"),
+    ] {
+        assert!(
+            got.iter().any(|(c, p)| (*c, p.as_str()) == expected),
+            "{expected:?} missing from {got:?}"
+        );
+    }
+}
+
+#[test]
+fn a_rejected_value_silences_the_rules_about_its_mapping() {
+    // `enabled: "yes"` is GI004; the rules must not then read it as unset and say that
+    // auto-mTLS does nothing without `enabled` (GI016): Helm's templates read "yes" as true.
+    let got = codes_at(&findings(
+        "global:\n  istioIntegration:\n    enabled: \"yes\"\n    enableAutoMtls: true\n",
+        None,
+    ));
+    assert!(
+        got.contains(&("GI004", "global.istioIntegration.enabled".into())),
+        "{got:?}"
+    );
+    assert!(!got.iter().any(|(c, _)| *c == "GI016"), "{got:?}");
+    // The control: with a valid `false`, GI016 is right.
+    let got = codes_at(&findings(
+        "global:\n  istioIntegration:\n    enabled: false\n    enableAutoMtls: true\n",
+        None,
+    ));
+    assert!(got.iter().any(|(c, _)| *c == "GI016"), "{got:?}");
 }
 
 #[test]

@@ -736,6 +736,44 @@ fn a_gateway_proxy_that_cannot_be_edited_safely_fails_and_prints_nothing() {
 }
 
 #[test]
+fn a_conflicting_container_names_the_fields_that_differ() {
+    let Some(chart) = reference("c-istio-integration-automtls.rendered.yaml") else {
+        return;
+    };
+    let input = std::fs::read_to_string(&chart).unwrap();
+    // The istio-proxy image the chart rendered, read from its output.
+    let stream_image = resources(&input)
+        .values()
+        .flat_map(|doc| {
+            doc.pointer("/spec/template/spec/containers")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|c| c["name"] == "istio-proxy")
+        .and_then(|c| c["image"].as_str().map(str::to_string))
+        .expect("the chart renders an istio-proxy container");
+    let out = run(
+        &[
+            "post-render",
+            "-q",
+            "--set",
+            "global.istioIntegration.enabled=true,global.istioIntegration.enableAutoMtls=true",
+            "--set",
+            "global.glooMtls.istioProxy.image.tag=9.9.9",
+        ],
+        input.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let expected = format!("`image`: `{stream_image}` ≠ `docker.io/istio/proxyv2:9.9.9`");
+    assert!(
+        stderr.contains("GI040") && stderr.contains(&expected),
+        "`{expected}` missing:\n{stderr}"
+    );
+}
+
+#[test]
 fn uninject_is_the_exact_inverse_of_inject() {
     let Some(plain) = reference("a-defaults.rendered.yaml") else {
         return;

@@ -1,5 +1,7 @@
-//! The `gloo-istio-lint` hook of `.pre-commit-hooks.yaml`, run by the real `pre-commit` (a peer,
-//! see `tests/common/mod.rs`) from `git commit` in a throw-away consumer repository.
+//! The hooks of `.pre-commit-hooks.yaml`, run by the real `pre-commit` (a peer, see
+//! `tests/common/mod.rs`) from `git commit` in a throw-away consumer repository:
+//! `gloo-istio-lint` (`language: rust`, built by pre-commit) and `gloo-istio-lint-system`
+//! (`language: system`, the binary of this build on PATH), with a release file.
 //!
 //! The hook repository is a temporary git repository holding a copy of this working tree (every
 //! file but `target/` and `.git/`), committed: the test exercises the code as it is on disk, not
@@ -8,8 +10,9 @@
 //! codegen units and no optimisation (the hook lints a few small files; an optimised build of
 //! k8s-openapi alone takes minutes on two cores). Measured on a busy 2-core machine: 131 s cold
 //! (empty `target/precommit-cargo`, as in CI; 8.5 minutes with opt-level 3), 10 s warm (only
-//! this crate is rebuilt). `PRE_COMMIT_HOME` is temporary: the hook repository's commit changes
-//! with every run, so pre-commit's own cache would never hit.
+//! this crate is rebuilt); 393 s cold under a load average of 10. The system hook's test builds
+//! nothing and takes about 10 s. `PRE_COMMIT_HOME` is temporary: the hook repository's commit
+//! changes with every run, so pre-commit's own cache would never hit.
 
 mod common;
 
@@ -68,13 +71,22 @@ struct Sandbox {
 }
 
 impl Sandbox {
-    fn new() -> Sandbox {
+    /// With `installed`, the gloo-istio binary of this build is on PATH, as an installed one
+    /// would be for `language: system`.
+    fn new(installed: bool) -> Sandbox {
         let dir = tempfile::tempdir().expect("create a temporary directory");
         fs::write(dir.path().join("gitconfig"), GIT_CONFIG).expect("write the git configuration");
         // The cargo running this test first on PATH, so that pre-commit's `language: rust`
         // builds with the same toolchain (and finds one at all).
         let cargo = std::env::var_os("CARGO").map(PathBuf::from);
         let mut dirs: Vec<PathBuf> = cargo.iter().filter_map(|c| c.parent().map(Path::to_path_buf)).collect();
+        if installed {
+            dirs.extend(
+                Path::new(env!("CARGO_BIN_EXE_gloo-istio"))
+                    .parent()
+                    .map(Path::to_path_buf),
+            );
+        }
         dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
         let path = std::env::join_paths(dirs).expect("join PATH");
         Sandbox { dir, path }
@@ -156,6 +168,27 @@ fn hook_repository(sandbox: &Sandbox) -> (PathBuf, String) {
     (repo, rev)
 }
 
+/// A consumer repository whose `.pre-commit-config.yaml` uses hook `id` of the hook repository,
+/// with pre-commit installed as its git hook.
+fn consumer_repository(sandbox: &Sandbox, pre_commit: &Path, id: &str) -> PathBuf {
+    let (hook_repo, rev) = hook_repository(sandbox);
+    let consumer = sandbox.join("consumer");
+    fs::create_dir_all(&consumer).expect("create the consumer repository");
+    sandbox.git(&consumer, &["init", "-q"]);
+    let config = format!(
+        "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: {id}\n",
+        serde_json::to_string(&hook_repo.to_string_lossy()).expect("quote the path")
+    );
+    write(&consumer, ".pre-commit-config.yaml", &config);
+    let installed = common::run(sandbox.command(pre_commit, &consumer).arg("install"));
+    assert!(
+        installed.status.success(),
+        "pre-commit install failed:\n{}",
+        common::output_text(&installed)
+    );
+    consumer
+}
+
 fn commit_count(sandbox: &Sandbox, repo: &Path) -> usize {
     sandbox
         .git(repo, &["rev-list", "--count", "HEAD"])
@@ -168,23 +201,8 @@ fn precommit_hook_rejects_bad_values_files_and_ignores_other_yaml() {
     let Some(pre_commit) = common::peer("pre-commit") else {
         return;
     };
-    let sandbox = Sandbox::new();
-    let (hook_repo, rev) = hook_repository(&sandbox);
-
-    let consumer = sandbox.join("consumer");
-    fs::create_dir_all(&consumer).expect("create the consumer repository");
-    sandbox.git(&consumer, &["init", "-q"]);
-    let config = format!(
-        "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: gloo-istio-lint\n",
-        serde_json::to_string(&hook_repo.to_string_lossy()).expect("quote the path")
-    );
-    write(&consumer, ".pre-commit-config.yaml", &config);
-    let installed = common::run(sandbox.command(&pre_commit, &consumer).arg("install"));
-    assert!(
-        installed.status.success(),
-        "pre-commit install failed:\n{}",
-        common::output_text(&installed)
-    );
+    let sandbox = Sandbox::new(false);
+    let consumer = consumer_repository(&sandbox, &pre_commit, "gloo-istio-lint");
 
     // 1. A Kubernetes manifest is YAML but not a values file: the hook must not run on it,
     //    although gloo-istio would reject it (the control below). pre-commit builds the hook's
@@ -256,4 +274,88 @@ fn precommit_hook_rejects_bad_values_files_and_ignores_other_yaml() {
         "the hook did not run on the values files:\n{text}"
     );
     assert_eq!(commit_count(&sandbox, &consumer), 2);
+}
+
+/// The base values of a release: the integration on.
+const BASE_VALUES: &str = "global:\n  istioIntegration:\n    enabled: true\n";
+/// An overlay that needs the base: an Upstream with the sds sslConfig (GI025 alone, at 2:61).
+const OVERLAY: &str = "upstreams:\n- {service: reviews, namespace: bookinfo, port: 9080, mtls: istio-sds}\n";
+const RELEASE_FILE: &str = "releases:\n  - name: prod\n    files: [values.yaml, values-prod.yaml]\n";
+
+#[test]
+fn system_hook_lints_declared_releases_merged() {
+    let Some(pre_commit) = common::peer("pre-commit") else {
+        return;
+    };
+    let started = Instant::now();
+    let sandbox = Sandbox::new(true);
+    let consumer = consumer_repository(&sandbox, &pre_commit, "gloo-istio-lint-system");
+    let expect = |output: &Output, ok: bool, what: &str, expected: &[&str]| {
+        let text = common::output_text(output);
+        assert_eq!(output.status.success(), ok, "{what}:\n{text}");
+        for piece in expected {
+            assert!(
+                text.contains(piece),
+                "{what}: the hook's output lacks `{piece}`:\n{text}"
+            );
+        }
+    };
+
+    // 1. The overlay without a release file is linted alone: GI025.
+    write(&consumer, "values.yaml", BASE_VALUES);
+    write(&consumer, "values-prod.yaml", OVERLAY);
+    sandbox.git(&consumer, &["add", "-A"]);
+    let alone = sandbox.commit(&consumer, "layered values");
+    expect(
+        &alone,
+        false,
+        "the overlay alone",
+        &[
+            "- hook id: gloo-istio-lint-system",
+            "error[GI025]",
+            "[values-prod.yaml:2:61]",
+        ],
+    );
+
+    // 2. Declared as one release, the same files pass; the release file runs the hook too.
+    write(&consumer, ".gloo-istio.yaml", RELEASE_FILE);
+    sandbox.git(&consumer, &["add", "-A"]);
+    let merged = sandbox.commit(&consumer, "a release of two files");
+    expect(&merged, true, "the declared release", &["gloo-istio lint", "Passed"]);
+    assert_eq!(commit_count(&sandbox, &consumer), 1);
+
+    // 3. Only the base changes, and breaks the overlay: pre-commit passes values.yaml alone,
+    //    the release is linted merged and the finding is in the file that was not changed.
+    write(
+        &consumer,
+        "values.yaml",
+        "global:\n  istioIntegration:\n    enabled: false\n",
+    );
+    sandbox.git(&consumer, &["add", "-A"]);
+    let broken = sandbox.commit(&consumer, "integration off");
+    expect(
+        &broken,
+        false,
+        "the base breaks the overlay",
+        &["error[GI025]", "[values-prod.yaml:2:61]"],
+    );
+
+    // 4. A typo in the overlay is caught in the file alone as well as in the release: once.
+    write(&consumer, "values.yaml", BASE_VALUES);
+    write(
+        &consumer,
+        "values-prod.yaml",
+        &format!("{OVERLAY}global: {{istioSds: {{}}}}\n"),
+    );
+    sandbox.git(&consumer, &["add", "-A"]);
+    let typo = sandbox.commit(&consumer, "a typo");
+    expect(
+        &typo,
+        false,
+        "a typo in the overlay",
+        &["error[GI003]", "[values-prod.yaml:3:10]"],
+    );
+    assert_eq!(common::output_text(&typo).matches("error[GI003]").count(), 1);
+    assert_eq!(commit_count(&sandbox, &consumer), 1, "a rejected commit was made");
+    eprintln!("pre-commit: system hook test took {:.1?}", started.elapsed());
 }

@@ -285,7 +285,7 @@ fn lint_files(files: &[(&'static str, String); 2], format: &str) -> String {
 #[test]
 fn every_lint_format_redacts_the_secrets_a_message_quotes() {
     let files = files_quoting_secrets(MARKER, "api-token", "API_TOKEN");
-    for format in ["human", "json", "github"] {
+    for format in ["human", "short", "json", "sarif", "github"] {
         let out = lint_files(&files, format);
         assert!(!out.contains(MARKER), "{format} printed a secret:\n{out}");
         assert!(
@@ -304,7 +304,7 @@ fn a_secret_longer_than_a_message_does_not_leak_its_head() {
     // the secret.
     let secret = format!("eyJhbGciOiJSUzI1NiJ9{}", "Q".repeat(1500));
     let files = files_quoting_secrets(&secret, "api-token", "API_TOKEN");
-    for format in ["human", "json", "github"] {
+    for format in ["human", "short", "json", "sarif", "github"] {
         let out = lint_files(&files, format);
         assert!(
             !out.contains("eyJhbGciOi"),
@@ -403,7 +403,7 @@ fn keys_of_the_input_are_printed_with_control_characters_escaped() {
     // A key written with escapes in double quotes: an unknown key (GI003) whose path and
     // message name it.
     let values = "global:\n  \"bad\\e[2J\\nerror[GI001]: forged\": 1\n";
-    for format in ["human", "json", "github"] {
+    for format in ["human", "short", "json", "sarif", "github"] {
         let out = run(
             &[("values.yaml", values)],
             &["lint", "--format", format, "values.yaml"],

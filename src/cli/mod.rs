@@ -103,12 +103,19 @@ pub struct AnalyzeArgs {
     pub fail_on: FailOn,
 }
 
+/// How `lint` and `analyze` print their findings (docs/output-formats.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// The source line with a caret under the value.
+    /// Each finding with its source line, a caret under the value and the help line, then a
+    /// count.
     Human,
+    /// One line per finding, `file:line:col: level[code]: message (at path)`, for editors and
+    /// CI problem matchers.
+    Short,
     /// One JSON array of findings.
     Json,
+    /// A SARIF 2.1.0 log, for GitHub code scanning and other SARIF viewers.
+    Sarif,
     /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::`).
     Github,
 }
@@ -122,7 +129,8 @@ pub enum FailOn {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Values files to lint, each on its own (`-` for standard input).
+    /// Values files to lint, each on its own (`-` for standard input), and the releases of the
+    /// release file that they belong to, merged.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// `-f` files are linted together, merged in order as `render -f` merges them, with `--set`.
@@ -140,6 +148,10 @@ pub struct LintArgs {
     /// Do not report info findings (such as keys that are checked but not rendered).
     #[arg(short, long)]
     pub quiet: bool,
+    /// The release file: which values files form one release, linted merged
+    /// [default: .gloo-istio.yaml, when the current directory has one].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -80,6 +80,8 @@ pub const STREAM_UNSUPPORTED: &str = "GI041";
 pub const STREAM_NOT_FOUND: &str = "GI042";
 /// A stream command's report (`Istio injection was successful!` …).
 pub const STREAM_NOTE: &str = "GI043";
+/// `lint`'s release file (`.gloo-istio.yaml`) is not what it should be.
+pub const RELEASE_FILE: &str = "GI044";
 /// A rendered resource failed its own typed check: a bug in gloo-istio.
 pub const INTERNAL: &str = "GI099";
 /// `analyze`: a verdict the input cannot decide (a Service, pods or a Namespace not in it).

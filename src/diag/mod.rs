@@ -88,6 +88,8 @@ impl Location {
 
 pub mod code;
 pub mod redact;
+pub mod rules;
+pub mod sarif;
 
 pub use redact::{REDACTED, escape_controls, is_secret_key};
 
@@ -99,6 +101,8 @@ pub struct Diagnostic {
     /// Dotted key path of the value (`global.istioIntegration.enabled`), empty for the file.
     pub path: String,
     pub location: Option<Location>,
+    /// The file the finding is about when no place in it is known (a file that cannot be read).
+    pub file: Option<String>,
     pub message: String,
     pub help: Option<String>,
     /// Further places the message refers to (the first of two duplicate keys).
@@ -112,6 +116,7 @@ impl Diagnostic {
             level,
             path: String::new(),
             location: None,
+            file: None,
             message: clip(&message.into(), 500),
             help: None,
             related: Vec::new(),
@@ -135,6 +140,20 @@ impl Diagnostic {
         self
     }
 
+    /// Names the file the finding is about, for a finding without a place in it.
+    pub fn in_file(mut self, name: impl Into<String>) -> Self {
+        self.file = Some(name.into());
+        self
+    }
+
+    /// The name of the file the finding is in: its location's source, or the file it names.
+    pub fn file_name(&self) -> Option<&str> {
+        self.location
+            .as_ref()
+            .map(|l| l.source.name.as_str())
+            .or(self.file.as_deref())
+    }
+
     pub fn path(mut self, path: impl Into<String>) -> Self {
         self.path = clip(&path.into(), 200);
         self
@@ -150,11 +169,15 @@ impl Diagnostic {
         self
     }
 
-    /// One line: `file:line:col: level[code]: message (at path)`.
+    /// One line: `file:line:col: level[code]: message (at path)` (`file: …` when no place in
+    /// the file is known, `level[code]: …` without a file).
     pub fn short(&self) -> String {
         let mut out = String::new();
         if let Some(loc) = &self.location {
             out.push_str(&loc.display());
+            out.push_str(": ");
+        } else if let Some(file) = &self.file {
+            out.push_str(&redact::escape_controls(file));
             out.push_str(": ");
         }
         out.push_str(&format!(
@@ -214,14 +237,15 @@ impl Diagnostic {
         out.trim_end_matches('\n').to_string()
     }
 
-    /// The JSON form used by `--format json`.
+    /// The JSON form used by `--format json` (documented field by field in
+    /// `docs/output-formats.md`).
     pub fn to_json(&self) -> serde_json::Value {
         let loc = self.location.as_ref();
         serde_json::json!({
             "code": self.code,
             "level": self.level,
             "path": self.shown(&self.path),
-            "file": loc.map(|l| l.source.name.clone()),
+            "file": self.file_name(),
             "line": loc.map(|l| l.span.start.line),
             "column": loc.map(|l| l.span.start.col),
             "message": self.shown(&self.message),

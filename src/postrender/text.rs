@@ -451,6 +451,56 @@ pub(super) fn same(a: &Value, b: &Value) -> bool {
     crate::render::check::first_difference(&normalized(a), &normalized(b), "").is_none()
 }
 
+/// At most this many differences are named in a message.
+const MAX_DIFFERENCES: usize = 3;
+
+/// What differs between `theirs` (in the stream) and `ours` (from the values), field by field,
+/// for a message: `` `image`: `…:1.22.0` ≠ `…:1.23.1` ``, the first difference in each
+/// top-level field that differs. Values under `env` and under keys that name secrets are not
+/// shown, only their path.
+pub(super) fn differences(theirs: &Value, ours: &Value) -> String {
+    let (theirs, ours) = (normalized(theirs), normalized(ours));
+    let empty = serde_json::Map::new();
+    let (t, o) = (theirs.as_object().unwrap_or(&empty), ours.as_object().unwrap_or(&empty));
+    let keys = o.keys().chain(t.keys().filter(|k| !o.contains_key(*k)));
+    let mut found = Vec::new();
+    for key in keys {
+        let pointer = format!("/{}", key.replace('~', "~0").replace('/', "~1"));
+        let (a, b) = (t.get(key).unwrap_or(&Value::Null), o.get(key).unwrap_or(&Value::Null));
+        let Some(at) = crate::render::check::first_difference(a, b, &pointer) else {
+            continue;
+        };
+        let path = crate::values::layers::dotted_path(&at);
+        let hidden = at.split('/').any(|k| k == "env" || crate::diag::is_secret_key(k));
+        let shown = |v: Option<&Value>| match v {
+            None => Some("(none)".to_string()),
+            Some(Value::String(s)) => Some(format!("`{}`", clip(s))),
+            Some(v @ (Value::Number(_) | Value::Bool(_) | Value::Null)) => Some(format!("`{v}`")),
+            Some(_) => None,
+        };
+        match (hidden, shown(theirs.pointer(&at)), shown(ours.pointer(&at))) {
+            (false, Some(a), Some(b)) => found.push(format!("`{path}`: {a} ≠ {b}")),
+            _ => found.push(format!("`{path}` differs")),
+        }
+    }
+    let more = found.len().saturating_sub(MAX_DIFFERENCES);
+    found.truncate(MAX_DIFFERENCES);
+    let mut text = found.join("; ");
+    if more > 0 {
+        text.push_str(&format!("; and {more} more"));
+    }
+    text
+}
+
+/// A value cut to a length that fits a message.
+fn clip(text: &str) -> String {
+    if text.chars().count() <= 80 {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(80).collect::<String>())
+    }
+}
+
 fn normalized(value: &Value) -> Value {
     let mut value = value.clone();
     if let Some(env) = value.get_mut("env").and_then(Value::as_array_mut) {

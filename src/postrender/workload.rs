@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::editor::StreamEditor;
 use super::text::{
-    DocText, Edits, block_item, block_lines, crlf, entry_lines, escape, insert_entry, manifest_kind, render_items,
-    same, set_map_value,
+    DocText, Edits, block_item, block_lines, crlf, differences, entry_lines, escape, insert_entry, manifest_kind,
+    render_items, same, set_map_value,
 };
 use super::{Document, Operation, error_at, items_at, str_at};
 use crate::Failure;
@@ -363,7 +363,8 @@ impl StreamEditor<'_> {
                             span,
                             code::STREAM_CONFLICT,
                             format!(
-                                "the pod of {name} already has a container `{cname}` that differs from the one these values give"
+                                "the pod of {name} already has a container `{cname}` that differs from the one these values give (in the stream ≠ from the values): {}",
+                                differences(theirs, ours)
                             ),
                             "render it from the same values, or uninject it first",
                         ));
@@ -408,8 +409,9 @@ impl StreamEditor<'_> {
                         parsed.span(&format!("/spec/template/spec/volumes/{i}/name")),
                         code::STREAM_CONFLICT,
                         format!(
-                            "the pod of {name} already has a volume `{}` that differs from the one these values give",
-                            ours["name"].as_str().unwrap_or("")
+                            "the pod of {name} already has a volume `{}` that differs from the one these values give (in the stream ≠ from the values): {}",
+                            ours["name"].as_str().unwrap_or(""),
+                            differences(&volumes[i], ours)
                         ),
                         "remove the volume, or uninject first",
                     ));

@@ -72,10 +72,21 @@ pub fn check_values(loaded: &LoadedValues, namespace: &str, options: &RuleOption
     let schema_failed = schema_findings.iter().any(|d| d.level == crate::diag::Level::Error);
     findings.extend(schema_findings);
     if schema_failed {
+        // The rules still run, on the values without what the schema rejects.
+        if !options.schema_only {
+            findings.extend(rules_without_invalid(instance, loaded, namespace, options));
+        }
         sort_findings(&mut findings);
         return Checked { model: None, findings };
     }
     match model_from(instance, loaded, namespace) {
+        Ok(model) if options.schema_only => {
+            sort_findings(&mut findings);
+            Checked {
+                model: Some(model),
+                findings,
+            }
+        }
         Ok(model) => {
             findings.extend(rules::check(&model, loaded, options));
             sort_findings(&mut findings);
@@ -90,6 +101,106 @@ pub fn check_values(loaded: &LoadedValues, namespace: &str, options: &RuleOption
             Checked { model: None, findings }
         }
     }
+}
+
+/// How many times [`rules_without_invalid`] takes out what the schema rejects before it gives
+/// up (taking out a value can make its parent invalid: a required key).
+const PRUNE_ROUNDS: usize = 8;
+
+/// The findings of the rules on values the schema rejects: each rejected value (an unknown key,
+/// a value of the wrong type, a list item) is taken out, so that the chart's default (or
+/// nothing) stands in its place, and the rules run on the rest. Their findings about what was
+/// taken out are dropped, as the schema's finding already names it: for an unknown key, the
+/// findings at the key or under it; for a known key's value, the findings anywhere in the
+/// mapping that holds it (a rule reading `enabled: "yes"` as unset would say something false
+/// about its siblings). Nothing when the values cannot be made to fit the schema.
+fn rules_without_invalid(
+    mut instance: Value,
+    loaded: &LoadedValues,
+    namespace: &str,
+    options: &RuleOptions,
+) -> Vec<Diagnostic> {
+    let defaults = crate::values::layers::chart_defaults(crate::values::layers::CHART_DEFAULT_VERSION);
+    let mut merged = loaded.merged.clone();
+    // The dotted paths whose findings are dropped.
+    let mut scopes: Vec<String> = Vec::new();
+    for _ in 0..PRUNE_ROUNDS {
+        let rejected = schema::rejected(&instance);
+        if rejected.is_empty() {
+            let pruned = LoadedValues {
+                layers: loaded.layers.clone(),
+                user: loaded.user.clone(),
+                merged,
+            };
+            let Ok(model) = model_from(instance, &pruned, namespace) else {
+                return Vec::new();
+            };
+            return rules::check(&model, &pruned, options)
+                .into_iter()
+                .filter(|d| !scopes.iter().any(|scope| related_paths(scope, &d.path)))
+                .collect();
+        }
+        let mut pointers = Vec::with_capacity(rejected.len());
+        for place in rejected {
+            let pointer = whole_list_item(&instance, &place.pointer);
+            if pointer.is_empty() {
+                return Vec::new();
+            }
+            let scope = match pointer.rsplit_once('/') {
+                Some((parent, _)) if !place.unknown_key && !parent.is_empty() => parent,
+                _ => pointer.as_str(),
+            };
+            scopes.push(dotted_path(scope));
+            pointers.push(pointer);
+        }
+        for value in [&mut instance, &mut merged] {
+            take_out(value, &pointers, &defaults);
+        }
+    }
+    Vec::new()
+}
+
+/// `pointer`, or the outermost list that holds what it points at: an item is taken out with
+/// its list, so that the other items keep their indexes.
+fn whole_list_item(instance: &Value, pointer: &str) -> String {
+    let tokens: Vec<&str> = pointer.split('/').collect();
+    (1..tokens.len())
+        .map(|end| tokens[..end].join("/"))
+        .find(|prefix| !prefix.is_empty() && instance.pointer(prefix).is_some_and(Value::is_array))
+        .unwrap_or_else(|| pointer.to_string())
+}
+
+/// Replaces the value at each pointer by the chart's default there, or removes its key when the
+/// chart has none; the keys of one mapping in one pass (a section may have thousands).
+fn take_out(value: &mut Value, pointers: &[String], defaults: &Value) {
+    let mut by_parent: std::collections::BTreeMap<&str, std::collections::HashSet<String>> = Default::default();
+    for pointer in pointers {
+        if let Some((parent, key)) = pointer.rsplit_once('/') {
+            let key = key.replace("~1", "/").replace("~0", "~");
+            by_parent.entry(parent).or_default().insert(key);
+        }
+    }
+    for (parent, keys) in by_parent {
+        let Some(Value::Object(map)) = value.pointer_mut(parent) else {
+            continue;
+        };
+        map.retain(|key, _| !keys.contains(key));
+        let parent_default = defaults.pointer(parent);
+        for key in keys {
+            if let Some(default) = parent_default.and_then(|d| d.get(&key)) {
+                map.insert(key, default.clone());
+            }
+        }
+    }
+}
+
+/// Whether two dotted key paths are the same key, or one lies under the other.
+fn related_paths(a: &str, b: &str) -> bool {
+    let under = |long: &str, short: &str| {
+        long.strip_prefix(short)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+    };
+    !a.is_empty() && !b.is_empty() && (under(a, b) || under(b, a))
 }
 
 fn model_from(instance: Value, loaded: &LoadedValues, namespace: &str) -> Result<Model, Vec<Diagnostic>> {

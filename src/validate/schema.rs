@@ -635,6 +635,40 @@ fn type_help(expected: &str, value: &Value) -> Option<String> {
     }
 }
 
+/// A place in the values that the check schema rejects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// The JSON pointer of the value at fault, or of an unknown key.
+    pub pointer: String,
+    /// Whether it is an unknown key (which nothing reads) rather than a known key's value.
+    pub unknown_key: bool,
+}
+
+/// The places in `instance` that the check schema rejects.
+pub fn rejected(instance: &Value) -> Vec<Rejected> {
+    let mut out = Vec::new();
+    for err in validator().iter_errors(instance) {
+        let pointer = err.instance_path().as_str().to_string();
+        match err.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                for key in unexpected {
+                    let mut key_pointer = pointer.clone();
+                    push_pointer_token(&mut key_pointer, key);
+                    out.push(Rejected {
+                        pointer: key_pointer,
+                        unknown_key: true,
+                    });
+                }
+            }
+            _ => out.push(Rejected {
+                pointer,
+                unknown_key: false,
+            }),
+        }
+    }
+    out
+}
+
 /// How the check treats keys the schema does not know, and findings in the sections gloo-istio
 /// does not render.
 #[derive(Debug, Clone, Default)]

@@ -131,6 +131,7 @@ fn load_error(source: &Arc<SourceFile>, err: yaml::LoadError) -> Diagnostic {
         _ => "fix the YAML syntax at the marked position",
     };
     let mut diag = Diagnostic::error(code, err.message.clone())
+        .path(err.pointer.as_deref().map(dotted_path).unwrap_or_default())
         .at(Some(Location {
             source: source.clone(),
             span: err.span,
@@ -492,10 +493,19 @@ fn retag(value: &mut Value, version: &str) {
 pub fn read_source(path: &std::path::Path) -> Result<Arc<SourceFile>, Failure> {
     // Read at most one byte past the limit: /dev/zero and friends must not fill memory.
     let limit = crate::yaml::Limits::default().max_bytes as u64;
+    // The finding names the file (`<stdin>` as the findings in standard input do), which has no
+    // place to point at.
+    let unreadable = |name: &str, e: std::io::Error| {
+        let file = if name == "standard input" { "<stdin>" } else { name };
+        Failure {
+            kind: crate::FailureKind::Io,
+            diagnostics: vec![Diagnostic::error(code::UNREADABLE, format!("cannot read {name}: {e}")).in_file(file)],
+        }
+    };
     let read_capped = |reader: &mut dyn std::io::Read, name: &str| -> Result<Vec<u8>, Failure> {
         let mut buf = Vec::new();
         std::io::Read::read_to_end(&mut std::io::Read::take(reader, limit + 1), &mut buf)
-            .map_err(|e| Failure::io(format!("cannot read {name}: {e}")))?;
+            .map_err(|e| unreadable(name, e))?;
         Ok(buf)
     };
     let (name, bytes) = if path.as_os_str() == "-" {
@@ -505,7 +515,7 @@ pub fn read_source(path: &std::path::Path) -> Result<Arc<SourceFile>, Failure> {
         )
     } else {
         let name = path.display().to_string();
-        let mut file = std::fs::File::open(path).map_err(|e| Failure::io(format!("cannot read {name}: {e}")))?;
+        let mut file = std::fs::File::open(path).map_err(|e| unreadable(&name, e))?;
         let bytes = read_capped(&mut file, &name)?;
         (name, bytes)
     };

@@ -88,6 +88,8 @@ pub struct LoadError {
     pub span: Span,
     /// A second place the message refers to (the first occurrence of a duplicate key).
     pub related: Option<(Span, String)>,
+    /// The JSON pointer of the key at fault (a duplicate key), when the error is about one.
+    pub pointer: Option<String>,
 }
 
 /// Parses exactly one YAML document. `Ok(None)` for input that holds no document
@@ -208,6 +210,7 @@ fn error(kind: LoadErrorKind, message: impl Into<String>, span: Span) -> LoadErr
         message: message.into(),
         span,
         related: None,
+        pointer: None,
     }
 }
 
@@ -1090,9 +1093,44 @@ impl<'s> Builder<'s> {
         Ok(())
     }
 
+    /// The JSON pointer of key `name` of the innermost mapping: the keys and indexes of the
+    /// collections being built around it.
+    fn pointer_to(&self, name: &str) -> String {
+        let escape = |key: &str| key.replace('~', "~0").replace('/', "~1");
+        let mut out = String::new();
+        for frame in &self.stack[..self.stack.len().saturating_sub(1)] {
+            out.push('/');
+            match &frame.body {
+                Body::Map(map) => out.push_str(&map.key.as_ref().map(|k| escape(&k.name)).unwrap_or_default()),
+                Body::Seq(items) => out.push_str(&items.len().to_string()),
+            }
+        }
+        out.push('/');
+        out.push_str(&escape(name));
+        out
+    }
+
     /// Starts an entry of the innermost mapping, rejecting a key it already has.
     fn set_key(&mut self, name: String, span: Span, merge: bool) -> Result<(), LoadError> {
         Self::charge(&mut self.built, &self.limits, 0, name.len(), span)?;
+        let first = match self.stack.last() {
+            Some(Frame {
+                body: Body::Map(map), ..
+            }) if !merge => map.find(&name).map(|i| map.entries[i].1),
+            _ => None,
+        };
+        if let Some(first) = first {
+            return Err(LoadError {
+                kind: LoadErrorKind::DuplicateKey,
+                message: format!(
+                    "duplicate key `{name}` on line {}: it is already defined on line {}",
+                    span.start.line, first.start.line
+                ),
+                span,
+                related: Some((first, "first defined here".to_owned())),
+                pointer: Some(self.pointer_to(&name)),
+            });
+        }
         let Some(Frame {
             body: Body::Map(map),
             end,
@@ -1102,18 +1140,6 @@ impl<'s> Builder<'s> {
         else {
             return Err(error(LoadErrorKind::Syntax, "mapping key outside a mapping", span));
         };
-        if !merge && let Some(i) = map.find(&name) {
-            let first = map.entries[i].1;
-            return Err(LoadError {
-                kind: LoadErrorKind::DuplicateKey,
-                message: format!(
-                    "duplicate key `{name}` on line {}: it is already defined on line {}",
-                    span.start.line, first.start.line
-                ),
-                span,
-                related: Some((first, "first defined here".to_owned())),
-            });
-        }
         *end = span.end;
         *bytes = bytes.saturating_add(name.len());
         map.key = Some(Key { name, span, merge });

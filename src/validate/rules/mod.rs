@@ -55,6 +55,10 @@ pub struct RuleOptions {
     pub istio_version: Option<IstioVersion>,
     /// How the schema check treats unknown keys (`--allow-unknown`, and `lint`'s strictness).
     pub keys: super::schema::KeyPolicy,
+    /// Check the values against the schema only, without the rules: what a values file can be
+    /// wrong on by itself (`lint` of a file that belongs to a declared release, whose rules run
+    /// on the release merged).
+    pub schema_only: bool,
 }
 
 /// What every rule works with, and where its findings go.
