@@ -1,5 +1,5 @@
 //! The command line as users run it: exit codes, nothing on stdout on failure, located
-//! messages, atomic `-o DIR`, hostile values that must come out exactly as they went in.
+//! messages, atomic `--output-dir DIR`, hostile values that must come out exactly as they went in.
 
 use std::path::Path;
 
@@ -171,7 +171,13 @@ fn output_dir_gets_one_file_per_resource() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     cmd()
-        .args(["render", "-f", "values/upstreams.yaml", "-o", out.to_str().unwrap()])
+        .args([
+            "render",
+            "-f",
+            "values/upstreams.yaml",
+            "--output-dir",
+            out.to_str().unwrap(),
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .assert()
         .success()
@@ -205,7 +211,7 @@ fn failed_render_writes_nothing_into_the_output_dir() {
         "gatewayProxies: {gatewayProxy: {kind: {workloadType: Daemonset}}}\n",
     );
     cmd()
-        .args(["render", "-f", &bad, "-o", out.to_str().unwrap()])
+        .args(["render", "-f", &bad, "--output-dir", out.to_str().unwrap()])
         .assert()
         .code(1);
     let names: Vec<_> = std::fs::read_dir(&out)
@@ -228,7 +234,10 @@ fn read_only_output_dir_exits_2_and_leaves_it_untouched() {
     let out = dir.path().join("ro");
     std::fs::create_dir(&out).unwrap();
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o555)).unwrap();
-    cmd().args(["render", "-o", out.to_str().unwrap()]).assert().code(2);
+    cmd()
+        .args(["render", "--output-dir", out.to_str().unwrap()])
+        .assert()
+        .code(2);
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
 }
 
@@ -399,7 +408,7 @@ fn lint_reports_the_files_in_the_order_given_whichever_thread_checks_them() {
     assert_eq!(files, expected);
 }
 
-/// The names in `dir` of the temporary files `render -o` stages.
+/// The names in `dir` of the temporary files `render --output-dir` stages.
 fn staged_files(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .map(|entries| {
@@ -411,7 +420,7 @@ fn staged_files(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Issue 14 item 14: SIGINT or SIGTERM while `render -o` stages its files used to leave the
+/// Issue 14 item 14: SIGINT or SIGTERM while `render --output-dir` stages its files used to leave the
 /// `.gloo-istio-*.tmp` files behind. The signal removes them, and the process still dies of it.
 #[cfg(unix)]
 #[test]
@@ -431,7 +440,7 @@ fn an_interrupted_render_o_leaves_no_temporary_file() {
         for attempt in 0..5 {
             let out = dir.path().join(format!("out-{signal}-{attempt}"));
             let mut child = std::process::Command::new(&bin)
-                .args(["render", "-q", "-f", &values, "-o", out.to_str().unwrap()])
+                .args(["render", "-q", "-f", &values, "--output-dir", out.to_str().unwrap()])
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
                 .spawn()
@@ -451,7 +460,7 @@ fn an_interrupted_render_o_leaves_no_temporary_file() {
                 }
                 if Instant::now() > deadline {
                     let _ = child.kill();
-                    panic!("render -o did not end");
+                    panic!("render --output-dir did not end");
                 }
                 std::thread::sleep(Duration::from_micros(200));
             };
@@ -471,12 +480,12 @@ fn an_interrupted_render_o_leaves_no_temporary_file() {
         }
         assert!(
             interrupted,
-            "render -o ended five times before SIG{signal} could reach it"
+            "render --output-dir ended five times before SIG{signal} could reach it"
         );
     }
 }
 
-/// Every file `render -o` writes names the tool that generated it on its first line, the
+/// Every file `render --output-dir` writes names the tool that generated it on its first line, the
 /// header that `diff --update` recognises its own files by.
 #[test]
 fn output_dir_files_start_with_the_generated_file_header() {
@@ -488,7 +497,7 @@ fn output_dir_files_start_with_the_generated_file_header() {
             "-q",
             "-f",
             "values/upstreams.yaml",
-            "-o",
+            "--output-dir",
             out.to_str().unwrap(),
         ])
         .assert()

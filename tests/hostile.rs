@@ -1659,7 +1659,7 @@ fn assert_clean_failure(outcome: &Outcome, code: i32, what: &str) {
     assert!(problems.is_empty(), "{what}: {problems:?}\n{}", outcome.stderr);
 }
 
-/// `render -o DIR` is all or nothing: when one target cannot be replaced (here a directory
+/// `render --output-dir DIR` is all or nothing: when one target cannot be replaced (here a directory
 /// stands where the ConfigMap's file goes), no file of the render may be in place and the old
 /// files must be untouched.
 #[test]
@@ -1671,7 +1671,7 @@ fn output_dir_is_all_or_nothing_when_one_target_cannot_be_written() {
     std::fs::write(out.join("unrelated.txt"), "keep\n").unwrap();
     let before = listing(&out);
     let outcome = run_bounded(
-        gloo_istio(&["render", "-q", "-o", out.to_str().unwrap()]),
+        gloo_istio(&["render", "-q", "--output-dir", out.to_str().unwrap()]),
         false,
         DEFAULT_TIMEOUT,
     )
@@ -1680,11 +1680,11 @@ fn output_dir_is_all_or_nothing_when_one_target_cannot_be_written() {
     assert_eq!(
         listing(&out),
         before,
-        "render -o left the directory changed (half-written)"
+        "render --output-dir left the directory changed (half-written)"
     );
 }
 
-/// Files that `render -o` writes are readable like any other file the user writes (the umask
+/// Files that `render --output-dir` writes are readable like any other file the user writes (the umask
 /// decides), not private temporary files.
 #[cfg(unix)]
 #[test]
@@ -1697,7 +1697,7 @@ fn output_dir_files_get_ordinary_permissions() {
             let mut c = Command::new("sh");
             c.args([
                 "-c",
-                "umask 022; exec \"$0\" render -q -o \"$1\"",
+                "umask 022; exec \"$0\" render -q --output-dir \"$1\"",
                 bin(),
                 out.to_str().unwrap(),
             ]);
@@ -1716,7 +1716,7 @@ fn output_dir_files_get_ordinary_permissions() {
 }
 
 /// A file-size limit (RLIMIT_FSIZE, with SIGXFSZ ignored so writes fail with EFBIG) stands in
-/// for a full disk without any mount: `render -o` fails with exit 2 and leaves nothing; a
+/// for a full disk without any mount: `render --output-dir` fails with exit 2 and leaves nothing; a
 /// post-render whose spool (beyond what it keeps in memory) cannot grow prints nothing.
 #[test]
 fn a_write_that_fails_midway_leaves_nothing_behind() {
@@ -1736,13 +1736,13 @@ fn a_write_that_fails_midway_leaves_nothing_behind() {
         "-q",
         "-f",
         values.to_str().unwrap(),
-        "-o",
+        "--output-dir",
         out.to_str().unwrap(),
     ]);
     cmd.stdin(Stdio::null());
     let outcome = run_bounded(cmd, false, DEFAULT_TIMEOUT).unwrap();
-    assert_clean_failure(&outcome, 2, "render -o with a file-size limit");
-    assert_eq!(listing(&out), before, "render -o left files behind");
+    assert_clean_failure(&outcome, 2, "render --output-dir with a file-size limit");
+    assert_eq!(listing(&out), before, "render --output-dir left files behind");
 
     // Post-render keeps its output in memory up to 64 MiB: a stream beyond that goes to the
     // temporary file, which cannot grow.
@@ -1783,7 +1783,7 @@ fn in_mount_namespace(script: &str, args: &[&str]) -> Option<Outcome> {
     Some(run_bounded(cmd, false, Duration::from_secs(20)).unwrap())
 }
 
-/// `render -o` into a read-only filesystem (a read-only bind mount of a temporary directory, in
+/// `render --output-dir` into a read-only filesystem (a read-only bind mount of a temporary directory, in
 /// a private mount namespace: chmod does not stop root), and into a full one (a 64 KiB tmpfs
 /// with old files in it): exit 2, old files untouched, nothing left behind.
 #[test]
@@ -1793,24 +1793,27 @@ fn output_dir_on_read_only_and_full_filesystems() {
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("deployment-gloo-system-gateway-proxy.yaml"), "old\n").unwrap();
     let before = listing(&out);
-    let read_only =
-        "mount --bind \"$2\" \"$2\" && mount -o remount,bind,ro \"$2\" || exit 99; exec \"$1\" render -q -o \"$2\"";
+    let read_only = "mount --bind \"$2\" \"$2\" && mount -o remount,bind,ro \"$2\" || exit 99; exec \"$1\" render -q --output-dir \"$2\"";
     let Some(outcome) = in_mount_namespace(read_only, &[bin(), out.to_str().unwrap()]) else {
         return;
     };
-    assert_clean_failure(&outcome, 2, "render -o on a read-only filesystem");
-    assert_eq!(listing(&out), before, "render -o changed a read-only directory");
+    assert_clean_failure(&outcome, 2, "render --output-dir on a read-only filesystem");
+    assert_eq!(
+        listing(&out),
+        before,
+        "render --output-dir changed a read-only directory"
+    );
 
     // The tmpfs lives in the namespace only, so the script lists it after the run.
     let full = "mount -t tmpfs -o size=64k tmpfs \"$2\" || exit 99; printf 'old\\n' > \"$2/deployment-gloo-system-gateway-proxy.yaml\"; \
                 head -c 40000 /dev/zero > \"$2/filler\" 2>/dev/null; \
-                \"$1\" render -q -f \"$3\" -o \"$2\"; code=$?; \
+                \"$1\" render -q -f \"$3\" --output-dir \"$2\"; code=$?; \
                 ls -A \"$2\" >&2; cat \"$2/deployment-gloo-system-gateway-proxy.yaml\" >&2; exit $code";
     let values = common::manifest_dir().join("values/two-gateway-proxies.yaml");
     let Some(outcome) = in_mount_namespace(full, &[bin(), out.to_str().unwrap(), values.to_str().unwrap()]) else {
         return;
     };
-    assert_clean_failure(&outcome, 2, "render -o on a full filesystem");
+    assert_clean_failure(&outcome, 2, "render --output-dir on a full filesystem");
     let listed: Vec<&str> = outcome
         .stderr
         .lines()

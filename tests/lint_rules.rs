@@ -16,7 +16,7 @@ fn findings(values: &str, istio_version: Option<&str>) -> Vec<Diagnostic> {
     lint(
         &LintUnit {
             files: vec![path],
-            set: Vec::new(),
+            set: Default::default(),
         },
         "gloo-system",
         "1.0.0-ci",
@@ -836,7 +836,7 @@ fn the_charts_values_and_the_reference_values_lint_clean() {
         let outcome = lint(
             &LintUnit {
                 files: vec![file.clone()],
-                set: Vec::new(),
+                set: Default::default(),
             },
             "gloo-system",
             "1.0.0-ci",
@@ -864,7 +864,8 @@ fn outside_lint_mistakes_in_unrendered_sections_are_warnings() {
         "discovery:\n  enabled: \"false\"\ngatewayProxies:\n  gatewayProxy:\n    service: {tpye: NodePort}\n",
     )
     .unwrap();
-    let loaded = gloo_istio::pipeline::load_values(std::slice::from_ref(&path), &[], "1.0.0-ci").unwrap();
+    let loaded =
+        gloo_istio::pipeline::load_values(std::slice::from_ref(&path), &Default::default(), "1.0.0-ci").unwrap();
     let checked = gloo_istio::pipeline::check_values(&loaded, "gloo-system", &RuleOptions::default());
     let levels: Vec<(&str, Level)> = checked
         .findings
@@ -881,7 +882,7 @@ fn outside_lint_mistakes_in_unrendered_sections_are_warnings() {
     );
     assert!(checked.model.is_some());
     std::fs::write(&path, "gatewayProxies:\n  gatewayProxy:\n    loopbackAddress: '::1'\n").unwrap();
-    let loaded = gloo_istio::pipeline::load_values(&[path], &[], "1.0.0-ci").unwrap();
+    let loaded = gloo_istio::pipeline::load_values(&[path], &Default::default(), "1.0.0-ci").unwrap();
     let checked = gloo_istio::pipeline::check_values(&loaded, "gloo-system", &RuleOptions::default());
     assert!(checked.has_errors(), "{:?}", checked.findings);
 }
@@ -906,7 +907,7 @@ fn allowed_unknown_keys_are_infos() {
     let outcome = lint(
         &LintUnit {
             files: vec![path],
-            set: Vec::new(),
+            set: Default::default(),
         },
         "gloo-system",
         "1.0.0-ci",

@@ -50,13 +50,13 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
         .iter()
         .map(|f| LintUnit {
             files: vec![f.clone()],
-            set: Vec::new(),
+            set: Default::default(),
         })
         .collect();
-    if !args.merged.values.is_empty() || !args.merged.set.is_empty() {
+    if !args.merged.values.is_empty() || !args.merged.set_flags().is_empty() {
         units.push(LintUnit {
             files: args.merged.values.clone(),
-            set: args.merged.set.clone(),
+            set: args.merged.set_flags(),
         });
     }
     if units.is_empty() {
@@ -71,7 +71,7 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
     };
     let mut findings = Vec::new();
     let mut unreadable = false;
-    for outcome in lint_all(&units, &args.merged.namespace, &args.merged.gloo_version, &options) {
+    for outcome in lint_all(&units, args.merged.namespace(), &args.merged.gloo_version, &options) {
         unreadable |= outcome.unreadable;
         findings.extend(outcome.findings);
     }

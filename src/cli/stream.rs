@@ -1,17 +1,17 @@
 //! The stream commands: `post-render`, `inject`, `uninject`, `enable-mtls`, `disable-mtls`.
 
-use std::io::BufRead;
+use std::io::{BufRead, Seek};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 use serde_json::{Map, Value, json};
 
-use super::{ValuesArgs, report};
+use super::{DEFAULT_NAMESPACE, ValuesArgs, report};
 use crate::Failure;
-use crate::diag::{Diagnostic, SourceFile};
+use crate::diag::{Diagnostic, Location, SourceFile, code};
 use crate::pipeline::{build_model, load_values};
-use crate::postrender::{Operation, Spool, run};
+use crate::postrender::{Operation, Spool, proxy_namespaces, run};
 use crate::validate::rules::RuleOptions;
 use crate::values::Model;
 use crate::values::layers::{CHART_DEFAULT_VERSION, Layer, LoadedValues};
@@ -128,14 +128,52 @@ fn model_from(
     Ok((model, loaded, findings))
 }
 
-fn values_model(args: &ValuesArgs) -> Result<(Model, LoadedValues, Vec<Diagnostic>), Failure> {
-    let loaded = load_values(&args.values, &args.set, &args.gloo_version)?;
+fn values_model(args: &ValuesArgs, namespace: &str) -> Result<(Model, LoadedValues, Vec<Diagnostic>), Failure> {
+    let loaded = load_values(&args.values, &args.set_flags(), &args.gloo_version)?;
     let options = RuleOptions {
         keys: args.key_policy(),
         ..Default::default()
     };
-    let (model, findings) = build_model(&loaded, &args.namespace, &options).map_err(Failure::invalid)?;
+    let (model, findings) = build_model(&loaded, namespace, &options).map_err(Failure::invalid)?;
     Ok((model, loaded, findings))
+}
+
+/// The namespace post-render works in: `-n` when given, else that of the first gateway-proxy
+/// workload of the stream, else `gloo-system`; with a warning (GI060) for each namespace of
+/// the stream's gateway-proxy workloads that is not that one.
+fn post_render_namespace(given: Option<&str>, found: &[(String, Option<Location>)]) -> (String, Vec<Diagnostic>) {
+    let namespace = given
+        .map(str::to_string)
+        .or_else(|| found.first().map(|(ns, _)| ns.clone()))
+        .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
+    let mut warned: Vec<&str> = Vec::new();
+    let mut warnings = Vec::new();
+    for (ns, location) in found {
+        if *ns == namespace || warned.contains(&ns.as_str()) {
+            continue;
+        }
+        warned.push(ns);
+        let (message, help) = match given {
+            Some(_) => (
+                format!(
+                    "the gateway-proxy workloads of the stream are in namespace `{ns}`, but -n gives `{namespace}`: what post-render adds (the values' Upstreams) goes into `{namespace}`"
+                ),
+                "Helm passes --namespace to the chart, not to the post-renderer: drop -n to take the namespace from the stream, or give the same namespace to both",
+            ),
+            None => (
+                format!(
+                    "the gateway-proxy workloads of the stream are in several namespaces; what post-render adds goes into `{namespace}`, the first, not into `{ns}`"
+                ),
+                "pass -n to choose the namespace",
+            ),
+        };
+        warnings.push(
+            Diagnostic::warning(code::STREAM_NAMESPACE, message)
+                .at(location.clone())
+                .help(help),
+        );
+    }
+    (namespace, warnings)
 }
 
 fn inject_model(args: &InjectArgs) -> Result<(Model, LoadedValues, Vec<Diagnostic>), Failure> {
@@ -176,6 +214,18 @@ fn plain_model(namespace: &str) -> Result<(Model, LoadedValues, Vec<Diagnostic>)
     model_from(Vec::new(), namespace, CHART_DEFAULT_VERSION)
 }
 
+/// Standard input, read to its end into a spooled temporary file (in memory up to the spool's
+/// bound) so that it can be read twice.
+fn buffered_stdin() -> Result<tempfile::SpooledTempFile, Failure> {
+    let mut input = tempfile::SpooledTempFile::new(crate::postrender::SPOOL_MEMORY_BYTES);
+    std::io::copy(&mut std::io::stdin().lock(), &mut input)
+        .map_err(|e| Failure::io(format!("cannot read standard input: {e}")))?;
+    input
+        .rewind()
+        .map_err(|e| Failure::io(format!("cannot read standard input again: {e}")))?;
+    Ok(input)
+}
+
 fn open_input(file: &Option<PathBuf>) -> Result<Box<dyn BufRead>, Failure> {
     match file {
         None => Ok(Box::new(std::io::stdin().lock())),
@@ -188,17 +238,15 @@ fn open_input(file: &Option<PathBuf>) -> Result<Box<dyn BufRead>, Failure> {
     }
 }
 
-fn execute(
-    operation: Operation,
-    file: &Option<PathBuf>,
-    setup: impl FnOnce() -> Result<(Model, LoadedValues, Vec<Diagnostic>), Failure>,
-    quiet: bool,
-    color: bool,
-) -> ExitCode {
+/// What a stream command reads, and the values it edits with: the model, the loaded values and
+/// the findings so far.
+type Setup = (Box<dyn BufRead>, Model, LoadedValues, Vec<Diagnostic>);
+
+fn execute(operation: Operation, setup: impl FnOnce() -> Result<Setup, Failure>, quiet: bool, color: bool) -> ExitCode {
     let result = (|| {
-        let (model, loaded, findings) = setup()?;
+        let (input, model, loaded, findings) = setup()?;
         let mut spool = Spool::new()?;
-        let summary = run(open_input(file)?, &mut spool, &operation, &model, &loaded)?;
+        let summary = run(input, &mut spool, &operation, &model, &loaded)?;
         Ok::<_, Failure>((spool, summary, findings))
     })();
     match result {
@@ -221,20 +269,46 @@ fn execute(
 }
 
 pub fn post_render(args: &PostRenderArgs, color: bool) -> ExitCode {
-    execute(
-        Operation::PostRender,
-        &None,
-        || values_model(&args.values),
-        args.quiet,
-        color,
-    )
+    let setup = || {
+        let mut input = buffered_stdin()?;
+        let found = proxy_namespaces(std::io::BufReader::new(&mut input))?;
+        input
+            .rewind()
+            .map_err(|e| Failure::io(format!("cannot read standard input again: {e}")))?;
+        let (namespace, warnings) = post_render_namespace(args.values.namespace.as_deref(), &found);
+        let (model, loaded, mut findings) = values_model(&args.values, &namespace)?;
+        findings.extend(warnings);
+        Ok((
+            Box::new(std::io::BufReader::new(input)) as Box<dyn BufRead>,
+            model,
+            loaded,
+            findings,
+        ))
+    };
+    execute(Operation::PostRender, setup, args.quiet, color)
+}
+
+/// The stream of `file` and a model.
+fn with_input(
+    file: &Option<PathBuf>,
+    model: impl FnOnce() -> Result<(Model, LoadedValues, Vec<Diagnostic>), Failure>,
+) -> impl FnOnce() -> Result<Setup, Failure> {
+    move || {
+        let (model, loaded, findings) = model()?;
+        Ok((open_input(file)?, model, loaded, findings))
+    }
 }
 
 pub fn inject(args: &InjectArgs, color: bool) -> ExitCode {
     let operation = Operation::Inject {
         namespace: args.input.namespace.clone(),
     };
-    execute(operation, &args.input.file, || inject_model(args), false, color)
+    execute(
+        operation,
+        with_input(&args.input.file, || inject_model(args)),
+        false,
+        color,
+    )
 }
 
 pub fn uninject(args: &UninjectArgs, color: bool) -> ExitCode {
@@ -244,8 +318,7 @@ pub fn uninject(args: &UninjectArgs, color: bool) -> ExitCode {
     };
     execute(
         operation,
-        &args.input.file,
-        || plain_model(&args.input.namespace),
+        with_input(&args.input.file, || plain_model(&args.input.namespace)),
         false,
         color,
     )
@@ -268,8 +341,7 @@ pub fn mtls(args: &MtlsArgs, enable: bool, color: bool) -> ExitCode {
     };
     execute(
         operation,
-        &args.input.file,
-        || plain_model(&args.input.namespace),
+        with_input(&args.input.file, || plain_model(&args.input.namespace)),
         false,
         color,
     )

@@ -12,7 +12,7 @@ use super::upstream::Upstreams;
 use super::workload::Workloads;
 use super::{Document, Operation, Summary, error_at, gloo, settings, str_at};
 use crate::Failure;
-use crate::diag::{Diagnostic, Level, code};
+use crate::diag::{Diagnostic, Level, Location, code};
 use crate::values::Model;
 use crate::values::layers::LoadedValues;
 
@@ -232,6 +232,37 @@ enum TopKind {
     Scalar(String),
     /// An alias or a collection, there or on the way there: known only after a full load.
     Other,
+}
+
+/// The namespace of each gateway-proxy Deployment or DaemonSet in `input` that names one, with
+/// where it is written, in stream order: where `post-render` puts what it adds when `-n` is not
+/// given. Documents that do not parse are skipped (the edit pass reports them).
+pub fn proxy_namespaces(input: impl std::io::BufRead) -> Result<Vec<(String, Option<Location>)>, Failure> {
+    let mut reader = super::DocumentReader::new(input);
+    let mut found = Vec::new();
+    while let Some(doc) = reader.next_document()? {
+        let maybe = match kind_and_gloo_label(&doc.text) {
+            Ok((TopKind::Scalar(kind), TopKind::Scalar(label))) => {
+                matches!(kind.as_str(), "Deployment" | "DaemonSet") && label == "gateway-proxy"
+            }
+            Ok((TopKind::Absent, _) | (_, TopKind::Absent)) => false,
+            Ok(_) | Err(()) => true,
+        };
+        if !maybe {
+            continue;
+        }
+        let Ok(Some(parsed)) = DocText::parse(&doc.text) else {
+            continue;
+        };
+        let v = &parsed.value;
+        let is_proxy = matches!(str_at(v, "/kind"), Some("Deployment" | "DaemonSet"))
+            && str_at(v, "/metadata/labels/gloo") == Some("gateway-proxy");
+        if let (true, Some(namespace)) = (is_proxy, str_at(v, "/metadata/namespace")) {
+            let location = parsed.span("/metadata/namespace").and_then(|span| doc.location(span));
+            found.push((namespace.to_string(), location));
+        }
+    }
+    Ok(found)
 }
 
 /// What a document holds at `kind` and at `metadata.labels.gloo`, from the parser's events
