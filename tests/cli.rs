@@ -755,3 +755,369 @@ fn render_fail_on_warning_rejects_contradictory_settings() {
         .success();
     cmd().args(["render", "--fail-on", "nope"]).assert().code(2);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Value flags against real Helm
+// ---------------------------------------------------------------------------------------------
+
+/// Files for the value-flag cases, in a fresh directory: a chart whose only template prints
+/// `.Values` as JSON (and no values.yaml, so `.Values` is exactly what the user gave), two
+/// values files and a file for `--set-file`. No key reads as a YAML 1.1 boolean (`y`, `n`, ...).
+fn value_flags_workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("chart");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: values\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(chart.join("templates/values.yaml"), "values: {{ toJson .Values }}\n").unwrap();
+    write(
+        dir.path(),
+        "l.yaml",
+        "l:\n- a: 1\n- b: 2\n- 3\nm:\n  x: 1\n  z:\n    w: 2\ns: str\nnul: null\n",
+    );
+    write(dir.path(), "l2.yaml", "m:\n  x: null\n  z: {q: 1}\nl: [9]\n");
+    write(dir.path(), "f.txt", "file text, with a comma\nline 2\n");
+    dir
+}
+
+/// What `helm template` hands the chart for `args`, or its error.
+fn helm_values(helm: &Path, dir: &Path, args: &[&str]) -> Result<Value, String> {
+    let home = dir.join("helm-home");
+    let output = std::process::Command::new(helm)
+        .args(["template", "v", "chart"])
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("KUBECONFIG", home.join("no-kubeconfig"))
+        .output()
+        .unwrap();
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("values: "))
+        .unwrap_or_else(|| panic!("no values line in:\n{stdout}"));
+    Ok(serde_json::from_str(line).unwrap())
+}
+
+/// What gloo-istio merges for `args` (the user values, before the chart defaults), or its error.
+fn our_values(dir: &Path, args: &[&str]) -> Result<Value, String> {
+    use gloo_istio::values::set_flags::SetFlags;
+    let mut files = Vec::new();
+    let mut flags = SetFlags::default();
+    for pair in args.chunks(2) {
+        let value = pair[1].to_string();
+        match pair[0] {
+            "-f" => files.push(dir.join(&value)),
+            "--set" => flags.set.push(value),
+            "--set-string" => flags.string.push(value),
+            "--set-json" => flags.json.push(value),
+            "--set-literal" => flags.literal.push(value),
+            "--set-file" => flags.file.push(value),
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    // `--set-file` names are relative to the working directory, as in Helm.
+    flags.file = flags
+        .file
+        .iter()
+        .map(|a| {
+            a.split(',')
+                .map(|piece| match piece.split_once('=') {
+                    Some((key, file)) => format!("{key}={}", dir.join(file).display()),
+                    None => piece.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect();
+    gloo_istio::pipeline::load_values(&files, &flags, "1.0.0-ci")
+        .map(|loaded| loaded.user)
+        .map_err(|failure| failure.to_string())
+}
+
+/// Flag sets whose merged values gloo-istio and Helm must agree on.
+const VALUE_FLAG_CASES: &[&[&str]] = &[
+    // Every kind, out of Helm's order on the command line: Helm applies --set-json, --set,
+    // --set-string, --set-file, --set-literal, whatever the order typed.
+    &[
+        "-f",
+        "l.yaml",
+        "--set-string",
+        "a=2",
+        "--set",
+        "a=1",
+        "--set-literal",
+        "lit=x,y\\,z",
+        "--set-file",
+        "f=f.txt",
+        "--set",
+        "l[1].c=x",
+        "--set-json",
+        r#"j={"k":[1,2]}"#,
+    ],
+    &[
+        "--set-literal",
+        "a=4",
+        "--set-string",
+        "a=2",
+        "--set-json",
+        "a=3",
+        "--set",
+        "a=1",
+    ],
+    &["-f", "l.yaml", "--set", "l[0].a=9", "--set-json", r#"l[0]={"z":1}"#],
+    &["--set-string", "a=1", "--set", "a.b=2"],
+    // Typing of --set and --set-string.
+    &[
+        "--set",
+        "b=TRUE,nu=Null,c=007,d=+5,e=-0,g=0,h=1e3,big=9223372036854775808,k=,lst={1,TRUE},empty={},neg=-12,fl=1.5",
+    ],
+    &["--set-string", "a={1,2},b=true,c=7,d=null"],
+    // Escapes, trailing comma.
+    &["--set", "a\\.b=1,c=x\\,y,d=p\\=q,"],
+    // --set-json values and whitespace.
+    &[
+        "-f",
+        "l.yaml",
+        "--set-json",
+        "a= 1 , b={\"c\":[true,null]}",
+        "--set-json",
+        "m.z=null,s=\"x,y\"",
+    ],
+    // --set-literal: no escapes, the rest of the argument.
+    &["--set-literal", "a\\.b=x,{y}", "--set-literal", "q[1]="],
+    // Lists from files are changed in place; padding with nulls; nested lists.
+    &["-f", "l.yaml", "--set", "l[5]=x,m.z.w=3,s=null"],
+    &["--set", "l[0][1]=x,l[2].k=v"],
+    &["-f", "l.yaml", "--set", "l[3][0]=x,l[2]=null"],
+    // Files merge maps and replace lists; a null in a later file stays in the user values.
+    &["-f", "l.yaml", "-f", "l2.yaml"],
+    &["--set-file", "a=f.txt,b.c=f.txt"],
+];
+
+/// Flag sets that Helm refuses; gloo-istio must refuse them too.
+const REFUSED_VALUE_FLAG_CASES: &[&[&str]] = &[
+    &["-f", "l.yaml", "--set", "s.b=1"],
+    &["-f", "l.yaml", "--set", "nul.b=1"],
+    &["-f", "l.yaml", "--set", "m[0]=1"],
+    &["-f", "l.yaml", "--set", "l[2][0]=1"],
+    &["-f", "l.yaml", "--set", "l[1][0]=x"],
+    &["--set", "a=1", "--set", "a.b=2"],
+    &["--set", "a=1,,b=2"],
+    &["--set", "a"],
+    &["--set", "a.=1"],
+    &["--set", "a[65537]=1"],
+    &["--set", "a={x}y"],
+    &["--set-json", "a=1x"],
+    &["--set-json", "a=nul"],
+    &["--set-json", "a=\"x\\,y\""],
+    &["--set-literal", "a"],
+    &["--set-file", "a=missing.txt"],
+];
+
+/// `--set`, `--set-string`, `--set-json`, `--set-file`, `--set-literal` and `-f` give the values
+/// that Helm 3 and Helm 4 give the chart for the same flags, and fail where they fail.
+#[test]
+fn value_flags_merge_as_helm_3_and_4_merge_them() {
+    let helms: Vec<std::path::PathBuf> = ["helm", "helm4"].into_iter().filter_map(common::peer).collect();
+    if helms.is_empty() {
+        return;
+    }
+    let dir = value_flags_workspace();
+    for args in VALUE_FLAG_CASES {
+        let ours = our_values(dir.path(), args).unwrap_or_else(|e| panic!("{args:?}: gloo-istio fails:\n{e}"));
+        for helm in &helms {
+            let theirs = helm_values(helm, dir.path(), args)
+                .unwrap_or_else(|e| panic!("{args:?}: {} fails:\n{e}", helm.display()));
+            assert_eq!(ours, theirs, "{args:?}: gloo-istio and {} differ", helm.display());
+        }
+    }
+    for args in REFUSED_VALUE_FLAG_CASES {
+        for helm in &helms {
+            assert!(
+                helm_values(helm, dir.path(), args).is_err(),
+                "{args:?}: {} accepts it",
+                helm.display()
+            );
+        }
+        assert!(our_values(dir.path(), args).is_err(), "{args:?}: gloo-istio accepts it");
+    }
+    // Helm 4 (not 3) takes a whole JSON object; gloo-istio does as Helm 4 does.
+    let args = &["-f", "l.yaml", "--set-json", r#"{"m":{"x":5},"t":[1]}"#];
+    let ours = our_values(dir.path(), args).unwrap();
+    if let Some(helm4) = helms.iter().find(|h| h.ends_with("helm4")) {
+        assert_eq!(ours, helm_values(helm4, dir.path(), args).unwrap());
+    }
+}
+
+/// Every command that takes values takes every value flag: render, lint, diff and post-render
+/// read `--set-literal`, `--set-file`, `--set-json` and `--set-string` (here the mesh ID, which
+/// must be a string: `--set` types `123` as a number, `--set-string` does not).
+#[test]
+fn every_values_command_takes_every_value_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let mesh_file = write(dir.path(), "mesh.txt", "mesh-from-file");
+    let key = "gatewayProxies.gatewayProxy.istioMetaMeshId";
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["--set-literal".into(), format!("{key}=a,b")], "a,b"),
+        (
+            vec!["--set-file".into(), format!("{key}={mesh_file}")],
+            "mesh-from-file",
+        ),
+        (vec!["--set-json".into(), format!("{key}=\"from-json\"")], "from-json"),
+        (vec!["--set-string".into(), format!("{key}=123")], "123"),
+        (
+            vec!["--values".into(), "values/istio-integration.yaml".into()],
+            "cluster.local",
+        ),
+    ];
+    let plain = cmd()
+        .args(["render", "-q"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let snaps = dir.path().join("snaps");
+    std::fs::create_dir(&snaps).unwrap();
+    for (flags, mesh) in &cases {
+        let want = format!("value: \"{mesh}\"");
+        let base = ["-q", "-f", "values/istio-integration.yaml"];
+        cmd()
+            .arg("render")
+            .args(base)
+            .args(flags)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(want.as_str()));
+        cmd()
+            .arg("post-render")
+            .args(base)
+            .args(flags)
+            .write_stdin(plain.clone())
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(want.as_str()));
+        cmd().arg("lint").args(base).args(flags).assert().success();
+        cmd()
+            .args(["diff", "--snapshots", snaps.to_str().unwrap()])
+            .args(base)
+            .args(flags)
+            .assert()
+            .code(3)
+            .stdout(predicate::str::contains(want.as_str()));
+    }
+    // The same value with --set is a number: invalid for every command.
+    let typed = [
+        "-q",
+        "-f",
+        "values/istio-integration.yaml",
+        "--set",
+        &format!("{key}=123"),
+    ];
+    for command in ["render", "post-render"] {
+        cmd()
+            .arg(command)
+            .args(typed)
+            .write_stdin(plain.clone())
+            .assert()
+            .code(1)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains("GI004"));
+    }
+    cmd()
+        .arg("lint")
+        .args(typed)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("GI004"));
+}
+
+/// `-f` and `--set-file` refuse URLs with a message that says so (exit 2), where Helm would
+/// download them.
+#[test]
+fn values_urls_are_refused_with_a_clear_message() {
+    for flags in [
+        &["-f", "https://example.com/values.yaml"][..],
+        &["--values", "http://127.0.0.1:1/values.yaml"],
+        &["--set-file", "a=https://example.com/ca.pem"],
+        &["-f", "oci://registry.example.com/values"],
+    ] {
+        cmd()
+            .arg("render")
+            .args(flags)
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains("not from URLs").and(predicate::str::contains("No such file").not()));
+    }
+    cmd()
+        .args(["lint", "-f", "https://example.com/values.yaml"])
+        .assert()
+        .code(2);
+}
+
+/// Without `-n`, post-render works in the namespace of the gateway-proxy workloads of the stream
+/// (Helm gives `--namespace` to the chart, not to the post-renderer); with a `-n` that differs it
+/// warns (GI060) at the stream's namespace, and does as `-n` says.
+#[test]
+fn post_render_takes_the_namespace_from_the_stream() {
+    let plain = cmd()
+        .args(["render", "-q", "-n", "my-gloo"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let upstream_namespaces = |stream: &[u8]| -> Vec<String> {
+        documents(std::str::from_utf8(stream).unwrap())
+            .iter()
+            .filter(|d| d["kind"] == "Upstream")
+            .map(|d| d["metadata"]["namespace"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let assert = cmd()
+        .args(["post-render", "-f", "values/upstreams.yaml"])
+        .write_stdin(plain.clone())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("GI060").not());
+    assert_eq!(upstream_namespaces(&assert.get_output().stdout), ["my-gloo"; 3]);
+
+    let assert = cmd()
+        .args(["post-render", "-q", "-f", "values/upstreams.yaml", "-n", "gloo-system"])
+        .write_stdin(plain.clone())
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("warning[GI060]")
+                .and(predicate::str::contains("<stdin> (document 1):11:14"))
+                .and(predicate::str::contains("`my-gloo`")),
+        );
+    assert_eq!(upstream_namespaces(&assert.get_output().stdout), ["gloo-system"; 3]);
+    // The same -n as the stream: no warning.
+    cmd()
+        .args(["post-render", "-q", "-f", "values/upstreams.yaml", "-n", "my-gloo"])
+        .write_stdin(plain)
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
+    // No gateway proxy in the stream: gloo-system, as before.
+    let assert = cmd()
+        .args(["post-render", "-q", "-f", "values/upstreams.yaml"])
+        .write_stdin("apiVersion: v1\nkind: Service\nmetadata: {name: x, namespace: other}\n")
+        .assert()
+        .success();
+    assert_eq!(upstream_namespaces(&assert.get_output().stdout), ["gloo-system"; 3]);
+}

@@ -156,13 +156,13 @@ fn post_render_namespace(given: Option<&str>, found: &[(String, Option<Location>
         let (message, help) = match given {
             Some(_) => (
                 format!(
-                    "the gateway-proxy workloads of the stream are in namespace `{ns}`, but -n gives `{namespace}`: what post-render adds (the values' Upstreams) goes into `{namespace}`"
+                    "the gateway-proxy workloads of the stream are in namespace `{ns}`, but -n gives `{namespace}`: post-render works in `{namespace}` (the Upstreams it adds, the Gloo addresses it writes)"
                 ),
                 "Helm passes --namespace to the chart, not to the post-renderer: drop -n to take the namespace from the stream, or give the same namespace to both",
             ),
             None => (
                 format!(
-                    "the gateway-proxy workloads of the stream are in several namespaces; what post-render adds goes into `{namespace}`, the first, not into `{ns}`"
+                    "the gateway-proxy workloads of the stream are in several namespaces: post-render works in `{namespace}`, the first, not in `{ns}`"
                 ),
                 "pass -n to choose the namespace",
             ),

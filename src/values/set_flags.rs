@@ -526,6 +526,8 @@ fn parse_path(path: &str, escapes: bool) -> Result<Vec<Segment>, String> {
     }
     if !current.is_empty() {
         segments.push(Segment::Key(current));
+    } else if !after_index && !segments.is_empty() {
+        return Err(format!("`{path}` ends with `.`: its last key is empty"));
     }
     if segments.is_empty() {
         return Err("a value flag needs a key before `=`".into());
@@ -805,7 +807,7 @@ mod tests {
 
     #[test]
     fn bad_lists_and_indexes() {
-        for bad in ["a={x}y", "a={x", "a[65537]=1", "[0]=1", "a..b=1", "a=1,,b=2"] {
+        for bad in ["a={x}y", "a={x", "a[65537]=1", "[0]=1", "a..b=1", "a.=1", "a=1,,b=2"] {
             assert!(parse_set_args(&[bad.into()]).is_err(), "{bad}");
         }
         assert!(parse_set_args(&["a[65536]=1".into()]).is_ok());
