@@ -1,6 +1,6 @@
 //! The stream commands: `post-render`, `inject`, `uninject`, `enable-mtls`, `disable-mtls`.
 
-use std::io::{BufRead, Seek};
+use std::io::{BufRead, Seek, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,7 +11,7 @@ use super::{DEFAULT_NAMESPACE, ValuesArgs, report};
 use crate::Failure;
 use crate::diag::{Diagnostic, Location, SourceFile, code};
 use crate::pipeline::{build_model, load_values};
-use crate::postrender::{Operation, Spool, proxy_namespaces, run};
+use crate::postrender::{DocumentReader, Operation, Spool, proxy_namespace, run};
 use crate::validate::rules::RuleOptions;
 use crate::values::Model;
 use crate::values::layers::{CHART_DEFAULT_VERSION, Layer, LoadedValues};
@@ -128,14 +128,17 @@ fn model_from(
     Ok((model, loaded, findings))
 }
 
-fn values_model(args: &ValuesArgs, namespace: &str) -> Result<(Model, LoadedValues, Vec<Diagnostic>), Failure> {
-    let loaded = load_values(&args.values, &args.set_flags(), &args.gloo_version)?;
+/// The model of loaded values in `namespace`, with the findings that do not stop a render.
+fn values_model(
+    args: &ValuesArgs,
+    loaded: &LoadedValues,
+    namespace: &str,
+) -> Result<(Model, Vec<Diagnostic>), Failure> {
     let options = RuleOptions {
         keys: args.key_policy(),
         ..Default::default()
     };
-    let (model, findings) = build_model(&loaded, namespace, &options).map_err(Failure::invalid)?;
-    Ok((model, loaded, findings))
+    build_model(loaded, namespace, &options).map_err(Failure::invalid)
 }
 
 /// The namespace post-render works in: `-n` when given, else that of the first gateway-proxy
@@ -214,16 +217,20 @@ fn plain_model(namespace: &str) -> Result<(Model, LoadedValues, Vec<Diagnostic>)
     model_from(Vec::new(), namespace, CHART_DEFAULT_VERSION)
 }
 
-/// Standard input, read to its end into a spooled temporary file (in memory up to the spool's
-/// bound) so that it can be read twice.
-fn buffered_stdin() -> Result<tempfile::SpooledTempFile, Failure> {
-    let mut input = tempfile::SpooledTempFile::new(crate::postrender::SPOOL_MEMORY_BYTES);
-    std::io::copy(&mut std::io::stdin().lock(), &mut input)
-        .map_err(|e| Failure::io(format!("cannot read standard input: {e}")))?;
-    input
-        .rewind()
-        .map_err(|e| Failure::io(format!("cannot read standard input again: {e}")))?;
-    Ok(input)
+/// Standard input, read to its end (document by document, with the checks of every stream
+/// command) into a spooled temporary file, in memory up to the spool's bound, so that it can be
+/// read again; and the namespaces of its gateway-proxy workloads.
+fn buffered_stdin() -> Result<(tempfile::SpooledTempFile, Vec<(String, Option<Location>)>), Failure> {
+    let io = |e: std::io::Error| Failure::io(format!("cannot keep standard input in a temporary file: {e}"));
+    let mut copy = tempfile::SpooledTempFile::new(crate::postrender::SPOOL_MEMORY_BYTES);
+    let mut found = Vec::new();
+    let mut reader = DocumentReader::new(std::io::stdin().lock());
+    while let Some(doc) = reader.next_document()? {
+        copy.write_all(doc.text.as_bytes()).map_err(io)?;
+        found.extend(proxy_namespace(&doc));
+    }
+    copy.rewind().map_err(io)?;
+    Ok((copy, found))
 }
 
 fn open_input(file: &Option<PathBuf>) -> Result<Box<dyn BufRead>, Failure> {
@@ -270,13 +277,17 @@ fn execute(operation: Operation, setup: impl FnOnce() -> Result<Setup, Failure>,
 
 pub fn post_render(args: &PostRenderArgs, color: bool) -> ExitCode {
     let setup = || {
-        let mut input = buffered_stdin()?;
-        let found = proxy_namespaces(std::io::BufReader::new(&mut input))?;
-        input
-            .rewind()
-            .map_err(|e| Failure::io(format!("cannot read standard input again: {e}")))?;
+        // The values are checked before the stream is read, in the namespace of `-n` or the
+        // default, and checked again in the stream's namespace when that is another.
+        let loaded = load_values(&args.values.values, &args.values.set_flags(), &args.values.gloo_version)?;
+        let first = values_model(&args.values, &loaded, args.values.namespace())?;
+        let (input, found) = buffered_stdin()?;
         let (namespace, warnings) = post_render_namespace(args.values.namespace.as_deref(), &found);
-        let (model, loaded, mut findings) = values_model(&args.values, &namespace)?;
+        let (model, mut findings) = if namespace == args.values.namespace() {
+            first
+        } else {
+            values_model(&args.values, &loaded, &namespace)?
+        };
         findings.extend(warnings);
         Ok((
             Box::new(std::io::BufReader::new(input)) as Box<dyn BufRead>,

@@ -234,35 +234,27 @@ enum TopKind {
     Other,
 }
 
-/// The namespace of each gateway-proxy Deployment or DaemonSet in `input` that names one, with
-/// where it is written, in stream order: where `post-render` puts what it adds when `-n` is not
-/// given. Documents that do not parse are skipped (the edit pass reports them).
-pub fn proxy_namespaces(input: impl std::io::BufRead) -> Result<Vec<(String, Option<Location>)>, Failure> {
-    let mut reader = super::DocumentReader::new(input);
-    let mut found = Vec::new();
-    while let Some(doc) = reader.next_document()? {
-        let maybe = match kind_and_gloo_label(&doc.text) {
-            Ok((TopKind::Scalar(kind), TopKind::Scalar(label))) => {
-                matches!(kind.as_str(), "Deployment" | "DaemonSet") && label == "gateway-proxy"
-            }
-            Ok((TopKind::Absent, _) | (_, TopKind::Absent)) => false,
-            Ok(_) | Err(()) => true,
-        };
-        if !maybe {
-            continue;
+/// The namespace of `doc` when it is a gateway-proxy Deployment or DaemonSet that names one,
+/// with where it is written: where `post-render` works when `-n` is not given. A document that
+/// does not parse gives none (the edit pass reports it).
+pub fn proxy_namespace(doc: &Document) -> Option<(String, Option<Location>)> {
+    let maybe = match kind_and_gloo_label(&doc.text) {
+        Ok((TopKind::Scalar(kind), TopKind::Scalar(label))) => {
+            matches!(kind.as_str(), "Deployment" | "DaemonSet") && label == "gateway-proxy"
         }
-        let Ok(Some(parsed)) = DocText::parse(&doc.text) else {
-            continue;
-        };
-        let v = &parsed.value;
-        let is_proxy = matches!(str_at(v, "/kind"), Some("Deployment" | "DaemonSet"))
-            && str_at(v, "/metadata/labels/gloo") == Some("gateway-proxy");
-        if let (true, Some(namespace)) = (is_proxy, str_at(v, "/metadata/namespace")) {
-            let location = parsed.span("/metadata/namespace").and_then(|span| doc.location(span));
-            found.push((namespace.to_string(), location));
-        }
+        Ok((TopKind::Absent, _) | (_, TopKind::Absent)) => false,
+        Ok(_) | Err(()) => true,
+    };
+    if !maybe {
+        return None;
     }
-    Ok(found)
+    let parsed = DocText::parse(&doc.text).ok()??;
+    let v = &parsed.value;
+    let is_proxy = matches!(str_at(v, "/kind"), Some("Deployment" | "DaemonSet"))
+        && str_at(v, "/metadata/labels/gloo") == Some("gateway-proxy");
+    let namespace = str_at(v, "/metadata/namespace").filter(|_| is_proxy)?;
+    let location = parsed.span("/metadata/namespace").and_then(|span| doc.location(span));
+    Some((namespace.to_string(), location))
 }
 
 /// What a document holds at `kind` and at `metadata.labels.gloo`, from the parser's events

@@ -20,7 +20,7 @@ pub mod text;
 mod upstream;
 mod workload;
 
-pub use editor::{HELM4_FILENAME_ANNOTATION, StreamEditor, proxy_namespaces};
+pub use editor::{HELM4_FILENAME_ANNOTATION, StreamEditor, proxy_namespace};
 
 use std::io::{BufRead, Read, Seek, Write};
 use std::sync::Arc;
