@@ -1113,6 +1113,41 @@ fn post_render_takes_the_namespace_from_the_stream() {
         .assert()
         .success()
         .stderr(predicate::str::is_empty());
+    // Gateway proxies in two namespaces: the first one, with a warning at the other.
+    let mut two = cmd()
+        .args(["render", "-q", "-n", "aa"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    two.extend(
+        cmd()
+            .args(["render", "-q", "-n", "bb"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    );
+    let assert = cmd()
+        .args(["post-render", "-q", "-f", "values/upstreams.yaml"])
+        .write_stdin(two)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning[GI060]").and(predicate::str::contains("not in `bb`")));
+    assert_eq!(upstream_namespaces(&assert.get_output().stdout), ["aa"; 3]);
+    // Standard input holds the stream: values cannot come from it too.
+    for flags in [&["-f", "-"][..], &["--set-file", "a=-"]] {
+        cmd()
+            .arg("post-render")
+            .args(flags)
+            .write_stdin("a: 1\n")
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains("standard input"));
+    }
     // No gateway proxy in the stream: gloo-system, as before.
     let assert = cmd()
         .args(["post-render", "-q", "-f", "values/upstreams.yaml"])

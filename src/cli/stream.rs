@@ -279,6 +279,18 @@ pub fn post_render(args: &PostRenderArgs, color: bool) -> ExitCode {
     let setup = || {
         // The values are checked before the stream is read, in the namespace of `-n` or the
         // default, and checked again in the stream's namespace when that is another.
+        let reads_stdin = args.values.values.iter().any(|f| f.as_os_str() == "-")
+            || args
+                .values
+                .set_file
+                .iter()
+                .flat_map(|a| a.split(','))
+                .any(|p| p.ends_with("=-"));
+        if reads_stdin {
+            return Err(Failure::usage(
+                "post-render reads the manifests on standard input: `-f -` and `--set-file KEY=-` cannot read values from it too",
+            ));
+        }
         let loaded = load_values(&args.values.values, &args.values.set_flags(), &args.values.gloo_version)?;
         let first = values_model(&args.values, &loaded, args.values.namespace())?;
         let (input, found) = buffered_stdin()?;

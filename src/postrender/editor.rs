@@ -238,6 +238,12 @@ enum TopKind {
 /// with where it is written: where `post-render` works when `-n` is not given. A document that
 /// does not parse gives none (the edit pass reports it).
 pub fn proxy_namespace(doc: &Document) -> Option<(String, Option<Location>)> {
+    // The label value as text, quoted or not: what is not there cannot be a gateway proxy, and
+    // a text search is far cheaper than reading the YAML of every document. (A label written
+    // with escapes only is missed: post-render then works in the default namespace.)
+    if !doc.text.contains("gateway-proxy") {
+        return None;
+    }
     let maybe = match kind_and_gloo_label(&doc.text) {
         Ok((TopKind::Scalar(kind), TopKind::Scalar(label))) => {
             matches!(kind.as_str(), "Deployment" | "DaemonSet") && label == "gateway-proxy"
