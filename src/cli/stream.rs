@@ -141,10 +141,13 @@ fn values_model(
     build_model(loaded, namespace, &options).map_err(Failure::invalid)
 }
 
+/// The namespace of a gateway-proxy workload of the stream, and where it is written.
+type ProxyNamespace = (String, Option<Location>);
+
 /// The namespace post-render works in: `-n` when given, else that of the first gateway-proxy
 /// workload of the stream, else `gloo-system`; with a warning (GI060) for each namespace of
 /// the stream's gateway-proxy workloads that is not that one.
-fn post_render_namespace(given: Option<&str>, found: &[(String, Option<Location>)]) -> (String, Vec<Diagnostic>) {
+fn post_render_namespace(given: Option<&str>, found: &[ProxyNamespace]) -> (String, Vec<Diagnostic>) {
     let namespace = given
         .map(str::to_string)
         .or_else(|| found.first().map(|(ns, _)| ns.clone()))
@@ -220,7 +223,7 @@ fn plain_model(namespace: &str) -> Result<(Model, LoadedValues, Vec<Diagnostic>)
 /// Standard input, read to its end (document by document, with the checks of every stream
 /// command) into a spooled temporary file, in memory up to the spool's bound, so that it can be
 /// read again; and the namespaces of its gateway-proxy workloads.
-fn buffered_stdin() -> Result<(tempfile::SpooledTempFile, Vec<(String, Option<Location>)>), Failure> {
+fn buffered_stdin() -> Result<(tempfile::SpooledTempFile, Vec<ProxyNamespace>), Failure> {
     let io = |e: std::io::Error| Failure::io(format!("cannot keep standard input in a temporary file: {e}"));
     let mut copy = tempfile::SpooledTempFile::new(crate::postrender::SPOOL_MEMORY_BYTES);
     let mut found = Vec::new();
