@@ -1,6 +1,6 @@
 //! The stream commands: `post-render`, `inject`, `uninject`, `enable-mtls`, `disable-mtls`.
 
-use std::io::{BufRead, Seek, Write};
+use std::io::{BufRead, Read, Seek, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,7 +11,7 @@ use super::{DEFAULT_NAMESPACE, ValuesArgs, report};
 use crate::Failure;
 use crate::diag::{Diagnostic, Location, SourceFile, code};
 use crate::pipeline::{build_model, load_values};
-use crate::postrender::{DocumentReader, Operation, Spool, proxy_namespace, run};
+use crate::postrender::{Document, DocumentReader, Operation, Spool, proxy_namespace, run_documents};
 use crate::validate::rules::RuleOptions;
 use crate::values::Model;
 use crate::values::layers::{CHART_DEFAULT_VERSION, Layer, LoadedValues};
@@ -220,20 +220,58 @@ fn plain_model(namespace: &str) -> Result<(Model, LoadedValues, Vec<Diagnostic>)
     model_from(Vec::new(), namespace, CHART_DEFAULT_VERSION)
 }
 
-/// Standard input, read to its end (document by document, with the checks of every stream
-/// command) into a spooled temporary file, in memory up to the spool's bound, so that it can be
-/// read again; and the namespaces of its gateway-proxy workloads.
-fn buffered_stdin() -> Result<(tempfile::SpooledTempFile, Vec<ProxyNamespace>), Failure> {
-    let io = |e: std::io::Error| Failure::io(format!("cannot keep standard input in a temporary file: {e}"));
-    let mut copy = tempfile::SpooledTempFile::new(crate::postrender::SPOOL_MEMORY_BYTES);
-    let mut found = Vec::new();
-    let mut reader = DocumentReader::new(std::io::stdin().lock());
-    while let Some(doc) = reader.next_document()? {
-        copy.write_all(doc.text.as_bytes()).map_err(io)?;
-        found.extend(proxy_namespace(&doc));
+/// Standard input read to its end, document by document with the checks of every stream
+/// command, so that post-render knows the namespaces of its gateway-proxy workloads before it
+/// edits the first document. The documents are kept in a spooled temporary file (in memory up
+/// to the spool's bound), each as its index, its first line and its length (8 bytes each,
+/// little-endian), then its text: memory stays bounded however many documents there are.
+struct BufferedStream {
+    records: tempfile::SpooledTempFile,
+    proxies: Vec<ProxyNamespace>,
+}
+
+fn spool_error(e: std::io::Error) -> Failure {
+    Failure::io(format!("cannot keep standard input in a temporary file: {e}"))
+}
+
+impl BufferedStream {
+    fn read_stdin() -> Result<BufferedStream, Failure> {
+        let mut records = tempfile::SpooledTempFile::new(crate::postrender::SPOOL_MEMORY_BYTES);
+        let mut proxies = Vec::new();
+        let mut reader = DocumentReader::new(std::io::stdin().lock());
+        while let Some(doc) = reader.next_document()? {
+            for number in [doc.index, doc.line, doc.text.len()] {
+                records.write_all(&(number as u64).to_le_bytes()).map_err(spool_error)?;
+            }
+            records.write_all(doc.text.as_bytes()).map_err(spool_error)?;
+            proxies.extend(proxy_namespace(&doc));
+        }
+        records.rewind().map_err(spool_error)?;
+        Ok(BufferedStream { records, proxies })
     }
-    copy.rewind().map_err(io)?;
-    Ok((copy, found))
+
+    /// The documents again, in order.
+    fn documents(self) -> Documents {
+        let mut records = std::io::BufReader::new(self.records);
+        let mut next = move || -> Result<Option<Document>, Failure> {
+            let mut numbers = [0u64; 3];
+            for (i, number) in numbers.iter_mut().enumerate() {
+                let mut bytes = [0u8; 8];
+                match records.read_exact(&mut bytes) {
+                    Err(e) if i == 0 && e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+                    other => other.map_err(spool_error)?,
+                }
+                *number = u64::from_le_bytes(bytes);
+            }
+            let [index, line, len] = numbers.map(|n| n as usize);
+            let mut text = vec![0u8; len];
+            records.read_exact(&mut text).map_err(spool_error)?;
+            let text = String::from_utf8(text)
+                .map_err(|_| Failure::io("standard input changed in its temporary file".to_string()))?;
+            Ok(Some(Document { text, index, line }))
+        };
+        Box::new(std::iter::from_fn(move || next().transpose()))
+    }
 }
 
 fn open_input(file: &Option<PathBuf>) -> Result<Box<dyn BufRead>, Failure> {
@@ -248,15 +286,18 @@ fn open_input(file: &Option<PathBuf>) -> Result<Box<dyn BufRead>, Failure> {
     }
 }
 
+/// The documents of a stream command's input.
+type Documents = Box<dyn Iterator<Item = Result<Document, Failure>>>;
+
 /// What a stream command reads, and the values it edits with: the model, the loaded values and
 /// the findings so far.
-type Setup = (Box<dyn BufRead>, Model, LoadedValues, Vec<Diagnostic>);
+type Setup = (Documents, Model, LoadedValues, Vec<Diagnostic>);
 
 fn execute(operation: Operation, setup: impl FnOnce() -> Result<Setup, Failure>, quiet: bool, color: bool) -> ExitCode {
     let result = (|| {
-        let (input, model, loaded, findings) = setup()?;
+        let (documents, model, loaded, findings) = setup()?;
         let mut spool = Spool::new()?;
-        let summary = run(input, &mut spool, &operation, &model, &loaded)?;
+        let summary = run_documents(documents, &mut spool, &operation, &model, &loaded)?;
         Ok::<_, Failure>((spool, summary, findings))
     })();
     match result {
@@ -296,20 +337,15 @@ pub fn post_render(args: &PostRenderArgs, color: bool) -> ExitCode {
         }
         let loaded = load_values(&args.values.values, &args.values.set_flags(), &args.values.gloo_version)?;
         let first = values_model(&args.values, &loaded, args.values.namespace())?;
-        let (input, found) = buffered_stdin()?;
-        let (namespace, warnings) = post_render_namespace(args.values.namespace.as_deref(), &found);
+        let stream = BufferedStream::read_stdin()?;
+        let (namespace, warnings) = post_render_namespace(args.values.namespace.as_deref(), &stream.proxies);
         let (model, mut findings) = if namespace == args.values.namespace() {
             first
         } else {
             values_model(&args.values, &loaded, &namespace)?
         };
         findings.extend(warnings);
-        Ok((
-            Box::new(std::io::BufReader::new(input)) as Box<dyn BufRead>,
-            model,
-            loaded,
-            findings,
-        ))
+        Ok((stream.documents(), model, loaded, findings))
     };
     execute(Operation::PostRender, setup, args.quiet, color)
 }
@@ -321,7 +357,9 @@ fn with_input(
 ) -> impl FnOnce() -> Result<Setup, Failure> {
     move || {
         let (model, loaded, findings) = model()?;
-        Ok((open_input(file)?, model, loaded, findings))
+        let mut reader = DocumentReader::new(open_input(file)?);
+        let documents: Documents = Box::new(std::iter::from_fn(move || reader.next_document().transpose()));
+        Ok((documents, model, loaded, findings))
     }
 }
 
