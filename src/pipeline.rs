@@ -1,5 +1,5 @@
 //! The one flow that `render`, `diff`, `lint` and the stream commands share: values files and
-//! `--set` flags, layered as Helm layers them, then checked into a [`Model`], then rendered into
+//! value flags (`--set`, `--set-json`, ...), layered as Helm layers them, then checked into a [`Model`], then rendered into
 //! manifests. Only this module strings the steps together; each step knows nothing of the ones
 //! above it.
 
@@ -10,7 +10,8 @@ use crate::diag::{Diagnostic, Level};
 use crate::render::{self, Rendered, engine, k8s_gateway};
 use crate::validate::{self, Checked, rules::RuleOptions};
 use crate::values::Model;
-use crate::values::layers::{Layer, LoadedValues, check_total_size, dotted_path, parse_set_args, read_layer};
+use crate::values::layers::{Layer, LoadedValues, check_total_size, dotted_path, merge_layers, read_layer};
+use crate::values::set_flags::{self, SetFlags};
 use crate::{Failure, FailureKind};
 
 /// What the user asked to render.
@@ -18,8 +19,8 @@ use crate::{Failure, FailureKind};
 pub struct RenderOptions {
     /// Values files, later ones override earlier ones (`-` is standard input).
     pub values_files: Vec<PathBuf>,
-    /// `--set path=value` overrides, applied after the files, in order.
-    pub set: Vec<String>,
+    /// The value flags, applied after the files in Helm's order.
+    pub set: SetFlags,
     /// The release namespace (`gloo-system` by default).
     pub namespace: String,
     /// The Gloo version of the default image tags.
@@ -40,7 +41,7 @@ impl Default for RenderOptions {
     fn default() -> Self {
         RenderOptions {
             values_files: Vec::new(),
-            set: Vec::new(),
+            set: SetFlags::default(),
             namespace: "gloo-system".into(),
             gloo_version: crate::values::layers::CHART_DEFAULT_VERSION.into(),
             templates: None,
@@ -88,24 +89,21 @@ pub fn render_files(opts: &RenderOptions) -> Result<Rendered, Failure> {
     Ok(Rendered { manifests, findings })
 }
 
-/// Reads the values files and `--set` flags into the layers Helm would merge, in its order.
+/// Reads the values files and the value flags into the layers Helm would merge, in its order.
 /// Every file's YAML errors are reported together; a file that cannot be read stops at once.
-pub fn load_values(files: &[PathBuf], set: &[String], gloo_version: &str) -> Result<LoadedValues, Failure> {
-    let (layers, failures) = read_layers(files, set);
-    if let Some(io) = failures.iter().find(|f| f.kind == FailureKind::Io) {
-        return Err(io.clone());
-    }
-    if !failures.is_empty() {
-        return Err(Failure::invalid(
-            failures.into_iter().flat_map(|f| f.diagnostics).collect(),
-        ));
-    }
-    Ok(LoadedValues::new(layers, gloo_version))
+pub fn load_values(files: &[PathBuf], set: &SetFlags, gloo_version: &str) -> Result<LoadedValues, Failure> {
+    read_values(files, set, gloo_version).map_err(|failures| {
+        if let Some(io) = failures.iter().find(|f| f.kind != FailureKind::Invalid) {
+            return io.clone();
+        }
+        Failure::invalid(failures.into_iter().flat_map(|f| f.diagnostics).collect())
+    })
 }
 
-/// Every layer that could be read, and the failure of every one that could not.
-fn read_layers(files: &[PathBuf], set: &[String]) -> (Vec<Layer>, Vec<Failure>) {
-    let mut layers = Vec::new();
+/// The values of every layer, or the failure of every layer that could not be read (the value
+/// flags are read only when every file could be).
+fn read_values(files: &[PathBuf], set: &SetFlags, gloo_version: &str) -> Result<LoadedValues, Vec<Failure>> {
+    let mut layers: Vec<Layer> = Vec::new();
     let mut failures = Vec::new();
     for path in files {
         match read_layer(path) {
@@ -113,15 +111,18 @@ fn read_layers(files: &[PathBuf], set: &[String]) -> (Vec<Layer>, Vec<Failure>) 
             Err(failure) => failures.push(failure),
         }
     }
-    match parse_set_args(set) {
-        Ok(Some(layer)) => layers.push(layer),
-        Ok(None) => {}
-        Err(diag) => failures.push(Failure::invalid(vec![diag])),
+    if !failures.is_empty() {
+        return Err(failures);
+    }
+    let mut user = merge_layers(&layers);
+    match set_flags::apply(set, &mut user) {
+        Ok(flag_layers) => layers.extend(flag_layers),
+        Err(failure) => return Err(vec![failure]),
     }
     if let Err(diag) = check_total_size(&layers) {
-        failures.push(Failure::invalid(vec![diag]));
+        return Err(vec![Failure::invalid(vec![diag])]);
     }
-    (layers, failures)
+    Ok(LoadedValues::with_user(layers, user, gloo_version))
 }
 
 /// Checks loaded values: the schema and every rule, and, for a proxy with a
@@ -208,11 +209,11 @@ fn locate_overrides(failure: Failure, model: &Model, loaded: &LoadedValues) -> F
     Failure::invalid(diagnostics)
 }
 
-/// One set of values linted together: files merged in order, then `--set`.
+/// One set of values linted together: files merged in order, then the value flags.
 #[derive(Debug, Clone, Default)]
 pub struct LintUnit {
     pub files: Vec<PathBuf>,
-    pub set: Vec<String>,
+    pub set: SetFlags,
 }
 
 /// The findings of one unit, and whether a file could not be read at all.
@@ -226,15 +227,16 @@ pub struct LintOutcome {
 /// every rule on the merged values.
 pub fn lint(unit: &LintUnit, namespace: &str, gloo_version: &str, options: &RuleOptions) -> LintOutcome {
     let mut outcome = LintOutcome::default();
-    let (layers, failures) = read_layers(&unit.files, &unit.set);
-    for failure in failures {
-        outcome.unreadable |= failure.kind == FailureKind::Io;
-        outcome.findings.extend(failure.diagnostics);
-    }
-    if !outcome.findings.is_empty() {
-        return outcome;
-    }
-    let loaded = LoadedValues::new(layers, gloo_version);
+    let loaded = match read_values(&unit.files, &unit.set, gloo_version) {
+        Ok(loaded) => loaded,
+        Err(failures) => {
+            for failure in failures {
+                outcome.unreadable |= failure.kind != FailureKind::Invalid;
+                outcome.findings.extend(failure.diagnostics);
+            }
+            return outcome;
+        }
+    };
     // `lint` holds every key to the chart: what is wrong in a section gloo-istio does not
     // render is an error here, where `render` only warns.
     let mut strict = options.clone();
@@ -322,7 +324,7 @@ mod tests {
             .take(67)
             .map(|f| LintUnit {
                 files: vec![f.clone()],
-                set: Vec::new(),
+                set: SetFlags::default(),
             })
             .collect();
         let options = RuleOptions::default();

@@ -30,9 +30,10 @@ fn diff(snaps: &Path, values: &str, extra: &[&str]) -> assert_cmd::assert::Asser
 fn diff_reports_drift_and_update_rewrites_the_directory() {
     let dir = tempfile::tempdir().unwrap();
     let snaps = dir.path().join("snapshots");
+    std::fs::create_dir(&snaps).unwrap();
     // Nothing committed yet: everything is drift.
     diff(&snaps, "values/upstreams.yaml", &[])
-        .code(1)
+        .code(3)
         .stdout(predicate::str::contains("+kind: Deployment"));
     diff(&snaps, "values/upstreams.yaml", &["--update"]).success();
     assert_eq!(files(&snaps).len(), 5);
@@ -45,7 +46,7 @@ fn diff_reports_drift_and_update_rewrites_the_directory() {
         "values/upstreams.yaml",
         &["--set", "gatewayProxies.gatewayProxy.istioMetaMeshId=m2"],
     )
-    .code(1)
+    .code(3)
     .stdout(
         predicate::str::contains("-          value: \"cluster.local\"")
             .and(predicate::str::contains("+          value: \"m2\"")),
@@ -53,7 +54,7 @@ fn diff_reports_drift_and_update_rewrites_the_directory() {
     .stdout(predicate::str::contains("upstream-").not());
     // A resource that is no longer rendered is drift; --update removes its file.
     diff(&snaps, "values/istio-integration.yaml", &[])
-        .code(1)
+        .code(3)
         .stdout(predicate::str::contains("/dev/null"));
     diff(&snaps, "values/istio-integration.yaml", &["--update"]).success();
     assert_eq!(files(&snaps).len(), 3);
@@ -82,6 +83,42 @@ fn diff_with_invalid_values_exits_1_and_leaves_the_snapshots() {
         .code(1)
         .stdout(predicate::str::is_empty());
     assert_eq!(files(&snaps), ["keep.yaml"]);
+}
+
+/// `diff`'s exit codes tell the cases apart, as documented in the README: 0 in sync, 3 drift,
+/// 1 invalid values (whatever the snapshots hold), 2 a snapshot directory that is missing or
+/// not a directory, and a usage error.
+#[test]
+fn diff_exit_codes_tell_drift_invalid_values_and_errors_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let snaps = dir.path().join("snapshots");
+    // A missing directory is an error, not an empty set of snapshots; nothing is created.
+    diff(&snaps, "values/upstreams.yaml", &[])
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("GI005").and(predicate::str::contains("does not exist")));
+    assert!(!snaps.exists());
+    // --update creates it.
+    diff(&snaps, "values/upstreams.yaml", &["--update"]).success();
+    diff(&snaps, "values/upstreams.yaml", &[]).code(0);
+    diff(&snaps, "values/istio-integration.yaml", &[]).code(3);
+    // Invalid values exit 1 even where the snapshots drift.
+    diff(
+        &snaps,
+        "values/istio-integration.yaml",
+        &["--set", "global.istioIntegration.enabled=maybe"],
+    )
+    .code(1)
+    .stdout(predicate::str::is_empty());
+    // A file where the directory should be.
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x\n").unwrap();
+    diff(&file, "values/upstreams.yaml", &[])
+        .code(2)
+        .stderr(predicate::str::contains("not a directory"));
+    // Usage errors.
+    diff(&snaps, "values/upstreams.yaml", &["--no-such-flag"]).code(2);
+    cmd().args(["diff", "-f", "values/upstreams.yaml"]).assert().code(2);
 }
 
 #[test]
@@ -175,7 +212,7 @@ fn update_changes_only_the_files_it_owns() {
     assert_eq!(files(&real).len(), theirs.len() + 5);
     // Two Upstreams are no longer rendered: their files go, nothing else does.
     diff(&snaps, "values/istio-integration.yaml", &[])
-        .code(1)
+        .code(3)
         .stdout(predicate::str::contains("/dev/null"))
         .stdout(predicate::str::contains("hand-written").not());
     diff(&snaps, "values/istio-integration.yaml", &["--update"]).success();

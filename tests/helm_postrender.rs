@@ -1043,3 +1043,103 @@ fn helm3_gloo_mtls_values_for_a_chart_without_gloo_mtls_are_refused() {
         "{stderr}"
     );
 }
+
+/// `helm template -n my-gloo … --post-renderer gloo-istio` without `-n` for gloo-istio: Helm
+/// gives the namespace to the chart only, and post-render takes it from the gateway-proxy
+/// workloads of the stream, so the Upstreams it adds and the xDS address it writes are in
+/// `my-gloo` like everything else (helm 3 and helm 4).
+#[test]
+fn helm_namespace_reaches_post_render_through_the_stream() {
+    let helm = common::peer("helm");
+    let helm4 = common::peer("helm4");
+    let values = common::manifest_dir().join("values/upstreams.yaml");
+    let check = |what: &str, stream: &str| {
+        let docs = split(stream);
+        let upstreams: Vec<&Doc> = docs.iter().filter(|d| d.kind() == "Upstream").collect();
+        assert!(!upstreams.is_empty(), "{what}: no Upstream");
+        for upstream in upstreams {
+            assert_eq!(
+                upstream.value["metadata"]["namespace"],
+                "my-gloo",
+                "{what}: {}",
+                upstream.name()
+            );
+        }
+        let config_map = find(&docs, "ConfigMap", "gateway-proxy-envoy-config").expect("ConfigMap");
+        let clusters = names(&bootstrap(config_map).expect("bootstrap")["static_resources"]["clusters"]);
+        assert_eq!(clusters[0], "gloo.my-gloo.svc.cluster.local:9977", "{what}");
+        let deployment = find(&docs, "Deployment", "gateway-proxy").expect("Deployment");
+        assert!(
+            named(
+                &deployment.value["spec"]["template"]["spec"]["containers"],
+                "istio-proxy"
+            )
+            .is_some(),
+            "{what}: no istio-proxy"
+        );
+    };
+    if let Some(helm) = helm {
+        let env = HelmEnv::new();
+        let mut cmd = env.command(&helm, None);
+        cmd.args(["template", RELEASE, path_str(&chart()), "-n", "my-gloo"])
+            .args(["--values", path_str(&values)])
+            .args(helm3_post_renderer_flags(&values));
+        check("helm 3", &stdout_of(&common::run(&mut cmd), "helm template -n my-gloo"));
+    }
+    if let Some(helm4) = helm4 {
+        let env = helm4_with_plugin(&helm4);
+        let mut cmd = env.command(&helm4, None);
+        cmd.args(["template", RELEASE, path_str(&chart()), "-n", "my-gloo"])
+            .args(["--values", path_str(&values), "--post-renderer", "gloo-istio"])
+            .arg(format!("--post-renderer-args=-f={}", path_str(&values)))
+            .env("GLOO_ISTIO_BIN", BIN);
+        check(
+            "helm 4",
+            &stdout_of(&common::run(&mut cmd), "helm4 template -n my-gloo"),
+        );
+    }
+}
+
+/// A `-n` for gloo-istio that disagrees with Helm's `--namespace` wins, with a warning (GI060)
+/// located at the namespace of the gateway-proxy Deployment in Helm's stream.
+#[test]
+fn helm3_stream_with_another_namespace_than_dash_n_warns() {
+    let Some(helm) = common::peer("helm") else { return };
+    let env = HelmEnv::new();
+    let values = common::manifest_dir().join("values/upstreams.yaml");
+    let mut cmd = env.command(&helm, None);
+    cmd.args(["template", RELEASE, path_str(&chart()), "-n", "my-gloo"])
+        .args(["--values", path_str(&values)]);
+    let plain = stdout_of(&common::run(&mut cmd), "helm template -n my-gloo");
+    let output = common::run_bin(
+        &["post-render", "-q", "-f", path_str(&values), "-n", "gloo-system"],
+        plain.as_bytes(),
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning[GI060]") && stderr.contains("`my-gloo`"),
+        "{stderr}"
+    );
+    let deployment_line = plain
+        .lines()
+        .position(|l| l == "kind: Deployment")
+        .expect("a Deployment");
+    let namespace_line = plain
+        .lines()
+        .skip(deployment_line)
+        .position(|l| l.trim() == "namespace: my-gloo");
+    let at = format!(":{}:", deployment_line + namespace_line.expect("its namespace") + 1);
+    assert!(stderr.contains(&at), "GI060 not at line {at} of the stream:\n{stderr}");
+    let upstreams: Vec<Doc> = split(&String::from_utf8(output.stdout).unwrap())
+        .into_iter()
+        .filter(|d| d.kind() == "Upstream")
+        .collect();
+    assert!(!upstreams.is_empty());
+    assert!(
+        upstreams
+            .iter()
+            .all(|u| u.value["metadata"]["namespace"] == "gloo-system")
+    );
+}

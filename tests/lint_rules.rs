@@ -16,7 +16,7 @@ fn findings(values: &str, istio_version: Option<&str>) -> Vec<Diagnostic> {
     lint(
         &LintUnit {
             files: vec![path],
-            set: Vec::new(),
+            set: Default::default(),
         },
         "gloo-system",
         "1.0.0-ci",
@@ -558,11 +558,12 @@ fn every_documented_code_has_a_lint_case() {
     // GI005 (unreadable), GI006 (info), GI007 (--set) and GI099 (internal) are covered by the CLI
     // tests, GI030–GI039 and GI050–GI058 (manifests, not values) by tests/analyze.rs, GI040–GI043 (streams) by
     // tests/postrender.rs, GI070, GI071, GI074 and GI078 (Gateway manifests) by
-    // tests/k8s_gateway.rs, GI044 (the release file) by tests/output_formats.rs.
+    // tests/k8s_gateway.rs, GI044 (the release file) by tests/output_formats.rs, GI060
+    // (post-render namespace) and GI061 (--show-only) by tests/cli.rs.
     let elsewhere = [
         "GI044", "GI070", "GI071", "GI074", "GI078", "GI005", "GI006", "GI007", "GI099", "GI030", "GI031", "GI032",
         "GI033", "GI034", "GI035", "GI036", "GI037", "GI038", "GI039", "GI050", "GI051", "GI052", "GI053", "GI054",
-        "GI055", "GI056", "GI057", "GI058", "GI040", "GI041", "GI042", "GI043",
+        "GI055", "GI056", "GI057", "GI058", "GI040", "GI041", "GI042", "GI043", "GI060", "GI061",
     ];
     for heading in docs.lines().filter_map(|l| l.strip_prefix("## ")) {
         let code = heading.split_whitespace().next().unwrap();
@@ -939,7 +940,7 @@ fn the_charts_values_and_the_reference_values_lint_clean() {
         let outcome = lint(
             &LintUnit {
                 files: vec![file.clone()],
-                set: Vec::new(),
+                set: Default::default(),
             },
             "gloo-system",
             "1.0.0-ci",
@@ -967,7 +968,8 @@ fn outside_lint_mistakes_in_unrendered_sections_are_warnings() {
         "discovery:\n  enabled: \"false\"\ngatewayProxies:\n  gatewayProxy:\n    service: {tpye: NodePort}\n",
     )
     .unwrap();
-    let loaded = gloo_istio::pipeline::load_values(std::slice::from_ref(&path), &[], "1.0.0-ci").unwrap();
+    let loaded =
+        gloo_istio::pipeline::load_values(std::slice::from_ref(&path), &Default::default(), "1.0.0-ci").unwrap();
     let checked = gloo_istio::pipeline::check_values(&loaded, "gloo-system", &RuleOptions::default());
     let levels: Vec<(&str, Level)> = checked
         .findings
@@ -984,7 +986,7 @@ fn outside_lint_mistakes_in_unrendered_sections_are_warnings() {
     );
     assert!(checked.model.is_some());
     std::fs::write(&path, "gatewayProxies:\n  gatewayProxy:\n    loopbackAddress: '::1'\n").unwrap();
-    let loaded = gloo_istio::pipeline::load_values(&[path], &[], "1.0.0-ci").unwrap();
+    let loaded = gloo_istio::pipeline::load_values(&[path], &Default::default(), "1.0.0-ci").unwrap();
     let checked = gloo_istio::pipeline::check_values(&loaded, "gloo-system", &RuleOptions::default());
     assert!(checked.has_errors(), "{:?}", checked.findings);
 }
@@ -1009,7 +1011,7 @@ fn allowed_unknown_keys_are_infos() {
     let outcome = lint(
         &LintUnit {
             files: vec![path],
-            set: Vec::new(),
+            set: Default::default(),
         },
         "gloo-system",
         "1.0.0-ci",

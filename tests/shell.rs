@@ -378,7 +378,21 @@ fn readme_synopses() -> Vec<(Vec<String>, String)> {
         .and_then(|b| b.split("```").next())
         .expect("a sh block");
     let mut out: Vec<(Vec<String>, String)> = Vec::new();
+    // `VALUES, as in Helm: …` defines the value options that `[VALUES]...` stands for.
+    let mut values = String::new();
+    let mut in_values = false;
     for line in block.lines() {
+        if let Some(rest) = line.strip_prefix("VALUES") {
+            in_values = true;
+            values.push_str(rest);
+            continue;
+        }
+        if in_values && line.starts_with(' ') {
+            values.push(' ');
+            values.push_str(line.trim());
+            continue;
+        }
+        in_values = false;
         if let Some(rest) = line.strip_prefix("gloo-istio ") {
             let first = rest.split_whitespace().next().unwrap_or("");
             let names = if first.starts_with(['-', '[']) || first.chars().all(|c| c.is_ascii_uppercase()) {
@@ -393,6 +407,9 @@ fn readme_synopses() -> Vec<(Vec<String>, String)> {
             last.1.push(' ');
             last.1.push_str(line.trim());
         }
+    }
+    for (_, text) in &mut out {
+        *text = text.replace("[VALUES]...", &values);
     }
     out
 }

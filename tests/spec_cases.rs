@@ -14,7 +14,7 @@ fn render(values: &str, set: &[&str]) -> Vec<(ManifestKind, Value)> {
     std::fs::write(&path, values).unwrap();
     let opts = RenderOptions {
         values_files: vec![path],
-        set: set.iter().map(|s| s.to_string()).collect(),
+        set: gloo_istio::values::set_flags::SetFlags::typed(set.iter().map(|s| s.to_string()).collect()),
         ..RenderOptions::default()
     };
     let rendered = render_files(&opts).unwrap_or_else(|f| panic!("render failed:\n{f}"));
@@ -39,7 +39,7 @@ fn render_err(values: &str, set: &[&str]) -> gloo_istio::Failure {
     std::fs::write(&path, values).unwrap();
     let opts = RenderOptions {
         values_files: vec![path],
-        set: set.iter().map(|s| s.to_string()).collect(),
+        set: gloo_istio::values::set_flags::SetFlags::typed(set.iter().map(|s| s.to_string()).collect()),
         ..RenderOptions::default()
     };
     render_files(&opts).expect_err("the values must be rejected")

@@ -15,11 +15,13 @@ use crate::pipeline::render_files;
 pub struct DiffArgs {
     #[command(flatten)]
     pub values: ValuesArgs,
-    /// The directory of committed snapshots (one file per resource, as `render -o` writes them).
-    /// Only the files gloo-istio writes count; README.md, kustomization.yaml and the like stay.
+    /// The directory of committed snapshots (one file per resource, as `render --output-dir`
+    /// writes them); it must exist unless `--update` is given. Only the files gloo-istio writes
+    /// count; README.md, kustomization.yaml and the like stay.
     #[arg(long, value_name = "DIR")]
     pub snapshots: PathBuf,
-    /// Rewrite the snapshots that drift, and remove those of resources no longer rendered.
+    /// Rewrite the snapshots that drift, and remove those of resources no longer rendered
+    /// (creating the directory if it is missing); exit 0.
     #[arg(long)]
     pub update: bool,
     /// Do not print info findings.
@@ -50,8 +52,25 @@ fn colorize(diff: &str, color: bool) -> String {
         .collect()
 }
 
+/// The exit code of `diff` when the snapshots drift from the render (helm-diff's and
+/// terraform's `--detailed-exitcode` idea; 1 and 2 keep their meaning of invalid values and
+/// I/O or usage errors).
+pub const DRIFT_EXIT: u8 = 3;
+
 pub fn run(args: &DiffArgs, color: bool) -> ExitCode {
     let result: Result<ExitCode, Failure> = (|| {
+        if !args.update && !args.snapshots.is_dir() {
+            let why = match args.snapshots.metadata() {
+                Ok(_) => "it is not a directory",
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => "it does not exist",
+                Err(_) => "it cannot be read",
+            };
+            let mut failure = Failure::io(format!("--snapshots {}: {why}", args.snapshots.display()));
+            failure.diagnostics[0].help = Some(
+                "create the snapshots with `gloo-istio diff --update --snapshots DIR …` (or render --output-dir DIR) and commit them".into(),
+            );
+            return Err(failure);
+        }
         let mut opts = args.values.options();
         opts.manifests = args.manifests.clone();
         opts.controller = args.controller.clone();
@@ -103,7 +122,7 @@ pub fn run(args: &DiffArgs, color: bool) -> ExitCode {
             return Ok(ExitCode::SUCCESS);
         }
         output::write_stdout(&colorize(&drift, color))?;
-        Ok(ExitCode::from(1))
+        Ok(ExitCode::from(DRIFT_EXIT))
     })();
     match result {
         Ok(code) => code,

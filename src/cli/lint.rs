@@ -73,7 +73,7 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
     {
         let unit = LintUnit {
             files: vec![file.clone()],
-            set: Vec::new(),
+            set: Default::default(),
         };
         if releases.iter().any(|r| r.contains(file)) {
             in_release.push(unit);
@@ -87,13 +87,13 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
         .filter(|r| every_release || args.files.iter().any(|f| r.contains(f)))
         .map(|r| LintUnit {
             files: r.files.clone(),
-            set: Vec::new(),
+            set: Default::default(),
         })
         .collect();
-    if !args.merged.values.is_empty() || !args.merged.set.is_empty() {
+    if !args.merged.values.is_empty() || !args.merged.set_flags().is_empty() {
         merged.push(LintUnit {
             files: args.merged.values.clone(),
-            set: args.merged.set.clone(),
+            set: args.merged.set_flags(),
         });
     }
     let units = alone.len() + in_release.len() + merged.len();
@@ -112,7 +112,7 @@ pub fn run(args: &LintArgs, color: bool) -> ExitCode {
         schema_only: true,
         ..options.clone()
     };
-    let (namespace, version) = (&args.merged.namespace, &args.merged.gloo_version);
+    let (namespace, version) = (args.merged.namespace(), &args.merged.gloo_version);
     let mut outcomes = lint_all(&alone, namespace, version, &options);
     outcomes.extend(lint_all(&in_release, namespace, version, &schema_only));
     outcomes.extend(lint_all(&merged, namespace, version, &options));

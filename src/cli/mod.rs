@@ -20,6 +20,7 @@ use crate::pipeline::{RenderOptions, render_files};
 use crate::validate::rules::{IstioVersion, RuleOptions};
 use crate::validate::schema::KeyPolicy;
 use crate::values::layers::CHART_DEFAULT_VERSION;
+use crate::values::set_flags::SetFlags;
 
 /// Renders the Istio integration of the Gloo Edge gateway proxy offline: the gateway-proxy
 /// Deployment with its sds and istio-proxy sidecars, its envoy bootstrap ConfigMap, and Gloo
@@ -62,7 +63,7 @@ pub enum Command {
     /// Tell, for each Upstream in the manifests, which transport Gloo will use, and flag the
     /// combinations with Istio peer authentication that fail.
     Analyze(AnalyzeArgs),
-    /// Compare the render with committed snapshots (exit 1 on drift); `--update` rewrites them.
+    /// Compare the render with committed snapshots (exit 3 on drift); `--update` rewrites them.
     Diff(gitops::DiffArgs),
     /// Print the JSON Schema (draft-07) of the values gloo-istio reads.
     Schema,
@@ -156,15 +157,31 @@ pub struct LintArgs {
 
 #[derive(Debug, Args)]
 pub struct ValuesArgs {
-    /// A values file (`-` for standard input); later files override earlier ones.
+    /// A values file (`-` for standard input; URLs are refused); later files override earlier
+    /// ones.
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub values: Vec<PathBuf>,
-    /// Set a value, as Helm's --set does (`a.b=c`, `list[0].x=y`); applied after the files.
+    /// Set a value as Helm's --set does (`a.b=c`, `list[0].x=y`, `l={a,b}`; integers, booleans
+    /// and null typed). Value flags apply after the files: --set-json, then --set, --set-string,
+    /// --set-file, --set-literal, each kind in the order given.
     #[arg(long, value_name = "PATH=VALUE")]
     pub set: Vec<String>,
-    /// The release namespace.
-    #[arg(short, long, default_value = "gloo-system")]
-    pub namespace: String,
+    /// Set a value to a string, as Helm's --set-string does.
+    #[arg(long, value_name = "PATH=VALUE")]
+    pub set_string: Vec<String>,
+    /// Set a value to the text of a file (`-` for standard input), as Helm's --set-file does.
+    #[arg(long, value_name = "PATH=FILE")]
+    pub set_file: Vec<String>,
+    /// Set a value to JSON (`a.b=[1,2]`, or a whole object `{"a":1}`), as Helm's --set-json does.
+    #[arg(long, value_name = "PATH=JSON")]
+    pub set_json: Vec<String>,
+    /// Set a value to the literal string after the first `=`, as Helm's --set-literal does.
+    #[arg(long, value_name = "PATH=VALUE")]
+    pub set_literal: Vec<String>,
+    /// The release namespace [default: gloo-system; post-render: that of the gateway-proxy
+    /// workloads in the stream].
+    #[arg(short, long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
     /// The Gloo version used for the default image tags.
     #[arg(long, value_name = "VERSION", default_value = CHART_DEFAULT_VERSION)]
     pub gloo_version: String,
@@ -174,13 +191,26 @@ pub struct ValuesArgs {
     pub allow_unknown: Vec<String>,
 }
 
+/// The release namespace when `-n` is not given.
+pub const DEFAULT_NAMESPACE: &str = "gloo-system";
+
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     #[command(flatten)]
     pub values: ValuesArgs,
-    /// Write one file per resource into DIR (all files or none) instead of printing a stream.
-    #[arg(short, long, value_name = "DIR")]
+    /// Write one file per resource into DIR (all files or none) instead of printing a stream,
+    /// and remove the files it wrote earlier for resources no longer rendered; files it did not
+    /// write stay.
+    #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+    /// Print (or write) only the resource KIND/NAME, e.g. `Deployment/gateway-proxy` (kind in
+    /// any case). Repeatable; a selector that matches no rendered resource is an error.
+    #[arg(long, value_name = "KIND/NAME")]
+    pub show_only: Vec<String>,
+    /// The lowest level of finding that makes render fail: exit 1, nothing printed or written
+    /// (`warning` rejects contradictory settings such as GI017 and GI018).
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
     /// Use the templates in DIR instead of the embedded ones.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
@@ -199,11 +229,27 @@ pub struct RenderArgs {
 }
 
 impl ValuesArgs {
+    /// The value flags.
+    pub(crate) fn set_flags(&self) -> SetFlags {
+        SetFlags {
+            json: self.set_json.clone(),
+            set: self.set.clone(),
+            string: self.set_string.clone(),
+            file: self.set_file.clone(),
+            literal: self.set_literal.clone(),
+        }
+    }
+
+    /// The namespace given with `-n`, else `gloo-system`.
+    pub(crate) fn namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE)
+    }
+
     pub(crate) fn options(&self) -> RenderOptions {
         RenderOptions {
             values_files: self.values.clone(),
-            set: self.set.clone(),
-            namespace: self.namespace.clone(),
+            set: self.set_flags(),
+            namespace: self.namespace().to_string(),
             gloo_version: self.gloo_version.clone(),
             templates: None,
             rules: RuleOptions {
@@ -274,6 +320,129 @@ fn finish_write(written: Result<(), crate::Failure>, color: bool) -> ExitCode {
     }
 }
 
+impl FailOn {
+    /// Whether a finding at `level` reaches this threshold.
+    pub(crate) fn reached_by(self, level: Level) -> bool {
+        let threshold = match self {
+            FailOn::Error => Level::Error,
+            FailOn::Warning => Level::Warning,
+            FailOn::Info => Level::Info,
+        };
+        level >= threshold
+    }
+}
+
+/// `render`: the findings on standard error, then the stream on standard output or the files in
+/// `--output-dir`; nothing when a finding reaches `--fail-on`.
+fn render(args: &RenderArgs, color: bool) -> ExitCode {
+    let result: Result<ExitCode, crate::Failure> = (|| {
+        let mut opts = args.values.options();
+        opts.templates = args.templates.clone();
+        opts.manifests = args.manifests.clone();
+        opts.controller = args.controller.clone();
+        let mut rendered = render_files(&opts)?;
+        report(&rendered.findings, color, args.quiet);
+        let reached = rendered
+            .findings
+            .iter()
+            .filter(|d| args.fail_on.reached_by(d.level))
+            .count();
+        if reached > 0 {
+            output::write_stderr(&format!(
+                "gloo-istio render: {reached} finding(s) at or above --fail-on {}: nothing rendered\n",
+                args.fail_on
+                    .to_possible_value()
+                    .map(|v| v.get_name().to_string())
+                    .unwrap_or_default()
+            ));
+            return Ok(ExitCode::from(1));
+        }
+        rendered.manifests = show_only(std::mem::take(&mut rendered.manifests), &args.show_only)?;
+        match &args.output_dir {
+            Some(dir) => write_output_dir(dir, &rendered.manifests, args.show_only.is_empty())?,
+            None => output::write_stdout(&rendered.to_stream())?,
+        }
+        Ok(ExitCode::SUCCESS)
+    })();
+    match result {
+        Ok(code) => code,
+        Err(failure) => {
+            report(&failure.diagnostics, color, false);
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+/// The manifests that `selectors` (`KIND/NAME`) pick, all when there is none. A selector that
+/// is malformed or picks nothing is a usage error.
+fn show_only(
+    manifests: Vec<crate::render::Manifest>,
+    selectors: &[String],
+) -> Result<Vec<crate::render::Manifest>, crate::Failure> {
+    if selectors.is_empty() {
+        return Ok(manifests);
+    }
+    let usage = |message: String, help: &str| crate::Failure {
+        kind: crate::FailureKind::Usage,
+        diagnostics: vec![Diagnostic::error(crate::diag::code::SHOW_ONLY, message).help(help)],
+    };
+    let mut parsed = Vec::new();
+    for selector in selectors {
+        match selector.split_once('/') {
+            Some((kind, name)) if !kind.is_empty() && !name.is_empty() && !name.contains('/') => {
+                parsed.push((selector, kind, name))
+            }
+            _ => {
+                return Err(usage(
+                    format!("--show-only {selector}: write KIND/NAME"),
+                    "e.g. --show-only Deployment/gateway-proxy",
+                ));
+            }
+        }
+    }
+    let picks = |m: &crate::render::Manifest, kind: &str, name: &str| {
+        m.kind.as_str().eq_ignore_ascii_case(kind) && m.name == name
+    };
+    if let Some((selector, _, _)) = parsed
+        .iter()
+        .find(|(_, kind, name)| !manifests.iter().any(|m| picks(m, kind, name)))
+    {
+        let rendered: Vec<String> = manifests
+            .iter()
+            .map(|m| format!("{}/{}", m.kind.as_str(), m.name))
+            .collect();
+        return Err(usage(
+            format!("--show-only {selector}: no rendered resource has this kind and name"),
+            &format!("the values render: {}", rendered.join(", ")),
+        ));
+    }
+    Ok(manifests
+        .into_iter()
+        .filter(|m| parsed.iter().any(|(_, kind, name)| picks(m, kind, name)))
+        .collect())
+}
+
+/// Writes one file per manifest into `dir`. With `prune`, the files gloo-istio wrote there
+/// before for resources no longer rendered go (the ownership rule of [`owned_dir`]).
+fn write_output_dir(
+    dir: &std::path::Path,
+    manifests: &[crate::render::Manifest],
+    prune: bool,
+) -> Result<(), crate::Failure> {
+    let files: Vec<_> = manifests.iter().map(owned_dir::GeneratedFile::of).collect();
+    let stale: Vec<String> = if prune {
+        let contents = owned_dir::read(dir, &files)?;
+        contents
+            .owned
+            .into_keys()
+            .filter(|name| !files.iter().any(|f| f.name == *name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    owned_dir::write(dir, &files, &stale)
+}
+
 /// Reports a panic as an internal error (GI099) instead of Rust's panic message.
 pub fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
     let what = info
@@ -296,35 +465,7 @@ pub fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
 pub fn run(cli: Cli) -> ExitCode {
     let color = use_color(cli.color);
     match cli.command {
-        Command::Render(args) => {
-            let mut opts = args.values.options();
-            opts.templates = args.templates.clone();
-            opts.manifests = args.manifests.clone();
-            opts.controller = args.controller.clone();
-            match render_files(&opts) {
-                Ok(rendered) => {
-                    report(&rendered.findings, color, args.quiet);
-                    let written = match &args.output_dir {
-                        Some(dir) => {
-                            let files: Vec<_> = rendered.manifests.iter().map(owned_dir::GeneratedFile::of).collect();
-                            owned_dir::write(dir, &files, &[])
-                        }
-                        None => output::write_stdout(&rendered.to_stream()),
-                    };
-                    match written {
-                        Ok(()) => ExitCode::SUCCESS,
-                        Err(failure) => {
-                            report(&failure.diagnostics, color, false);
-                            ExitCode::from(failure.exit_code())
-                        }
-                    }
-                }
-                Err(failure) => {
-                    report(&failure.diagnostics, color, false);
-                    ExitCode::from(failure.exit_code())
-                }
-            }
-        }
+        Command::Render(args) => render(&args, color),
         Command::Lint(args) => lint::run(&args, color),
         Command::PostRender(args) => stream::post_render(&args, color),
         Command::Inject(args) => stream::inject(&args, color),

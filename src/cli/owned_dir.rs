@@ -1,5 +1,5 @@
 //! Directories of generated files that gloo-istio shares with files it does not own: the
-//! snapshots of `diff --update` and the output of `render -o`.
+//! snapshots of `diff --update` and the output of `render --output-dir`.
 //!
 //! The ownership rule: a file in the directory is gloo-istio's when it is one that gloo-istio
 //! writes now, or when its name has the shape of a generated file (`<kind>-<namespace>-<name>.yaml`)
@@ -152,13 +152,7 @@ pub fn is_generated_name(name: &str) -> bool {
     let Some(stem) = name.strip_suffix(".yaml") else {
         return false;
     };
-    let kinds = [
-        ManifestKind::Deployment,
-        ManifestKind::DaemonSet,
-        ManifestKind::ConfigMap,
-        ManifestKind::Upstream,
-    ];
-    kinds.iter().any(|kind| {
+    ManifestKind::ALL.iter().any(|kind| {
         stem.strip_prefix(&kind.as_str().to_ascii_lowercase())
             .and_then(|rest| rest.strip_prefix('-'))
             .is_some_and(|rest| {
@@ -339,6 +333,8 @@ mod tests {
             "configmap-gloo-system-gateway-proxy-envoy-config.yaml",
             "upstream-gloo-system-default-productpage-9080.yaml",
             "upstream-gloo-system-a.b.yaml",
+            "service-gloo-system-gateway-proxy.yaml",
+            "gatewayparameters-default-gw.yaml",
         ] {
             assert!(is_generated_name(name), "{name}");
         }
@@ -351,7 +347,7 @@ mod tests {
             "deployment-gloo-system-gateway-proxy.yml",
             "deployment-.yaml",
             "deployment-gateway.yaml",
-            "service-gloo-system-gateway-proxy.yaml",
+            "pod-gloo-system-gateway-proxy.yaml",
             "deployment-gloo-system-Gateway.yaml",
             ".deployment-gloo-system-gateway-proxy.yaml",
         ] {

@@ -161,8 +161,9 @@ fn exit_status(sub: Option<&str>) -> Vec<(&'static str, &'static str)> {
         ],
         Some("diff") => vec![
             ("0", "The snapshots match the render (or --update rewrote them)."),
-            ("1", "The snapshots drift from the render, or the values are invalid."),
+            ("1", "The values are invalid; nothing is compared or written."),
             io,
+            ("3", "The snapshots drift from the render (--update was not given)."),
         ],
         Some("schema" | "completions" | "man") => vec![("0", "Success."), io],
         Some(_) => vec![
@@ -177,9 +178,10 @@ fn exit_status(sub: Option<&str>) -> Vec<(&'static str, &'static str)> {
             ("0", "Success."),
             (
                 "1",
-                "Invalid values, a finding that fails the command, or drift (see each command's page).",
+                "Invalid values, or a finding that fails the command (see each command's page).",
             ),
             io,
+            ("3", "diff: the snapshots drift from the render."),
         ],
     }
 }

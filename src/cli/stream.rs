@@ -1,17 +1,17 @@
 //! The stream commands: `post-render`, `inject`, `uninject`, `enable-mtls`, `disable-mtls`.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read, Seek, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 use serde_json::{Map, Value, json};
 
-use super::{ValuesArgs, report};
+use super::{DEFAULT_NAMESPACE, ValuesArgs, report};
 use crate::Failure;
-use crate::diag::{Diagnostic, SourceFile};
+use crate::diag::{Diagnostic, Location, SourceFile, code};
 use crate::pipeline::{build_model, load_values};
-use crate::postrender::{Operation, Spool, run};
+use crate::postrender::{Document, DocumentReader, Operation, Spool, proxy_namespace, run_documents};
 use crate::validate::rules::RuleOptions;
 use crate::values::image::{self, WholeReference};
 use crate::values::layers::{CHART_DEFAULT_VERSION, Layer, LoadedValues};
@@ -105,14 +105,58 @@ fn model_from(
     Ok((model, loaded, findings))
 }
 
-fn values_model(args: &ValuesArgs) -> Result<(Model, LoadedValues, Vec<Diagnostic>), Failure> {
-    let loaded = load_values(&args.values, &args.set, &args.gloo_version)?;
+/// The model of loaded values in `namespace`, with the findings that do not stop a render.
+fn values_model(
+    args: &ValuesArgs,
+    loaded: &LoadedValues,
+    namespace: &str,
+) -> Result<(Model, Vec<Diagnostic>), Failure> {
     let options = RuleOptions {
         keys: args.key_policy(),
         ..Default::default()
     };
-    let (model, findings) = build_model(&loaded, &args.namespace, &options).map_err(Failure::invalid)?;
-    Ok((model, loaded, findings))
+    build_model(loaded, namespace, &options).map_err(Failure::invalid)
+}
+
+/// The namespace of a gateway-proxy workload of the stream, and where it is written.
+type ProxyNamespace = (String, Option<Location>);
+
+/// The namespace post-render works in: `-n` when given, else that of the first gateway-proxy
+/// workload of the stream, else `gloo-system`; with a warning (GI060) for each namespace of
+/// the stream's gateway-proxy workloads that is not that one.
+fn post_render_namespace(given: Option<&str>, found: &[ProxyNamespace]) -> (String, Vec<Diagnostic>) {
+    let namespace = given
+        .map(str::to_string)
+        .or_else(|| found.first().map(|(ns, _)| ns.clone()))
+        .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
+    let mut warned: Vec<&str> = Vec::new();
+    let mut warnings = Vec::new();
+    for (ns, location) in found {
+        if *ns == namespace || warned.contains(&ns.as_str()) {
+            continue;
+        }
+        warned.push(ns);
+        let (message, help) = match given {
+            Some(_) => (
+                format!(
+                    "the gateway-proxy workloads of the stream are in namespace `{ns}`, but -n gives `{namespace}`: post-render works in `{namespace}` (the Upstreams it adds, the Gloo addresses it writes)"
+                ),
+                "Helm passes --namespace to the chart, not to the post-renderer: drop -n to take the namespace from the stream, or give the same namespace to both",
+            ),
+            None => (
+                format!(
+                    "the gateway-proxy workloads of the stream are in several namespaces: post-render works in `{namespace}`, the first, not in `{ns}`"
+                ),
+                "pass -n to choose the namespace",
+            ),
+        };
+        warnings.push(
+            Diagnostic::warning(code::STREAM_NAMESPACE, message)
+                .at(location.clone())
+                .help(help),
+        );
+    }
+    (namespace, warnings)
 }
 
 fn inject_model(args: &InjectArgs) -> Result<(Model, LoadedValues, Vec<Diagnostic>), Failure> {
@@ -154,6 +198,60 @@ fn plain_model(namespace: &str) -> Result<(Model, LoadedValues, Vec<Diagnostic>)
     model_from(Vec::new(), namespace, CHART_DEFAULT_VERSION)
 }
 
+/// Standard input read to its end, document by document with the checks of every stream
+/// command, so that post-render knows the namespaces of its gateway-proxy workloads before it
+/// edits the first document. The documents are kept in a spooled temporary file (in memory up
+/// to the spool's bound), each as its index, its first line and its length (8 bytes each,
+/// little-endian), then its text: memory stays bounded however many documents there are.
+struct BufferedStream {
+    records: tempfile::SpooledTempFile,
+    proxies: Vec<ProxyNamespace>,
+}
+
+fn spool_error(e: std::io::Error) -> Failure {
+    Failure::io(format!("cannot keep standard input in a temporary file: {e}"))
+}
+
+impl BufferedStream {
+    fn read_stdin() -> Result<BufferedStream, Failure> {
+        let mut records = tempfile::SpooledTempFile::new(crate::postrender::SPOOL_MEMORY_BYTES);
+        let mut proxies = Vec::new();
+        let mut reader = DocumentReader::new(std::io::stdin().lock());
+        while let Some(doc) = reader.next_document()? {
+            for number in [doc.index, doc.line, doc.text.len()] {
+                records.write_all(&(number as u64).to_le_bytes()).map_err(spool_error)?;
+            }
+            records.write_all(doc.text.as_bytes()).map_err(spool_error)?;
+            proxies.extend(proxy_namespace(&doc));
+        }
+        records.rewind().map_err(spool_error)?;
+        Ok(BufferedStream { records, proxies })
+    }
+
+    /// The documents again, in order.
+    fn documents(self) -> Documents {
+        let mut records = std::io::BufReader::new(self.records);
+        let mut next = move || -> Result<Option<Document>, Failure> {
+            let mut numbers = [0u64; 3];
+            for (i, number) in numbers.iter_mut().enumerate() {
+                let mut bytes = [0u8; 8];
+                match records.read_exact(&mut bytes) {
+                    Err(e) if i == 0 && e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+                    other => other.map_err(spool_error)?,
+                }
+                *number = u64::from_le_bytes(bytes);
+            }
+            let [index, line, len] = numbers.map(|n| n as usize);
+            let mut text = vec![0u8; len];
+            records.read_exact(&mut text).map_err(spool_error)?;
+            let text = String::from_utf8(text)
+                .map_err(|_| Failure::io("standard input changed in its temporary file".to_string()))?;
+            Ok(Some(Document { text, index, line }))
+        };
+        Box::new(std::iter::from_fn(move || next().transpose()))
+    }
+}
+
 fn open_input(file: &Option<PathBuf>) -> Result<Box<dyn BufRead>, Failure> {
     match file {
         None => Ok(Box::new(std::io::stdin().lock())),
@@ -166,17 +264,18 @@ fn open_input(file: &Option<PathBuf>) -> Result<Box<dyn BufRead>, Failure> {
     }
 }
 
-fn execute(
-    operation: Operation,
-    file: &Option<PathBuf>,
-    setup: impl FnOnce() -> Result<(Model, LoadedValues, Vec<Diagnostic>), Failure>,
-    quiet: bool,
-    color: bool,
-) -> ExitCode {
+/// The documents of a stream command's input.
+type Documents = Box<dyn Iterator<Item = Result<Document, Failure>>>;
+
+/// What a stream command reads, and the values it edits with: the model, the loaded values and
+/// the findings so far.
+type Setup = (Documents, Model, LoadedValues, Vec<Diagnostic>);
+
+fn execute(operation: Operation, setup: impl FnOnce() -> Result<Setup, Failure>, quiet: bool, color: bool) -> ExitCode {
     let result = (|| {
-        let (model, loaded, findings) = setup()?;
+        let (documents, model, loaded, findings) = setup()?;
         let mut spool = Spool::new()?;
-        let summary = run(open_input(file)?, &mut spool, &operation, &model, &loaded)?;
+        let summary = run_documents(documents, &mut spool, &operation, &model, &loaded)?;
         Ok::<_, Failure>((spool, summary, findings))
     })();
     match result {
@@ -199,20 +298,59 @@ fn execute(
 }
 
 pub fn post_render(args: &PostRenderArgs, color: bool) -> ExitCode {
-    execute(
-        Operation::PostRender,
-        &None,
-        || values_model(&args.values),
-        args.quiet,
-        color,
-    )
+    let setup = || {
+        // The values are checked before the stream is read, in the namespace of `-n` or the
+        // default, and checked again in the stream's namespace when that is another.
+        let reads_stdin = args.values.values.iter().any(|f| f.as_os_str() == "-")
+            || args
+                .values
+                .set_file
+                .iter()
+                .flat_map(|a| a.split(','))
+                .any(|p| p.ends_with("=-"));
+        if reads_stdin {
+            return Err(Failure::usage(
+                "post-render reads the manifests on standard input: `-f -` and `--set-file KEY=-` cannot read values from it too",
+            ));
+        }
+        let loaded = load_values(&args.values.values, &args.values.set_flags(), &args.values.gloo_version)?;
+        let first = values_model(&args.values, &loaded, args.values.namespace())?;
+        let stream = BufferedStream::read_stdin()?;
+        let (namespace, warnings) = post_render_namespace(args.values.namespace.as_deref(), &stream.proxies);
+        let (model, mut findings) = if namespace == args.values.namespace() {
+            first
+        } else {
+            values_model(&args.values, &loaded, &namespace)?
+        };
+        findings.extend(warnings);
+        Ok((stream.documents(), model, loaded, findings))
+    };
+    execute(Operation::PostRender, setup, args.quiet, color)
+}
+
+/// The stream of `file` and a model.
+fn with_input(
+    file: &Option<PathBuf>,
+    model: impl FnOnce() -> Result<(Model, LoadedValues, Vec<Diagnostic>), Failure>,
+) -> impl FnOnce() -> Result<Setup, Failure> {
+    move || {
+        let (model, loaded, findings) = model()?;
+        let mut reader = DocumentReader::new(open_input(file)?);
+        let documents: Documents = Box::new(std::iter::from_fn(move || reader.next_document().transpose()));
+        Ok((documents, model, loaded, findings))
+    }
 }
 
 pub fn inject(args: &InjectArgs, color: bool) -> ExitCode {
     let operation = Operation::Inject {
         namespace: args.input.namespace.clone(),
     };
-    execute(operation, &args.input.file, || inject_model(args), false, color)
+    execute(
+        operation,
+        with_input(&args.input.file, || inject_model(args)),
+        false,
+        color,
+    )
 }
 
 pub fn uninject(args: &UninjectArgs, color: bool) -> ExitCode {
@@ -222,8 +360,7 @@ pub fn uninject(args: &UninjectArgs, color: bool) -> ExitCode {
     };
     execute(
         operation,
-        &args.input.file,
-        || plain_model(&args.input.namespace),
+        with_input(&args.input.file, || plain_model(&args.input.namespace)),
         false,
         color,
     )
@@ -246,8 +383,7 @@ pub fn mtls(args: &MtlsArgs, enable: bool, color: bool) -> ExitCode {
     };
     execute(
         operation,
-        &args.input.file,
-        || plain_model(&args.input.namespace),
+        with_input(&args.input.file, || plain_model(&args.input.namespace)),
         false,
         color,
     )

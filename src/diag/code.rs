@@ -102,6 +102,10 @@ pub const ANALYZE_INJECTION_COLLISION: &str = "GI056";
 pub const ANALYZE_HOOK_JOB: &str = "GI057";
 /// `analyze`: the deprecated sidecar on the gateway.
 pub const ANALYZE_SIDECAR_ON_GATEWAY: &str = "GI058";
+/// post-render: `-n` names another namespace than the gateway-proxy workloads of the stream.
+pub const STREAM_NAMESPACE: &str = "GI060";
+/// render: a `--show-only` selector is not `KIND/NAME` or picks no rendered resource.
+pub const SHOW_ONLY: &str = "GI061";
 /// `render MANIFEST`: the deployer renders nothing for a Gateway (helm or the controller fails).
 pub const K8S_GATEWAY_REFUSED: &str = "GI070";
 /// `render MANIFEST`: a Gateway gets no objects (self-managed, or a class of another controller).

@@ -12,7 +12,7 @@ use super::upstream::Upstreams;
 use super::workload::Workloads;
 use super::{Document, Operation, Summary, error_at, gloo, settings, str_at};
 use crate::Failure;
-use crate::diag::{Diagnostic, Level, code};
+use crate::diag::{Diagnostic, Level, Location, code};
 use crate::values::Model;
 use crate::values::layers::LoadedValues;
 
@@ -232,6 +232,35 @@ enum TopKind {
     Scalar(String),
     /// An alias or a collection, there or on the way there: known only after a full load.
     Other,
+}
+
+/// The namespace of `doc` when it is a gateway-proxy Deployment or DaemonSet that names one,
+/// with where it is written: where `post-render` works when `-n` is not given. A document that
+/// does not parse gives none (the edit pass reports it).
+pub fn proxy_namespace(doc: &Document) -> Option<(String, Option<Location>)> {
+    // The label value as text, quoted or not: what is not there cannot be a gateway proxy, and
+    // a text search is far cheaper than reading the YAML of every document. (A label written
+    // with escapes only is missed: post-render then works in the default namespace.)
+    if !doc.text.contains("gateway-proxy") {
+        return None;
+    }
+    let maybe = match kind_and_gloo_label(&doc.text) {
+        Ok((TopKind::Scalar(kind), TopKind::Scalar(label))) => {
+            matches!(kind.as_str(), "Deployment" | "DaemonSet") && label == "gateway-proxy"
+        }
+        Ok((TopKind::Absent, _) | (_, TopKind::Absent)) => false,
+        Ok(_) | Err(()) => true,
+    };
+    if !maybe {
+        return None;
+    }
+    let parsed = DocText::parse(&doc.text).ok()??;
+    let v = &parsed.value;
+    let is_proxy = matches!(str_at(v, "/kind"), Some("Deployment" | "DaemonSet"))
+        && str_at(v, "/metadata/labels/gloo") == Some("gateway-proxy");
+    let namespace = str_at(v, "/metadata/namespace").filter(|_| is_proxy)?;
+    let location = parsed.span("/metadata/namespace").and_then(|span| doc.location(span));
+    Some((namespace.to_string(), location))
 }
 
 /// What a document holds at `kind` and at `metadata.labels.gloo`, from the parser's events

@@ -20,7 +20,7 @@ pub mod text;
 mod upstream;
 mod workload;
 
-pub use editor::{HELM4_FILENAME_ANNOTATION, StreamEditor};
+pub use editor::{HELM4_FILENAME_ANNOTATION, StreamEditor, proxy_namespace};
 
 use std::io::{BufRead, Read, Seek, Write};
 use std::sync::Arc;
@@ -409,8 +409,27 @@ pub fn run(
     loaded: &crate::values::layers::LoadedValues,
 ) -> Result<Summary, Failure> {
     let mut reader = DocumentReader::new(input);
+    run_documents(
+        std::iter::from_fn(|| reader.next_document().transpose()),
+        spool,
+        operation,
+        model,
+        loaded,
+    )
+}
+
+/// Runs `operation` over `documents` (as [`DocumentReader`] gives them), writing the result to
+/// `spool`.
+pub fn run_documents(
+    documents: impl Iterator<Item = Result<Document, Failure>>,
+    spool: &mut Spool,
+    operation: &Operation,
+    model: &Model,
+    loaded: &crate::values::layers::LoadedValues,
+) -> Result<Summary, Failure> {
     let mut editor = StreamEditor::new(operation, model, loaded)?;
-    while let Some(doc) = reader.next_document()? {
+    for doc in documents {
+        let doc = doc?;
         let out = editor.document(&doc)?;
         spool.write(&out)?;
     }

@@ -27,6 +27,19 @@ pub enum ManifestKind {
 }
 
 impl ManifestKind {
+    /// Every kind gloo-istio renders.
+    pub const ALL: [ManifestKind; 9] = [
+        ManifestKind::Deployment,
+        ManifestKind::DaemonSet,
+        ManifestKind::ConfigMap,
+        ManifestKind::Upstream,
+        ManifestKind::ServiceAccount,
+        ManifestKind::Secret,
+        ManifestKind::Service,
+        ManifestKind::GatewayClass,
+        ManifestKind::GatewayParameters,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ManifestKind::Deployment => "Deployment",
@@ -57,7 +70,7 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// The file name used by `render -o DIR`: `<kind>-<namespace>-<name>.yaml`, kind in lower case.
+    /// The file name used by `render --output-dir DIR`: `<kind>-<namespace>-<name>.yaml`, kind in lower case.
     pub fn file_name(&self) -> String {
         format!(
             "{}-{}-{}.yaml",

@@ -53,7 +53,7 @@ pub fn sort_findings(findings: &mut [Diagnostic]) {
 /// Checks the loaded values: the schema, then (when the values fit the model) every rule.
 /// Reports every finding; never stops at the first.
 pub fn check_values(loaded: &LoadedValues, namespace: &str, options: &RuleOptions) -> Checked {
-    // The namespace names resources and the files of `render -o`: it must be a DNS label.
+    // The namespace names resources and the files of `render --output-dir`: it must be a DNS label.
     if !values::names::is_dns_label(namespace) {
         return Checked {
             model: None,

@@ -1,4 +1,5 @@
-//! Values as Helm combines them: the chart defaults, then every `-f` file, then every `--set`.
+//! Values as Helm combines them: the chart defaults, then every `-f` file, then the value flags
+//! ([`super::set_flags`]).
 //!
 //! Each user layer keeps the span of every key and value, so that a finding about the merged
 //! values can point at the file, line and column where the value was written.
@@ -149,263 +150,13 @@ fn load_error(source: &Arc<SourceFile>, err: yaml::LoadError) -> Diagnostic {
     diag
 }
 
-/// Parses `--set` arguments (Helm's `a.b[0].c=value,x=y` syntax) into one layer whose spans
-/// point into a synthetic source listing the arguments, one a line.
-pub fn parse_set_args(args: &[String]) -> Result<Option<Layer>, Diagnostic> {
-    if args.is_empty() {
-        return Ok(None);
+/// The values of `layers` merged in order.
+pub fn merge_layers(layers: &[Layer]) -> Value {
+    let mut user = Value::Object(Map::new());
+    for layer in layers {
+        merge_user(&mut user, &layer.value);
     }
-    let text: String = args.iter().map(|a| format!("{a}\n")).collect();
-    let source = SourceFile::new("--set", text);
-    parse_set_source(args, &source).map(Some).inspect_err(|_| {
-        // The excerpt shows arguments that did not parse: find their secrets by key name.
-        source.mask_set_secrets_by_key_names();
-    })
-}
-
-fn parse_set_source(args: &[String], source: &Arc<SourceFile>) -> Result<Layer, Diagnostic> {
-    let mut root = Value::Object(Map::new());
-    let mut spans = BTreeMap::new();
-    let mut line_start = 0usize;
-    for (line_no, arg) in args.iter().enumerate() {
-        for (piece_start, piece) in split_unescaped(arg, ',') {
-            let span_of = |from: usize, to: usize| {
-                let start = crate::yaml::Pos {
-                    line: line_no + 1,
-                    col: from + 1,
-                    offset: line_start + from,
-                };
-                let end = crate::yaml::Pos {
-                    line: line_no + 1,
-                    col: to + 1,
-                    offset: line_start + to,
-                };
-                Span { start, end }
-            };
-            let Some(eq) = find_unescaped(piece, '=') else {
-                let span = span_of(piece_start, piece_start + piece.len());
-                return Err(Diagnostic::error(code::BAD_SET, format!("`--set {piece}` has no `=`"))
-                    .at(Some(Location {
-                        source: source.clone(),
-                        span,
-                    }))
-                    .help("write --set path.to.key=value"));
-            };
-            let (path_text, raw_value) = (&piece[..eq], &piece[eq + 1..]);
-            let segments = parse_set_path(path_text).map_err(|msg| {
-                let span = span_of(piece_start, piece_start + eq);
-                Diagnostic::error(code::BAD_SET, msg)
-                    .at(Some(Location {
-                        source: source.clone(),
-                        span,
-                    }))
-                    .help("keys are separated by `.`, list indexes written as `name[0]`, a literal dot as `\\.`")
-            })?;
-            let value = parse_set_value(raw_value);
-            let pointer = set_at(&mut root, &segments, value).map_err(|msg| {
-                let span = span_of(piece_start, piece_start + eq);
-                Diagnostic::error(code::BAD_SET, msg).at(Some(Location {
-                    source: source.clone(),
-                    span,
-                }))
-            })?;
-            let value_span = span_of(piece_start + eq + 1, piece_start + piece.len());
-            spans.insert(pointer, (Some(span_of(piece_start, piece_start + eq)), value_span));
-        }
-        line_start += arg.len() + 1;
-    }
-    source.mark_secrets(&root, &spans);
-    Ok(Layer {
-        source: source.clone(),
-        value: root,
-        spans,
-    })
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Segment {
-    Key(String),
-    Index(usize),
-}
-
-fn split_unescaped(s: &str, sep: char) -> Vec<(usize, &str)> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut escaped = false;
-    let mut depth = 0usize;
-    for (i, c) in s.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '{' => depth += 1,
-            '}' => depth = depth.saturating_sub(1),
-            c if c == sep && depth == 0 => {
-                out.push((start, &s[start..i]));
-                start = i + c.len_utf8();
-            }
-            _ => {}
-        }
-    }
-    out.push((start, &s[start..]));
-    out
-}
-
-fn find_unescaped(s: &str, needle: char) -> Option<usize> {
-    let mut escaped = false;
-    for (i, c) in s.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            c if c == needle => return Some(i),
-            _ => {}
-        }
-    }
-    None
-}
-
-fn parse_set_path(path: &str) -> Result<Vec<Segment>, String> {
-    let mut segments = Vec::new();
-    let mut current = String::new();
-    let mut chars = path.chars().peekable();
-    let mut after_index = false;
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some(next) => current.push(next),
-                None => return Err(format!("`{path}` ends with a lone `\\`")),
-            },
-            '.' => {
-                if current.is_empty() && !after_index {
-                    return Err(format!("`{path}` has an empty key"));
-                }
-                if !current.is_empty() {
-                    segments.push(Segment::Key(std::mem::take(&mut current)));
-                }
-                after_index = false;
-            }
-            '[' => {
-                if !current.is_empty() {
-                    segments.push(Segment::Key(std::mem::take(&mut current)));
-                }
-                let mut digits = String::new();
-                loop {
-                    match chars.next() {
-                        Some(']') => break,
-                        Some(d) if d.is_ascii_digit() => digits.push(d),
-                        _ => return Err(format!("`{path}` has a malformed list index")),
-                    }
-                }
-                let index: usize = digits
-                    .parse()
-                    .map_err(|_| format!("`{path}` has a malformed list index"))?;
-                if index > 10_000 {
-                    return Err(format!("`{path}`: list index {index} is too large"));
-                }
-                segments.push(Segment::Index(index));
-                after_index = true;
-            }
-            c => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        segments.push(Segment::Key(current));
-    }
-    if segments.is_empty() {
-        return Err("`--set` needs a key before `=`".into());
-    }
-    // The same bound as for values files: deeper paths are hostile, and the merges recurse.
-    let max_depth = crate::yaml::Limits::default().max_depth;
-    if segments.len() > max_depth {
-        return Err(format!(
-            "`--set` path has {} levels, more than {max_depth}",
-            segments.len()
-        ));
-    }
-    Ok(segments)
-}
-
-/// Helm's typing of `--set` values: integers, booleans and `null` are typed, the rest strings;
-/// `{a,b}` is a list (of scalars: Helm's `{}` lists do not nest).
-fn parse_set_value(raw: &str) -> Value {
-    if let Some(inner) = raw.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
-        if inner.is_empty() {
-            return Value::Array(Vec::new());
-        }
-        return Value::Array(
-            split_unescaped(inner, ',')
-                .into_iter()
-                .map(|(_, p)| parse_set_scalar(p))
-                .collect(),
-        );
-    }
-    parse_set_scalar(raw)
-}
-
-fn parse_set_scalar(raw: &str) -> Value {
-    let unescaped: String = {
-        let mut out = String::new();
-        let mut chars = raw.chars();
-        while let Some(c) = chars.next() {
-            if c == '\\' {
-                if let Some(n) = chars.next() {
-                    out.push(n);
-                }
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    };
-    match unescaped.as_str() {
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
-        "null" => Value::Null,
-        s => match s.parse::<i64>() {
-            // Helm keeps leading zeros as strings ("007"), like its own parser.
-            Ok(n) if !(s.len() > 1 && s.starts_with('0')) => Value::from(n),
-            _ => Value::String(unescaped),
-        },
-    }
-}
-
-/// Sets `value` at `segments` under `root`, creating maps and lists; returns the JSON pointer.
-fn set_at(root: &mut Value, segments: &[Segment], value: Value) -> Result<String, String> {
-    let mut pointer = String::new();
-    let mut node = root;
-    for (i, seg) in segments.iter().enumerate() {
-        let last = i + 1 == segments.len();
-        match seg {
-            Segment::Key(key) => {
-                pointer.push('/');
-                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
-                if !node.is_object() {
-                    *node = Value::Object(Map::new());
-                }
-                let map = node.as_object_mut().expect("just made an object");
-                if last {
-                    map.insert(key.clone(), value);
-                    return Ok(pointer);
-                }
-                node = map.entry(key.clone()).or_insert(Value::Null);
-            }
-            Segment::Index(index) => {
-                pointer.push_str(&format!("/{index}"));
-                if !node.is_array() {
-                    *node = Value::Array(Vec::new());
-                }
-                let list = node.as_array_mut().expect("just made an array");
-                while list.len() <= *index {
-                    list.push(Value::Null);
-                }
-                if last {
-                    list[*index] = value;
-                    return Ok(pointer);
-                }
-                node = &mut list[*index];
-            }
-        }
-    }
-    Err("`--set` needs a key".into())
+    user
 }
 
 /// Helm's merge of two user layers: maps merge key by key, everything else (lists, scalars,
@@ -605,10 +356,37 @@ fn value_bytes(value: &Value) -> usize {
     }
 }
 
-/// Reads one values file (`-` for standard input) into a layer.
+/// Reads one values file (`-` for standard input) into a layer. A URL is refused: gloo-istio
+/// reads no network.
 pub fn read_layer(path: &std::path::Path) -> Result<Layer, Failure> {
+    refuse_url(&path.to_string_lossy(), "-f")?;
     let source = read_source(path)?;
     Layer::parse(source).map_err(|d| Failure::invalid(vec![d]))
+}
+
+/// A usage error for a `flag` argument that is a URL (`https://…`, `oci://…`), which Helm
+/// would download and gloo-istio does not.
+pub fn refuse_url(name: &str, flag: &str) -> Result<(), Failure> {
+    let Some((scheme, _)) = name.split_once("://") else {
+        return Ok(());
+    };
+    let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !is_scheme {
+        return Ok(());
+    }
+    Err(Failure {
+        kind: crate::FailureKind::Usage,
+        diagnostics: vec![
+            Diagnostic::error(
+                code::UNREADABLE,
+                format!("{flag} {name}: gloo-istio reads values from files and standard input only, not from URLs"),
+            )
+            .help("download it first, e.g. `curl -fsSL URL | gloo-istio render -f -`"),
+        ],
+    })
 }
 
 /// All user layers plus the values Helm would hand the templates.
@@ -622,11 +400,15 @@ pub struct LoadedValues {
 }
 
 impl LoadedValues {
+    /// The values of `layers` merged in order, as values files merge.
     pub fn new(layers: Vec<Layer>, gloo_version: &str) -> LoadedValues {
-        let mut user = Value::Object(Map::new());
-        for layer in &layers {
-            merge_user(&mut user, &layer.value);
-        }
+        let user = merge_layers(&layers);
+        LoadedValues::with_user(layers, user, gloo_version)
+    }
+
+    /// `user`, the values the layers give together (value flags go onto the files in place,
+    /// see [`super::set_flags::apply`]), over the chart defaults.
+    pub fn with_user(layers: Vec<Layer>, user: Value, gloo_version: &str) -> LoadedValues {
         let merged = coalesce(&user, &chart_defaults(gloo_version));
         LoadedValues { layers, user, merged }
     }
@@ -709,37 +491,6 @@ mod tests {
         let mut base = json!({"a": {"x": 1, "l": [1, 2]}, "s": "k"});
         merge_user(&mut base, &json!({"a": {"y": 2, "l": [3]}, "s": null}));
         assert_eq!(base, json!({"a": {"x": 1, "y": 2, "l": [3]}, "s": null}));
-    }
-
-    #[test]
-    fn set_args_follow_helm_typing() {
-        let layer = parse_set_args(&[
-            "global.istioIntegration.enabled=true,a.b=007".into(),
-            "x[1].name=foo\\.bar,y={1,two}".into(),
-            "gatewayProxies.gatewayProxy.podTemplate.nodeSelector.kubernetes\\.io/os=linux".into(),
-        ])
-        .unwrap()
-        .unwrap();
-        assert_eq!(
-            layer.value,
-            json!({
-                "global": {"istioIntegration": {"enabled": true}},
-                "a": {"b": "007"},
-                "x": [null, {"name": "foo.bar"}],
-                "y": [1, "two"],
-                "gatewayProxies": {"gatewayProxy": {"podTemplate": {"nodeSelector": {"kubernetes.io/os": "linux"}}}},
-            })
-        );
-        let (_, span) = layer.spans["/global/istioIntegration/enabled"];
-        assert_eq!((span.start.line, span.start.col), (1, 33));
-    }
-
-    #[test]
-    fn set_without_equals_is_located() {
-        let err = parse_set_args(&["a=1,bad".into()]).unwrap_err();
-        assert_eq!(err.code, code::BAD_SET);
-        let loc = err.location.unwrap();
-        assert_eq!((loc.span.start.line, loc.span.start.col), (1, 5));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod model;
 pub mod names;
 pub mod proxy;
 pub mod security;
+pub mod set_flags;
 
 use serde_json::Value;
 

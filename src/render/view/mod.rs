@@ -101,7 +101,8 @@ pub(super) mod tests {
     use crate::render::engine;
     use crate::validate::build_model;
     use crate::values::Model;
-    use crate::values::layers::{CHART_DEFAULT_VERSION, LoadedValues, parse_set_args};
+    use crate::values::layers::{CHART_DEFAULT_VERSION, LoadedValues};
+    use crate::values::set_flags::parse_set_args;
 
     /// The model of the chart defaults with `set` applied.
     pub fn model(set: &[&str]) -> Model {
