@@ -805,12 +805,12 @@ fn the_judge_catches_every_kind_of_failure() {
     let slow = Outcome {
         code: None,
         timed_out: true,
-        elapsed: Duration::from_secs(11),
+        elapsed: DEFAULT_TIMEOUT + Duration::from_secs(1),
         ..ok_outcome(b"")
     };
     assert!(!judge(&step, &slow, None, None).is_empty(), "a timeout");
     let late = Outcome {
-        elapsed: Duration::from_secs(11),
+        elapsed: DEFAULT_TIMEOUT + Duration::from_secs(1),
         ..ok_outcome(b"")
     };
     assert!(!judge(&step, &late, None, None).is_empty(), "over the bound");

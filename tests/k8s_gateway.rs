@@ -1621,7 +1621,11 @@ fn diff_snapshots_cover_the_deployer_objects() {
         common::path_str(&gateways),
         common::path_str(&snapshots),
     );
-    let output = common::run_bin(&["render", "-q", "-f", values, "-o", dir, gateways], b"", None);
+    let output = common::run_bin(
+        &["render", "-q", "-f", values, "--output-dir", dir, gateways],
+        b"",
+        None,
+    );
     assert!(output.status.success(), "{}", common::output_text(&output));
     assert!(snapshots.join("deployment-apps-gloo-proxy-edge.yaml").is_file());
     assert!(snapshots.join("configmap-apps-gloo-proxy-edge.yaml").is_file());
@@ -1629,7 +1633,7 @@ fn diff_snapshots_cover_the_deployer_objects() {
     assert!(output.status.success(), "{}", common::output_text(&output));
     // Without the Gateways, their proxies' snapshots are stale.
     let output = common::run_bin(&["diff", "-q", "--snapshots", dir, "-f", values], b"", None);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(3));
     let drift = String::from_utf8_lossy(&output.stdout);
     assert!(drift.contains("deployment-apps-gloo-proxy-edge.yaml"), "{drift}");
     // Another listener port: the Service and the Deployment drift.
@@ -1646,7 +1650,7 @@ fn diff_snapshots_cover_the_deployer_objects() {
         b"",
         None,
     );
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(3));
     let drift = String::from_utf8_lossy(&output.stdout);
     assert!(drift.contains("rendered/service-apps-gloo-proxy-edge.yaml"), "{drift}");
     assert!(drift.contains("+    port: 8443"), "{drift}");
