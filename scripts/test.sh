@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The project's one test command: installs the peer tools, then runs the formatting check,
-# clippy, the dependency policy (cargo-deny, deny.toml) and every test. The fuzz targets'
+# clippy, the dependency policy (cargo-deny, deny.toml), builds the two container images
+# (scripts/image.sh: a release build and podman) and runs every test, the images' among them
+# (tests/images.rs, tests/argocd.rs). The fuzz targets'
 # regression inputs run as ordinary tests (tests/fuzz_regressions.rs); longer fuzzing is
 # scripts/fuzz.sh. Stops at the first failure of the checks; the tests always all run.
 #
@@ -34,6 +36,10 @@ cargo clippy --all-targets -- -D warnings
 
 section "cargo deny --offline check licenses bans sources"
 "$GLOO_ISTIO_PEERS/cargo-deny" --log-level error --offline check licenses bans sources
+
+section "images: bash scripts/image.sh build"
+# Writes target/image/images.env, where the image tests find the two images.
+bash scripts/image.sh build
 
 section "cargo test --all-targets --no-fail-fast"
 log=$(mktemp)
