@@ -10,8 +10,9 @@
 # The artefacts:
 #   gloo-istio  `cargo build --release --locked --target x86_64-unknown-linux-musl`: the release
 #               profile of Cargo.toml that `cargo install` gives, linked statically against musl
-#   helm        helm 3 from the pinned source of .ci/install-peers.sh (`install-peers.sh helm3`
-#               installs only that one), or $HELM3 if set; it must report $HELM3_VERSION
+#   helm        helm 3 from the pinned source of .ci/install-peers.sh: $GLOO_ISTIO_PEERS/helm or
+#               $PEERS_DIR/bin/helm, installed by `install-peers.sh helm3` when missing; or
+#               $HELM3 if set. It must report the version pinned there
 #   busybox     /bin/busybox of Debian's busybox-static, the sidecar's /bin/sh
 #   plugin.yaml deploy/argocd/plugin.yaml
 # Each binary is checked to be static (no ELF interpreter) before it goes into an image.
@@ -62,7 +63,7 @@ mib() { # <bytes>
 
 # Prints the path of a static helm 3 of the pinned version.
 find_helm3() {
-  local helm=${HELM3:-$PEERS_DIR/bin/helm}
+  local helm=${HELM3:-${GLOO_ISTIO_PEERS:-$PEERS_DIR/bin}/helm}
   if [[ ! -x "$helm" ]]; then
     [[ -z "${HELM3:-}" ]] || die "HELM3=$HELM3 is not executable"
     log "no helm 3 in $PEERS_DIR/bin: bash .ci/install-peers.sh helm3"

@@ -126,11 +126,11 @@ fn image_post_renders_a_helm_stream_from_stdin() {
     assert!(output.status.success(), "{}", common::output_text(&output));
     let stdout = text(&output.stdout);
     assert!(
-        stdout.contains("name: istio-proxy"),
+        stdout.contains("name: \"istio-proxy\""),
         "no istio-proxy sidecar:\n{stdout}"
     );
     assert!(
-        stdout.contains("quay.io/solo-io/sds:1.19.0"),
+        stdout.contains("image: \"quay.io/solo-io/sds:1.19.0\""),
         "no sds sidecar:\n{stdout}"
     );
     assert!(!stdout.contains("GI0"), "a finding on stdout");

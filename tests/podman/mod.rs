@@ -107,7 +107,8 @@ impl Podman {
     }
 
     /// Every path in the image's file system (`podman export` of a container made from it,
-    /// listed by tar), with `/` after directories and ` -> TARGET` after links, sorted.
+    /// listed by tar) as `MODE OWNER PATH`, with `/` after directories and ` -> TARGET` after
+    /// links, sorted by path.
     pub fn files(&self, image: &str) -> Vec<String> {
         let created = common::run(self.command().args(["create", image]));
         assert!(created.status.success(), "{}", common::output_text(&created));
@@ -128,7 +129,7 @@ impl Podman {
                 format!("{} {} {}", f[0], f[1], f[5..].join(" ").trim_start_matches("./"))
             })
             .collect();
-        files.sort();
+        files.sort_by(|a, b| a.splitn(3, ' ').nth(2).cmp(&b.splitn(3, ' ').nth(2)));
         files
     }
 
