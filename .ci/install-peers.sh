@@ -118,14 +118,12 @@ install_image_tools() {
     log "rustup target add $target"
     rustup target add "$target" >&2 || die "cannot add the Rust target $target (scripts/image.sh needs it)"
   fi
-  printf '%-20s %-8s %s\n' podman "$(podman --version | grep -o -E '[0-9]+\.[0-9]+\.[0-9]+')" \
-    "$(command -v podman)"
-  printf '%-20s %-8s %s\n' runc "$(runc --version | grep -o -E -m 1 '[0-9]+\.[0-9]+\.[0-9]+')" \
-    "$(command -v runc)"
-  printf '%-20s %-8s %s\n' busybox "$(/bin/busybox 2>&1 | grep -o -E -m 1 '[0-9]+\.[0-9]+\.[0-9]+')" \
-    /bin/busybox
-  printf '%-20s %-8s %s\n' rust-std "$(rustc --version | grep -o -E -m 1 '[0-9]+\.[0-9]+\.[0-9]+')" \
-    "$target"
+  local semver='[0-9]+\.[0-9]+\.[0-9]+'
+  printf '%-20s %-8s %s\n' \
+    podman "$(podman --version | grep -o -E "$semver" | head -n 1)" "$(command -v podman)" \
+    runc "$(runc --version | grep -o -E "$semver" | head -n 1)" "$(command -v runc)" \
+    busybox "$(/bin/busybox 2>&1 | grep -o -E "$semver" | head -n 1)" /bin/busybox \
+    rust-std "$(rustc --version | grep -o -E "$semver" | head -n 1)" "$target"
 }
 
 install_bench_tools() {
