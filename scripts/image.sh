@@ -116,9 +116,11 @@ image_size() { # <name>
 build_images() {
   command -v "$IMAGE_ENGINE" >/dev/null 2>&1 \
     || die "no $IMAGE_ENGINE on PATH (bash .ci/install-peers.sh installs podman and runc)"
-  local engine=("$IMAGE_ENGINE")
-  if [[ "$IMAGE_ENGINE" == podman ]] && command -v runc >/dev/null 2>&1; then
-    engine+=(--runtime runc)
+  local engine=("$IMAGE_ENGINE") build_opts=()
+  if [[ "$IMAGE_ENGINE" == podman ]]; then
+    if command -v runc >/dev/null 2>&1; then engine+=(--runtime runc); fi
+    # No intermediate images: each stage is one or two COPYs of files that are already here.
+    build_opts+=(--layers=false)
   fi
   local started=$SECONDS
   local context=target/image/context
@@ -126,10 +128,17 @@ build_images() {
   local podman_started=$SECONDS
   local plain=$IMAGE_PREFIX/gloo-istio:$IMAGE_TAG
   local cmp=$IMAGE_PREFIX/gloo-istio-cmp:$IMAGE_TAG
-  for pair in "gloo-istio $plain" "gloo-istio-cmp $cmp"; do
-    set -- $pair
-    log "$IMAGE_ENGINE build --target $1 -t $2"
-    "${engine[@]}" build --quiet --target "$1" -t "$2" -f Containerfile "$context" >/dev/null
+  local stage name old new
+  for stage in gloo-istio gloo-istio-cmp; do
+    name=$IMAGE_PREFIX/$stage:$IMAGE_TAG
+    old=$("${engine[@]}" image inspect --format '{{.Id}}' "$name" 2>/dev/null || true)
+    log "$IMAGE_ENGINE build --target $stage -t $name"
+    new=$("${engine[@]}" build --quiet "${build_opts[@]}" --target "$stage" -t "$name" \
+      -f Containerfile "$context")
+    # The image this name pointed to before, unless it is the same or still used.
+    if [[ -n "$old" && "$old" != "$new"* ]]; then
+      "${engine[@]}" rmi "$old" >/dev/null 2>&1 || true
+    fi
   done
   local total=$((SECONDS - started)) build=$((SECONDS - podman_started))
   printf 'image %-50s %s\n' "$plain" "$(mib "$(image_size "$plain")")"

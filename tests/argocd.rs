@@ -465,7 +465,7 @@ fn generate_rejects_values_files_outside_the_source_directory() {
     }
 }
 
-/// plugin.yaml, the repo-server patch, the example Application and the Dockerfile agree.
+/// plugin.yaml, the repo-server patch, the example Application and the Containerfile agree.
 #[test]
 fn plugin_patch_application_and_image_agree() {
     let plugin = read_yaml(&deploy_dir().join("plugin.yaml"));
