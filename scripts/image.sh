@@ -80,6 +80,11 @@ find_helm3() {
 make_context() {
   local out=$1
   local started=$SECONDS
+  # Replace only a context this script made (or an empty directory).
+  local marker=$out/.gloo-istio-image-context
+  if [[ -e "$out" && ! -f "$marker" ]] && [[ -n "$(ls -A "$out" 2>/dev/null)" ]]; then
+    die "$out exists and is not a context made by this script; give an empty or new directory"
+  fi
   log "cargo build --release --locked --target $TARGET"
   rustup target list --installed 2>/dev/null | grep -qx "$TARGET" \
     || die "the Rust target $TARGET is not installed: rustup target add $TARGET (.ci/install-peers.sh does it)"
@@ -95,6 +100,8 @@ make_context() {
   check_static "$busybox" busybox
 
   rm -rf "$out"
+  mkdir -p "$out"
+  : >"$marker"
   local rootfs=$out/cmp-rootfs
   mkdir -p "$rootfs/bin" "$rootfs/usr/local/bin" "$rootfs/tmp" \
     "$rootfs/home/argocd/cmp-server/config"
