@@ -15,7 +15,10 @@
 #               $HELM3 if set. It must report the version pinned there
 #   busybox     /bin/busybox of Debian's busybox-static, the sidecar's /bin/sh
 #   plugin.yaml deploy/argocd/plugin.yaml
-# Each binary is checked to be static (no ELF interpreter) before it goes into an image.
+# Each binary is checked to be static (no ELF interpreter) before it goes into an image. The
+# static gloo-istio is kept in $IMAGE_CACHE under a hash of what it is built from (toolchain,
+# Cargo.toml, Cargo.lock, src/, templates/), so another clone or a re-run of the same sources
+# (CI after a local run) skips the release build.
 #
 # The images (docs/argocd.md, docs/flux.md):
 #   $IMAGE_PREFIX/gloo-istio:$IMAGE_TAG      the binary alone, user 65532
@@ -27,6 +30,8 @@
 #   IMAGE_ENGINE   podman (default) or docker
 #   IMAGE_ENV      where to write the two names, as GLOO_ISTIO_IMAGE=… and GLOO_ISTIO_CMP_IMAGE=…
 #                  lines, for the tests (default target/image/images.env)
+#   IMAGE_CACHE    where the static builds are kept by source hash, the three newest (default
+#                  ~/.cache/gloo-istio/static-build)
 #   PEERS_DIR      as for .ci/install-peers.sh (default <repo>/target/peers)
 #
 # podman needs `--runtime runc` and `default_ulimits = []` on some machines;
@@ -43,6 +48,7 @@ IMAGE_PREFIX=${IMAGE_PREFIX:-localhost}
 IMAGE_ENGINE=${IMAGE_ENGINE:-podman}
 crate_version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 IMAGE_TAG=${IMAGE_TAG:-$crate_version}
+IMAGE_CACHE=${IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gloo-istio/static-build}
 
 log() { printf 'image: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -76,6 +82,27 @@ find_helm3() {
   readlink -f "$helm"
 }
 
+# What the static binary is made of: the toolchain, the target, the build's environment and
+# every file the build reads (the release profile is in Cargo.toml).
+build_key() {
+  {
+    rustc -vV
+    printf 'target %s\n' "$TARGET"
+    env | grep -E '^(RUSTFLAGS|CARGO_ENCODED_RUSTFLAGS|CARGO_BUILD_|CARGO_PROFILE_RELEASE_)' | LC_ALL=C sort || true
+    find Cargo.toml Cargo.lock src templates -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+  } | sha256sum | cut -c1-32
+}
+
+# Keeps the binary under its key; only the three newest keys stay.
+store_in_cache() { # <binary> <key>
+  mkdir -p "$IMAGE_CACHE/$2.tmp"
+  install -m 0755 "$1" "$IMAGE_CACHE/$2.tmp/gloo-istio"
+  rm -rf "${IMAGE_CACHE:?}/$2"
+  mv "$IMAGE_CACHE/$2.tmp" "$IMAGE_CACHE/$2"
+  # shellcheck disable=SC2012 # the names are hex keys
+  ls -1t "$IMAGE_CACHE" | tail -n +4 | while read -r old; do rm -rf "${IMAGE_CACHE:?}/$old"; done
+}
+
 # Builds the context into $1: gloo-istio and cmp-rootfs/ (see the Containerfile).
 make_context() {
   local out=$1
@@ -85,13 +112,24 @@ make_context() {
   if [[ -e "$out" && ! -f "$marker" ]] && [[ -n "$(ls -A "$out" 2>/dev/null)" ]]; then
     die "$out exists and is not a context made by this script; give an empty or new directory"
   fi
-  log "cargo build --release --locked --target $TARGET"
   rustup target list --installed 2>/dev/null | grep -qx "$TARGET" \
     || die "the Rust target $TARGET is not installed: rustup target add $TARGET (.ci/install-peers.sh does it)"
-  cargo build --release --locked --target "$TARGET" >&2
-  local bin=target/$TARGET/release/gloo-istio
-  check_static "$bin" gloo-istio
-  cargo_seconds=$((SECONDS - started))
+  local key cached bin
+  key=$(build_key)
+  cached=$IMAGE_CACHE/$key/gloo-istio
+  if [[ -x "$cached" ]]; then
+    log "gloo-istio from the cache: $cached"
+    bin=$cached
+    build_note="gloo-istio from the cache"
+  else
+    log "cargo build --release --locked --target $TARGET"
+    cargo build --release --locked --target "$TARGET" >&2
+    bin=target/$TARGET/release/gloo-istio
+    check_static "$bin" gloo-istio
+    store_in_cache "$bin" "$key"
+    bin=$cached
+  fi
+  build_note=${build_note:-cargo release build $((SECONDS - started))s}
 
   local helm busybox=/bin/busybox
   helm=$(find_helm3)
@@ -131,6 +169,7 @@ build_images() {
   fi
   local started=$SECONDS
   local context=target/image/context
+  rm -rf "$context"
   make_context "$context"
   local podman_started=$SECONDS
   local plain=$IMAGE_PREFIX/gloo-istio:$IMAGE_TAG
@@ -150,13 +189,12 @@ build_images() {
   local total=$((SECONDS - started)) build=$((SECONDS - podman_started))
   printf 'image %-50s %s\n' "$plain" "$(mib "$(image_size "$plain")")"
   printf 'image %-50s %s\n' "$cmp" "$(mib "$(image_size "$cmp")")"
-  printf 'images built in %ss (cargo release build %ss, %s build %ss)\n' \
-    "$total" "$cargo_seconds" "$IMAGE_ENGINE" "$build"
+  printf 'images built in %ss (%s, %s build %ss)\n' "$total" "$build_note" "$IMAGE_ENGINE" "$build"
   printf 'GLOO_ISTIO_IMAGE=%s\nGLOO_ISTIO_CMP_IMAGE=%s\n' "$plain" "$cmp" \
     >"${IMAGE_ENV:-target/image/images.env}"
 }
 
-cargo_seconds=0
+build_note=""
 case ${1:-} in
   build) build_images ;;
   context)
