@@ -35,6 +35,9 @@ pub struct RenderOptions {
     pub manifests: Vec<PathBuf>,
     /// `KEY=VALUE` overrides of the Gloo controller's settings (k8s-gateway spec §3).
     pub controller: Vec<String>,
+    /// Keep only the deployer's objects for the Gateways of `manifests`, not what the chart
+    /// renders (for a pipeline that takes the chart's objects from helm).
+    pub deployed_only: bool,
 }
 
 impl Default for RenderOptions {
@@ -48,6 +51,7 @@ impl Default for RenderOptions {
             rules: Default::default(),
             manifests: Vec::new(),
             controller: Vec::new(),
+            deployed_only: false,
         }
     }
 }
@@ -83,6 +87,9 @@ pub fn render_files(opts: &RenderOptions) -> Result<Rendered, Failure> {
         let objects = k8s_gateway::read_manifests(&opts.manifests)?;
         let settings = k8s_gateway::controller_settings(&model, &opts.gloo_version, &opts.controller)?;
         let (deployed, notes) = k8s_gateway::render_gateways(&model, &objects, &settings, templates)?;
+        if opts.deployed_only {
+            manifests.clear();
+        }
         manifests.extend(deployed);
         findings.extend(notes);
     }

@@ -828,8 +828,9 @@ fn plugin_image_generates_what_the_host_generates() {
     };
     let Some(helm) = common::peer("helm") else { return };
     let sandbox = Sandbox::new(&helm);
+    with_gateway_example(&sandbox);
     let istio = ("PARAM_VALUES_FILES_0", "values-istio.yaml");
-    let cases: [&[(&str, &str)]; 6] = [
+    let cases: [&[(&str, &str)]; 7] = [
         &[istio],
         &[("ARGOCD_ENV_VALUES", "values-istio.yaml values-latest.yaml")],
         &[
@@ -839,6 +840,11 @@ fn plugin_image_generates_what_the_host_generates() {
         &[istio, ("PARAM_GLOO_VERSION", "1.17.3")],
         &[istio, ("PARAM_SKIP_CRDS", "true")],
         &[istio, ("PARAM_QUIET", "true")],
+        &[
+            ("PARAM_VALUES_FILES_0", "values-k8s.yaml"),
+            ("PARAM_GATEWAY_MANIFESTS_0", "gateways/edge.yaml"),
+            ("PARAM_QUIET", "true"),
+        ],
     ];
     for env in cases {
         let host = sandbox.generate(env);
@@ -918,5 +924,116 @@ fn plugin_image_fails_like_the_host_with_nothing_on_stdout() {
         );
         let stderr = text(&in_image.stderr);
         assert!(stderr.contains(message), "{env:?}: no `{message}` in:\n{stderr}");
+    }
+}
+
+/// The source directory of `sandbox` with the Gateway API example: its values and its Gateway
+/// manifests under `gateways/`.
+fn with_gateway_example(sandbox: &Sandbox) {
+    let root = common::manifest_dir();
+    let source = sandbox.source();
+    std::fs::copy(
+        root.join("values/k8s-gateway-istio.yaml"),
+        source.join("values-k8s.yaml"),
+    )
+    .expect("copy values");
+    std::fs::create_dir_all(source.join("gateways")).expect("gateways dir");
+    let gateways = std::fs::read_to_string(root.join("values/k8s-gateway-istio/gateways.yaml")).expect("gateways");
+    // A file that starts with `---`, as many do.
+    std::fs::write(source.join("gateways/edge.yaml"), format!("---\n{gateways}")).expect("write gateways");
+}
+
+#[test]
+fn generate_appends_the_gateways_and_what_the_controller_deploys_for_them() {
+    let Some(helm) = common::peer("helm") else { return };
+    let sandbox = Sandbox::new(&helm);
+    with_gateway_example(&sandbox);
+    // The release namespace of the example's snapshot: the deployer's bootstrap reaches the
+    // Gloo control plane there.
+    let release = ("ARGOCD_APP_NAMESPACE", "gloo-system");
+    let output = sandbox.generate(&[
+        release,
+        ("PARAM_VALUES_FILES_0", "values-k8s.yaml"),
+        ("PARAM_GATEWAY_MANIFESTS_0", "gateways/edge.yaml"),
+        ("PARAM_QUIET", "true"),
+    ]);
+    assert!(output.status.success(), "{}", common::output_text(&output));
+    let (docs, problems) = manifest_problems(&text(&output.stdout));
+    assert!(problems.is_empty(), "{problems:?}");
+    // helm's objects, post-rendered: the chart's gateway-proxy has the Istio sidecars.
+    let proxy = find(&docs, "Deployment", "gateway-proxy").expect("the chart's gateway-proxy");
+    assert!(container_names(std::slice::from_ref(proxy)).contains(&"istio-proxy".to_string()));
+    // The Gateway manifests, as written.
+    let root = common::manifest_dir();
+    let gateways = parse_stream(&std::fs::read_to_string(root.join("values/k8s-gateway-istio/gateways.yaml")).unwrap())
+        .expect("gateways.yaml");
+    for gateway in &gateways {
+        assert!(docs.contains(gateway), "not passed through: {gateway}");
+    }
+    // What the controller deploys for the Gateway: the example's snapshot holds it (in the
+    // Gateway's namespace), and tests/k8s_gateway.rs holds that to the real deployer's render.
+    let snapshot = parse_stream(&std::fs::read_to_string(root.join("snapshots/k8s-gateway-istio.yaml")).unwrap())
+        .expect("snapshot");
+    let deployed: Vec<&Value> = snapshot
+        .iter()
+        .filter(|d| d["metadata"]["namespace"] == "apps")
+        .collect();
+    let kinds: Vec<&str> = deployed.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["ServiceAccount", "ConfigMap", "Service", "Deployment"]);
+    for object in deployed {
+        assert!(
+            docs.contains(object),
+            "{} {} missing or different",
+            object["kind"],
+            object["metadata"]["name"]
+        );
+    }
+    assert_eq!(
+        docs.len(),
+        generated(&sandbox.generate(&[
+            release,
+            ("PARAM_VALUES_FILES_0", "values-k8s.yaml"),
+            ("PARAM_QUIET", "true"),
+        ]))
+        .len()
+            + gateways.len()
+            + 4,
+        "helm's objects, the Gateway manifests and the deployer's, nothing else"
+    );
+}
+
+#[test]
+fn generate_with_gateways_fails_whole_with_nothing_on_stdout() {
+    let Some(helm) = common::peer("helm") else { return };
+    let sandbox = Sandbox::new(&helm);
+    with_gateway_example(&sandbox);
+    let long = "g".repeat(60);
+    std::fs::write(
+        sandbox.source().join("gateways/long.yaml"),
+        format!(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: {long}\n  namespace: apps\nspec:\n  gatewayClassName: gloo-gateway\n  listeners:\n  - name: http\n    protocol: HTTP\n    port: 80\n"
+        ),
+    )
+    .unwrap();
+    for (file, why) in [
+        ("gateways/missing.yaml", "not found in the source directory"),
+        (
+            "../gateways/edge.yaml",
+            "must be a relative path inside the source directory",
+        ),
+        ("gateways/long.yaml", long.as_str()),
+    ] {
+        let output = sandbox.generate(&[
+            ("PARAM_VALUES_FILES_0", "values-k8s.yaml"),
+            ("PARAM_GATEWAY_MANIFESTS_0", "gateways/edge.yaml"),
+            ("PARAM_GATEWAY_MANIFESTS_1", file),
+        ]);
+        assert!(!output.status.success(), "{file}: {}", common::output_text(&output));
+        assert!(output.stdout.is_empty(), "{file}: something on stdout");
+        assert!(
+            text(&output.stderr).contains(why),
+            "{file}: {}",
+            common::output_text(&output)
+        );
     }
 }

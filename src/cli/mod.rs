@@ -226,6 +226,10 @@ pub struct RenderArgs {
     /// values imply: xds-host, xds-port, istio, gloo-mtls, aws-sts-cluster, aws-sts-uri, aws.
     #[arg(long, value_name = "KEY=VALUE")]
     pub controller: Vec<String>,
+    /// Print only what the Gloo controller deploys for the MANIFEST Gateways, not the objects
+    /// the chart renders (when helm renders those, as in the Argo CD plugin).
+    #[arg(long, requires = "manifests")]
+    pub deployed_only: bool,
 }
 
 impl ValuesArgs {
@@ -258,6 +262,7 @@ impl ValuesArgs {
             },
             manifests: Vec::new(),
             controller: Vec::new(),
+            deployed_only: false,
         }
     }
 
@@ -340,6 +345,7 @@ fn render(args: &RenderArgs, color: bool) -> ExitCode {
         opts.templates = args.templates.clone();
         opts.manifests = args.manifests.clone();
         opts.controller = args.controller.clone();
+        opts.deployed_only = args.deployed_only;
         let mut rendered = render_files(&opts)?;
         report(&rendered.findings, color, args.quiet);
         let reached = rendered
