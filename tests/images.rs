@@ -72,7 +72,25 @@ fn image_renders_every_example_exactly_as_its_snapshot() {
         let name = values.file_name().and_then(|n| n.to_str()).expect("a file name");
         let snapshot = common::manifest_dir().join("snapshots").join(name);
         let expected = std::fs::read(&snapshot).unwrap_or_else(|e| panic!("{}: {e}", snapshot.display()));
-        let output = run_image(&podman, &image, &["render", "-f", &format!("/values/{name}")], b"", &[]);
+        // An example's Gateway manifests, if any, are in the directory of its name (as
+        // tests/snapshots.rs renders them).
+        let mut args = vec!["render".to_string(), "-f".to_string(), format!("/values/{name}")];
+        let manifests = values.with_extension("");
+        if manifests.is_dir() {
+            let stem = manifests
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("a directory name");
+            let mut files: Vec<String> = std::fs::read_dir(&manifests)
+                .expect("the example's manifests")
+                .map(|e| e.expect("a directory entry").file_name().to_string_lossy().into_owned())
+                .filter(|f| f.ends_with(".yaml"))
+                .collect();
+            files.sort();
+            args.extend(files.iter().map(|f| format!("/values/{stem}/{f}")));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = run_image(&podman, &image, &args, b"", &[]);
         if !output.status.success() {
             failures.push(format!("{name}: {}", common::output_text(&output)));
         } else if output.stdout != expected {
