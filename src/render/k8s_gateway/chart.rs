@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::values::kube_gateway::GlooGateway;
+use crate::values::proxy::truthy;
 use crate::values::{Image, ImageVariant, Model};
 
 /// One key of `spec.kube` with its value.
@@ -36,18 +37,6 @@ impl GatewayParametersView {
 
 fn to_value(value: &impl Serialize) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
-}
-
-/// A value the chart's `if` takes as true (Go template truthiness, spec notation).
-fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
 }
 
 fn insert_if(map: &mut Map<String, Value>, key: &str, value: Value) {
