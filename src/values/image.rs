@@ -1,6 +1,101 @@
-//! Image references as the chart composes them (Istio spec §1.5).
+//! Image references: the values' `image` type, and the reference the chart composes from it (Istio
+//! spec §1.5).
 
-use crate::values::{Image, ImageVariant, PullPolicy};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// An image reference, composed as `registry/repository:tag@digest`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Image {
+    /// The image tag.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// The image repository (name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// Digest used with the standard variant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Digest used with the fips variant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fips_digest: Option<String>,
+    /// Digest used with the distroless variant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distroless_digest: Option<String>,
+    /// Digest used with the fips-distroless variant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fips_distroless_digest: Option<String>,
+    /// Registry prefix, such as `quay.io/solo-io`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
+    /// `imagePullPolicy` of the container.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pull_policy: Option<PullPolicy>,
+    /// Name of the one image pull secret of the pod.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pull_secret: Option<String>,
+    /// Image variant; the chart reads an empty string as unset.
+    #[serde(
+        default,
+        deserialize_with = "empty_variant_is_unset",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(schema_with = "image_variant_schema")]
+    pub variant: Option<ImageVariant>,
+    /// Deprecated: use `variant: fips`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fips: Option<bool>,
+    /// Never append a digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disable_digest: Option<bool>,
+}
+
+/// `variant: ""` is unset, as in the chart's templates (and a proxy's empty variant falls back to
+/// `global.image.variant`, as the chart's image merge does).
+fn empty_variant_is_unset<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<ImageVariant>, D::Error> {
+    match Option::<String>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(text) if text.is_empty() => Ok(None),
+        Some(text) => ImageVariant::deserialize(serde::de::value::StringDeserializer::<D::Error>::new(text)).map(Some),
+    }
+}
+
+fn image_variant_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": ["string", "null"],
+        "enum": ["standard", "fips", "distroless", "fips-distroless", "", null],
+    })
+}
+
+/// Kubernetes image pull policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum PullPolicy {
+    Always,
+    IfNotPresent,
+    Never,
+}
+
+impl PullPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PullPolicy::Always => "Always",
+            PullPolicy::IfNotPresent => "IfNotPresent",
+            PullPolicy::Never => "Never",
+        }
+    }
+}
+
+/// Image variants of the Gloo images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImageVariant {
+    Standard,
+    Fips,
+    Distroless,
+    FipsDistroless,
+}
 
 /// Repositories that get a `-fips` suffix for the fips variants.
 pub const FIPS_REPOSITORIES: [&str; 7] = [

@@ -11,7 +11,8 @@ use k8s_openapi::api::core::v1::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::model::{Image, Unrendered};
+use super::image::Image;
+use super::unrendered::Unrendered;
 
 /// `kubeGateway`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

@@ -12,10 +12,13 @@ pub mod names;
 pub mod proxy;
 pub mod security;
 pub mod set_flags;
+pub mod unrendered;
 
 use serde_json::Value;
 
+pub use image::{Image, ImageVariant, PullPolicy};
 pub use model::*;
+pub use unrendered::{NOT_RENDERED_MARK, Unrendered};
 
 use layers::LoadedValues;
 

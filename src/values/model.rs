@@ -3,7 +3,7 @@
 //!
 //! Sections we own reject unknown keys (`deny_unknown_fields`), so a misspelt key is an error
 //! with a suggestion rather than a silent no-op. Chart keys that we accept but do not render are
-//! typed as [`Unrendered`] and reported once at info level. Kubernetes objects embedded in the
+//! typed as [`Unrendered`](super::unrendered::Unrendered) and reported once at info level. Kubernetes objects embedded in the
 //! values (probes, tolerations, containers …) use the `k8s-openapi` types.
 
 use std::collections::BTreeMap;
@@ -15,47 +15,9 @@ use k8s_openapi::api::core::v1::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::image::Image;
 use super::merge_policy::WithMergePolicy;
-
-/// The schema keyword that marks a chart key gloo-istio accepts but does not render: the
-/// "not rendered" report and the values reference find such keys by it.
-pub const NOT_RENDERED_MARK: &str = "x-gloo-istio-not-rendered";
-
-/// A chart key that gloo-istio accepts and does not render. Its schema is marked with
-/// [`NOT_RENDERED_MARK`], and the values schema gives it the chart's type. A value of another
-/// type reads as unset: the schema check has reported it (a warning outside `lint`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(transparent)]
-pub struct Unrendered<T = serde_json::Value>(pub Option<T>);
-
-impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Unrendered<T> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(deserializer)?;
-        Ok(Unrendered(serde_json::from_value(value).ok()))
-    }
-}
-
-impl<T> Unrendered<T> {
-    pub fn is_none(&self) -> bool {
-        self.0.is_none()
-    }
-}
-
-impl<T: JsonSchema> JsonSchema for Unrendered<T> {
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        format!("Unrendered_{}", T::schema_name()).into()
-    }
-
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        let mut schema = generator.subschema_for::<Option<T>>();
-        schema.insert(NOT_RENDERED_MARK.into(), true.into());
-        schema
-    }
-}
+use super::unrendered::Unrendered;
 
 /// The whole values file.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -255,99 +217,6 @@ pub struct IstioProxyContainer {
     /// Kubernetes Gateway API only: ignored for Gloo Edge proxies.
     #[serde(default)]
     pub istio_discovery_address: Unrendered,
-}
-
-/// An image reference, composed as `registry/repository:tag@digest`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-#[schemars(deny_unknown_fields)]
-pub struct Image {
-    /// The image tag.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tag: Option<String>,
-    /// The image repository (name).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub repository: Option<String>,
-    /// Digest used with the standard variant.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub digest: Option<String>,
-    /// Digest used with the fips variant.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fips_digest: Option<String>,
-    /// Digest used with the distroless variant.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub distroless_digest: Option<String>,
-    /// Digest used with the fips-distroless variant.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fips_distroless_digest: Option<String>,
-    /// Registry prefix, such as `quay.io/solo-io`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub registry: Option<String>,
-    /// `imagePullPolicy` of the container.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pull_policy: Option<PullPolicy>,
-    /// Name of the one image pull secret of the pod.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pull_secret: Option<String>,
-    /// Image variant; the chart reads an empty string as unset.
-    #[serde(
-        default,
-        deserialize_with = "empty_variant_is_unset",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schemars(schema_with = "image_variant_schema")]
-    pub variant: Option<ImageVariant>,
-    /// Deprecated: use `variant: fips`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fips: Option<bool>,
-    /// Never append a digest.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub disable_digest: Option<bool>,
-}
-
-/// `variant: ""` is unset, as in the chart's templates (and a proxy's empty variant falls back to
-/// `global.image.variant`, as the chart's image merge does).
-fn empty_variant_is_unset<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<ImageVariant>, D::Error> {
-    match Option::<String>::deserialize(deserializer)? {
-        None => Ok(None),
-        Some(text) if text.is_empty() => Ok(None),
-        Some(text) => ImageVariant::deserialize(serde::de::value::StringDeserializer::<D::Error>::new(text)).map(Some),
-    }
-}
-
-fn image_variant_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    schemars::json_schema!({
-        "type": ["string", "null"],
-        "enum": ["standard", "fips", "distroless", "fips-distroless", "", null],
-    })
-}
-
-/// Kubernetes image pull policies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum PullPolicy {
-    Always,
-    IfNotPresent,
-    Never,
-}
-
-impl PullPolicy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PullPolicy::Always => "Always",
-            PullPolicy::IfNotPresent => "IfNotPresent",
-            PullPolicy::Never => "Never",
-        }
-    }
-}
-
-/// Image variants of the Gloo images.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum ImageVariant {
-    Standard,
-    Fips,
-    Distroless,
-    FipsDistroless,
 }
 
 /// Prometheus stats (`global.glooStats` and `gatewayProxies.<name>.stats`).
@@ -806,6 +675,7 @@ pub enum UpstreamMtlsMode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::values::ImageVariant;
 
     #[test]
     fn an_empty_image_variant_is_unset_and_falls_back_to_the_global_one() {
