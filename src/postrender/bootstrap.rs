@@ -7,90 +7,86 @@ use std::ops::Range;
 
 use serde_json::Value;
 
-use super::editor::StreamEditor;
+use super::context::Context;
+use super::document::{Document, Operation, error_at, items_at, str_at};
 use super::text::{DocText, Edits, crlf, entry_lines, internal, render_entry, render_items};
-use super::{Document, Operation, error_at, items_at, str_at};
 use crate::Failure;
 use crate::diag::{Level, code};
 use crate::istio::{SDS_CLUSTER, sds_cluster};
 use crate::render::view;
 
-impl StreamEditor<'_> {
-    /// The edits of a gateway-proxy ConfigMap that holds an envoy bootstrap.
-    pub(super) fn edit_bootstrap(&mut self, doc: &Document, parsed: &DocText) -> Result<Option<Edits>, Failure> {
-        if !self.in_scope(&parsed.value) {
-            return Ok(None);
-        }
-        let envoy = str_at(&parsed.value, "/data/envoy.yaml").unwrap_or("").to_string();
-        let bootstrap = DocText::parse(&envoy).map_err(|err| {
-            error_at(
-                doc,
-                parsed.span("/data/envoy.yaml"),
-                code::YAML_SYNTAX,
-                format!("the envoy bootstrap is not valid YAML: {}", err.message),
-                "fix the bootstrap",
-            )
-        })?;
-        let Some(bootstrap) = bootstrap else {
-            return Ok(None);
-        };
-        let clusters = items_at(&bootstrap.value, "/static_resources/clusters");
-        let sds_index = clusters.iter().position(|c| c["name"] == SDS_CLUSTER);
-        let name = str_at(&parsed.value, "/metadata/name").unwrap_or("").to_string();
-        match self.operation {
-            Operation::PostRender | Operation::Inject { .. } => {
-                if !self.model.sds_on() {
-                    return Ok(None);
-                }
-                let post_render = matches!(self.operation, Operation::PostRender);
-                if post_render && !self.renders_sds_cluster(&parsed.value)? {
-                    // The proxy's own bootstrap (`configMap.data`): render and the chart leave
-                    // it as the user wrote it (Istio spec §3.1), and so does post-render.
-                    return Ok(None);
-                }
-                let gloo_mtls = sds_index.is_some_and(|i| references_sds_cluster(&bootstrap.value, i));
-                if post_render && self.model.gloo_mtls() && !gloo_mtls {
-                    return Err(error_at(
-                        doc,
-                        parsed.span("/data/envoy.yaml"),
-                        code::STREAM_UNSUPPORTED,
-                        format!(
-                            "the values turn on global.glooMtls.enabled, but the bootstrap of {name} does not connect to gloo over mTLS (no TLS transport socket with the {SDS_CLUSTER} cluster on its xDS clusters); post-render cannot add glooMtls"
-                        ),
-                        "render the chart with the same values, or leave glooMtls out of the values given to post-render",
-                    ));
-                }
-                if sds_index.is_some() {
-                    // Under glooMtls the cluster is there for gloo's certificates: nothing to say.
-                    if matches!(self.operation, Operation::Inject { .. }) && !gloo_mtls {
-                        self.note(
-                            Level::Warning,
-                            format!("Warning: {SDS_CLUSTER} cluster already found in gateway proxy configMap {name}, it has not been updated"),
-                        );
-                    }
-                    return Ok(None);
-                }
-                add_sds_cluster(doc, parsed, &envoy, &bootstrap, clusters, &name)
+/// The edits of a gateway-proxy ConfigMap that holds an envoy bootstrap.
+pub(super) fn edit(cx: &mut Context, doc: &Document, parsed: &DocText) -> Result<Option<Edits>, Failure> {
+    if !cx.in_scope(&parsed.value) {
+        return Ok(None);
+    }
+    let envoy = str_at(&parsed.value, "/data/envoy.yaml").unwrap_or("").to_string();
+    let bootstrap = DocText::parse(&envoy).map_err(|err| {
+        error_at(
+            doc,
+            parsed.span("/data/envoy.yaml"),
+            code::YAML_SYNTAX,
+            format!("the envoy bootstrap is not valid YAML: {}", err.message),
+            "fix the bootstrap",
+        )
+    })?;
+    let Some(bootstrap) = bootstrap else {
+        return Ok(None);
+    };
+    let clusters = items_at(&bootstrap.value, "/static_resources/clusters");
+    let sds_index = clusters.iter().position(|c| c["name"] == SDS_CLUSTER);
+    let name = str_at(&parsed.value, "/metadata/name").unwrap_or("").to_string();
+    match cx.operation {
+        Operation::PostRender | Operation::Inject { .. } => {
+            if !cx.model.sds_on() {
+                return Ok(None);
             }
-            Operation::Uninject { .. } => match sds_index {
-                Some(i) => remove_sds_cluster(doc, parsed, &envoy, &bootstrap, i, &name),
-                None => Ok(None),
-            },
-            _ => Ok(None),
+            let post_render = matches!(cx.operation, Operation::PostRender);
+            if post_render && !renders_sds_cluster(cx, &parsed.value)? {
+                // The proxy's own bootstrap (`configMap.data`): render and the chart leave
+                // it as the user wrote it (Istio spec §3.1), and so does post-render.
+                return Ok(None);
+            }
+            let gloo_mtls = sds_index.is_some_and(|i| references_sds_cluster(&bootstrap.value, i));
+            if post_render && cx.model.gloo_mtls() && !gloo_mtls {
+                return Err(error_at(
+                    doc,
+                    parsed.span("/data/envoy.yaml"),
+                    code::STREAM_UNSUPPORTED,
+                    format!(
+                        "the values turn on global.glooMtls.enabled, but the bootstrap of {name} does not connect to gloo over mTLS (no TLS transport socket with the {SDS_CLUSTER} cluster on its xDS clusters); post-render cannot add glooMtls"
+                    ),
+                    "render the chart with the same values, or leave glooMtls out of the values given to post-render",
+                ));
+            }
+            if sds_index.is_some() {
+                // Under glooMtls the cluster is there for gloo's certificates: nothing to say.
+                if matches!(cx.operation, Operation::Inject { .. }) && !gloo_mtls {
+                    cx.note(
+                        Level::Warning,
+                        format!("Warning: {SDS_CLUSTER} cluster already found in gateway proxy configMap {name}, it has not been updated"),
+                    );
+                }
+                return Ok(None);
+            }
+            add_sds_cluster(doc, parsed, &envoy, &bootstrap, clusters, &name)
         }
+        Operation::Uninject { .. } => match sds_index {
+            Some(i) => remove_sds_cluster(doc, parsed, &envoy, &bootstrap, i, &name),
+            None => Ok(None),
+        },
+        _ => Ok(None),
     }
 }
 
-impl StreamEditor<'_> {
-    /// Whether our render of this ConfigMap's proxy has the sds cluster: not when the values
-    /// give the proxy a bootstrap of its own (`configMap.data`).
-    fn renders_sds_cluster(&self, config_map: &Value) -> Result<bool, Failure> {
-        let Some(id) = str_at(config_map, "/metadata/labels/gateway-proxy-id") else {
-            return Ok(true);
-        };
-        let proxy = self.proxy(id)?;
-        Ok(view::bootstrap(self.model, &proxy).sds_cluster.is_some())
-    }
+/// Whether our render of this ConfigMap's proxy has the sds cluster: not when the values
+/// give the proxy a bootstrap of its own (`configMap.data`).
+fn renders_sds_cluster(cx: &Context, config_map: &Value) -> Result<bool, Failure> {
+    let Some(id) = str_at(config_map, "/metadata/labels/gateway-proxy-id") else {
+        return Ok(true);
+    };
+    let proxy = cx.proxy(id)?;
+    Ok(view::bootstrap(cx.model, &proxy).sds_cluster.is_some())
 }
 
 /// Inserts the sds cluster right after the xDS cluster (Istio spec §3.1).

@@ -5,35 +5,28 @@
 
 use std::borrow::Cow;
 
-use serde_json::Value;
-
+use super::context::{Context, HELM4_FILENAME_ANNOTATION};
+use super::document::{Document, Operation, Summary, error_at, str_at};
 use super::text::{DocText, Edits, internal, verify};
 use super::upstream::Upstreams;
 use super::workload::Workloads;
-use super::{Document, Operation, Summary, error_at, gloo, settings, str_at};
+use super::{bootstrap, gloo, settings};
 use crate::Failure;
-use crate::diag::{Diagnostic, Level, Location, code};
+use crate::diag::{Location, code};
 use crate::values::Model;
 use crate::values::layers::LoadedValues;
-
-/// Helm 4 names each document's template in this annotation (and rebuilds `# Source:` from it).
-pub const HELM4_FILENAME_ANNOTATION: &str = "postrenderer.helm.sh/postrender-filename";
 
 /// Walks one manifest stream, document by document, and edits the documents it knows: the
 /// gateway-proxy workloads and their bootstrap ConfigMaps, Settings, the `gloo` Deployment and
 /// Upstreams. Everything else passes through unread.
 pub struct StreamEditor<'a> {
-    pub(super) operation: &'a Operation,
-    pub(super) model: &'a Model,
-    pub(super) loaded: &'a LoadedValues,
-    summary: Summary,
-    /// Whether the stream comes from Helm 4, which names each document's template in an
-    /// annotation and wants it on the documents we add too.
-    pub(super) helm4: bool,
+    cx: Context<'a>,
+    /// How many documents were changed.
+    changed_documents: usize,
     /// What the stream held of the gateway-proxy workloads.
-    pub(super) workloads: Workloads,
+    workloads: Workloads,
     /// What the stream held of the Upstreams.
-    pub(super) upstreams: Upstreams,
+    upstreams: Upstreams,
     /// Whether the stream held any document at all (empty input gives empty output).
     saw_content: bool,
     /// Whether the output so far ends with a newline (what we append must start a line).
@@ -47,11 +40,8 @@ impl<'a> StreamEditor<'a> {
         loaded: &'a LoadedValues,
     ) -> Result<StreamEditor<'a>, Failure> {
         Ok(StreamEditor {
-            operation,
-            model,
-            loaded,
-            summary: Summary::default(),
-            helm4: false,
+            cx: Context::new(operation, model, loaded),
+            changed_documents: 0,
             workloads: Workloads::default(),
             upstreams: Upstreams::default(),
             saw_content: false,
@@ -84,44 +74,31 @@ impl<'a> StreamEditor<'a> {
     /// What follows the last document (the values' Upstreams that post-render appends), and the
     /// checks that need the whole stream.
     pub fn finish(&mut self) -> Result<String, Failure> {
-        match self.operation {
+        match self.cx.operation {
             Operation::PostRender if !self.saw_content => Ok(String::new()),
             Operation::PostRender => {
                 let mut out = String::new();
-                if !self.ends_with_newline && !self.model.values.upstreams.is_empty() {
+                if !self.ends_with_newline && !self.cx.model.values.upstreams.is_empty() {
                     out.push('\n');
                 }
-                out.push_str(&self.appended_upstreams()?);
+                out.push_str(&self.upstreams.appended(&self.cx)?);
                 Ok(out)
             }
             Operation::Inject { .. } | Operation::Uninject { .. } => {
-                self.finish_workloads()?;
+                self.workloads.finish(&mut self.cx)?;
                 Ok(String::new())
             }
             Operation::EnableMtls { .. } | Operation::DisableMtls { .. } => {
-                self.finish_upstreams()?;
+                self.upstreams.finish(&self.cx)?;
                 Ok(String::new())
             }
         }
     }
 
     pub fn summary(&self) -> Summary {
-        self.summary.clone()
-    }
-
-    /// Adds a message for standard error.
-    pub(super) fn note(&mut self, level: Level, message: String) {
-        self.summary
-            .messages
-            .push(Diagnostic::new(code::STREAM_NOTE, level, message));
-    }
-
-    /// Whether a document is in the namespace the operation works on.
-    pub(super) fn in_scope(&self, v: &Value) -> bool {
-        let ns = str_at(v, "/metadata/namespace").unwrap_or(&self.model.namespace);
-        match self.operation {
-            Operation::Inject { namespace } | Operation::Uninject { namespace, .. } => ns == namespace,
-            _ => true,
+        Summary {
+            messages: self.cx.messages.clone(),
+            changed_documents: self.changed_documents,
         }
     }
 
@@ -130,8 +107,8 @@ impl<'a> StreamEditor<'a> {
         if !self.saw_content && crate::yaml::stream::has_content(&doc.text) {
             self.saw_content = true;
         }
-        if !self.helm4 && doc.text.contains(HELM4_FILENAME_ANNOTATION) {
-            self.helm4 = true;
+        if !self.cx.helm4 && doc.text.contains(HELM4_FILENAME_ANNOTATION) {
+            self.cx.helm4 = true;
         }
         // Every document is read as YAML reads it (comments, quotes, flow style), without
         // expanding aliases: one that is not YAML is refused, since what we print must be.
@@ -184,7 +161,7 @@ impl<'a> StreamEditor<'a> {
         let expected = edits.take_expected();
         let out = edits.apply(&doc.text).map_err(|e| internal(doc, e))?;
         verify(doc, kind, &out, &expected)?;
-        self.summary.changed_documents += 1;
+        self.changed_documents += 1;
         Ok(Cow::Owned(out))
     }
 
@@ -194,14 +171,15 @@ impl<'a> StreamEditor<'a> {
         let kind = str_at(v, "/kind").unwrap_or("");
         let is_gloo = str_at(v, "/apiVersion").unwrap_or("").starts_with("gloo.solo.io/");
         let label = str_at(v, "/metadata/labels/gloo");
-        match (kind, self.operation) {
-            ("Deployment" | "DaemonSet", _) if label == Some("gateway-proxy") => self.edit_workload(doc, parsed),
-            ("Deployment", Operation::PostRender) if label == Some("gloo") => gloo::edit(self.model, doc, parsed),
+        let cx = &mut self.cx;
+        match (kind, cx.operation) {
+            ("Deployment" | "DaemonSet", _) if label == Some("gateway-proxy") => self.workloads.edit(cx, doc, parsed),
+            ("Deployment", Operation::PostRender) if label == Some("gloo") => gloo::edit(cx.model, doc, parsed),
             ("ConfigMap", _) if label == Some("gateway-proxy") && v.pointer("/data/envoy.yaml").is_some() => {
-                self.edit_bootstrap(doc, parsed)
+                bootstrap::edit(cx, doc, parsed)
             }
-            ("Settings", Operation::PostRender) if is_gloo => settings::edit(self.model, self.loaded, doc, parsed),
-            ("Upstream", _) if is_gloo => self.edit_upstream(doc, parsed),
+            ("Settings", Operation::PostRender) if is_gloo => settings::edit(cx.model, cx.loaded, doc, parsed),
+            ("Upstream", _) if is_gloo => self.upstreams.edit(cx, doc, parsed),
             _ => Ok(None),
         }
     }
@@ -217,7 +195,7 @@ impl<'a> StreamEditor<'a> {
             "Deployment" => labelled(&["gateway-proxy", "gloo"]),
             "DaemonSet" | "ConfigMap" => labelled(&["gateway-proxy"]),
             "Upstream" => true,
-            "Settings" => matches!(self.operation, Operation::PostRender),
+            "Settings" => matches!(self.cx.operation, Operation::PostRender),
             _ => false,
         }
     }

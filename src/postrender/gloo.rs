@@ -5,8 +5,8 @@
 
 use serde_json::json;
 
+use super::document::{Document, error_at, items_at};
 use super::text::{DocText, Edits, block_item, crlf, insert_entry, render_items, set_map_value};
-use super::{Document, error_at, items_at};
 use crate::Failure;
 use crate::diag::code;
 use crate::istio::{GLOO_MTLS_CERTS_VOLUME, GLOO_MTLS_SDS_ENV, SDS_CONTAINER};

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::Document;
+use super::document::Document;
 use super::text::{DocText, Edits, insert_entry, set_map_value};
 use crate::Failure;
 use crate::values::Model;

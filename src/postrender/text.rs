@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use serde_json::{Value, json};
 
-use super::{Document, error_at};
+use super::document::{Document, error_at};
 use crate::Failure;
 use crate::diag::code;
 use crate::render::ManifestKind;

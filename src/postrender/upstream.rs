@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use super::editor::{HELM4_FILENAME_ANNOTATION, StreamEditor};
+use super::context::{Context, HELM4_FILENAME_ANNOTATION};
+use super::document::{Document, Operation, error_at, str_at};
 use super::text::{DocText, Edits, crlf, entry_lines, insert_entry, render_entry, same};
-use super::{Document, Operation, error_at, str_at};
 use crate::Failure;
 use crate::diag::{Diagnostic, Level, code};
 use crate::istio::{SDS_CLUSTER, is_istio_ssl_config, istio_ssl_config};
@@ -25,27 +25,32 @@ pub(super) struct Upstreams {
     found: bool,
 }
 
-impl StreamEditor<'_> {
+impl Upstreams {
     /// The edits of an Upstream.
-    pub(super) fn edit_upstream(&mut self, doc: &Document, parsed: &DocText) -> Result<Option<Edits>, Failure> {
+    pub(super) fn edit(
+        &mut self,
+        cx: &mut Context,
+        doc: &Document,
+        parsed: &DocText,
+    ) -> Result<Option<Edits>, Failure> {
         let v = &parsed.value;
         let name = str_at(v, "/metadata/name").unwrap_or("").to_string();
         let namespace = str_at(v, "/metadata/namespace")
-            .unwrap_or(&self.model.namespace)
+            .unwrap_or(&cx.model.namespace)
             .to_string();
-        match self.operation {
+        match cx.operation {
             Operation::PostRender => {
-                self.upstreams.seen.insert((namespace.clone(), name.clone()));
-                let ours = self
+                self.seen.insert((namespace.clone(), name.clone()));
+                let ours = cx
                     .model
                     .values
                     .upstreams
                     .iter()
-                    .find(|u| names::upstream_name(u) == name && namespace == self.model.namespace);
+                    .find(|u| names::upstream_name(u) == name && namespace == cx.model.namespace);
                 let Some(ours) = ours else {
                     return Ok(None);
                 };
-                let text = self.render_upstream(ours)?;
+                let text = Self::render_upstream(cx, ours)?;
                 let our_value = crate::yaml::parse_json(&text).map_err(Failure::usage)?;
                 if same(v, &our_value) {
                     return Ok(None);
@@ -76,7 +81,7 @@ impl StreamEditor<'_> {
                         "remove those references or use the --include-upstreams flag",
                     ));
                 }
-                self.note(
+                cx.note(
                     Level::Warning,
                     format!(
                         "Warning: Found upstream {name} with sds config referencing the {SDS_CLUSTER} cluster, removing"
@@ -96,8 +101,8 @@ impl StreamEditor<'_> {
                 namespace: want_ns,
                 force,
             } if *upstream == name && *want_ns == namespace => {
-                self.upstreams.found = true;
-                let enable = matches!(self.operation, Operation::EnableMtls { .. });
+                self.found = true;
+                let enable = matches!(cx.operation, Operation::EnableMtls { .. });
                 ssl_config_edits(doc, parsed, enable, *force).map(Some)
             }
             _ => Ok(None),
@@ -105,17 +110,17 @@ impl StreamEditor<'_> {
     }
 
     /// The values' Upstreams that the stream does not hold, as documents to append.
-    pub(super) fn appended_upstreams(&self) -> Result<String, Failure> {
+    pub(super) fn appended(&self, cx: &Context) -> Result<String, Failure> {
         let mut out = String::new();
-        for upstream in &self.model.values.upstreams {
-            let key = (self.model.namespace.clone(), names::upstream_name(upstream));
-            if self.upstreams.seen.contains(&key) {
+        for upstream in &cx.model.values.upstreams {
+            let key = (cx.model.namespace.clone(), names::upstream_name(upstream));
+            if self.seen.contains(&key) {
                 continue;
             }
-            let text = self.render_upstream(upstream)?;
+            let text = Self::render_upstream(cx, upstream)?;
             out.push_str("---\n");
             // Helm 4 writes `# Source:` itself, from the file-name annotation.
-            if !self.helm4 {
+            if !cx.helm4 {
                 out.push_str("# Source: gloo-istio/templates/upstream.yaml\n");
             }
             out.push_str(&text);
@@ -124,14 +129,14 @@ impl StreamEditor<'_> {
     }
 
     /// `enable-mtls` and `disable-mtls` need the Upstream they name in the stream.
-    pub(super) fn finish_upstreams(&self) -> Result<(), Failure> {
-        match self.operation {
+    pub(super) fn finish(&self, cx: &Context) -> Result<(), Failure> {
+        match cx.operation {
             Operation::EnableMtls {
                 upstream, namespace, ..
             }
             | Operation::DisableMtls {
                 upstream, namespace, ..
-            } if !self.upstreams.found => Err(Failure::invalid(vec![
+            } if !self.found => Err(Failure::invalid(vec![
                 Diagnostic::error(
                     code::STREAM_NOT_FOUND,
                     format!("Error reading upstream: Upstream {namespace}/{upstream} is not in the input"),
@@ -144,15 +149,15 @@ impl StreamEditor<'_> {
 
     /// The Upstream the values give, as post-render appends it: with Helm 4's file-name
     /// annotation when the stream comes from Helm 4 (so that a second run finds it unchanged).
-    fn render_upstream(&self, upstream: &UpstreamValues) -> Result<String, Failure> {
+    fn render_upstream(cx: &Context, upstream: &UpstreamValues) -> Result<String, Failure> {
         let text = engine::render(
             engine::embedded(),
             "upstream.yaml",
             "u",
-            &view::upstream(self.model, upstream),
+            &view::upstream(cx.model, upstream),
         )
         .map_err(Failure::usage)?;
-        if !self.helm4 {
+        if !cx.helm4 {
             return Ok(text);
         }
         let mark = json!({"metadata": {"annotations": {

@@ -8,19 +8,18 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::editor::StreamEditor;
+use super::context::Context;
+use super::document::{Document, Operation, error_at, items_at, str_at};
 use super::text::{
     DocText, Edits, block_item, block_lines, crlf, differences, entry_lines, escape, insert_entry, manifest_kind,
     render_items, same, set_map_value,
 };
-use super::{Document, Operation, error_at, items_at, str_at};
 use crate::Failure;
 use crate::diag::{Diagnostic, Level, code};
 use crate::istio::{
     GLOO_MTLS_SDS_ENV, ISTIO_FILES_VOLUME, ISTIO_MTLS_SDS_ENV, ISTIO_PROXY_CONTAINER, ISTIO_VOLUMES, SDS_CONTAINER,
 };
 use crate::render::{ManifestKind, engine, view};
-use crate::values::Proxy;
 use crate::values::layers::CHART_DEFAULT_VERSION;
 
 /// What the stream held of the gateway-proxy workloads.
@@ -33,11 +32,16 @@ pub(super) struct Workloads {
     gloo_tag: Option<String>,
 }
 
-impl StreamEditor<'_> {
+impl Workloads {
     /// The edits of a gateway-proxy Deployment or DaemonSet.
-    pub(super) fn edit_workload(&mut self, doc: &Document, parsed: &DocText) -> Result<Option<Edits>, Failure> {
+    pub(super) fn edit(
+        &mut self,
+        cx: &mut Context,
+        doc: &Document,
+        parsed: &DocText,
+    ) -> Result<Option<Edits>, Failure> {
         let v = &parsed.value;
-        if !self.in_scope(v) {
+        if !cx.in_scope(v) {
             return Ok(None);
         }
         let kind = manifest_kind(str_at(v, "/kind").unwrap_or("")).unwrap_or(ManifestKind::Deployment);
@@ -76,20 +80,20 @@ impl StreamEditor<'_> {
                 ));
             }
         }
-        match self.operation {
+        match cx.operation {
             Operation::PostRender | Operation::Inject { .. } => {
-                self.workloads.count += 1;
+                self.count += 1;
                 let stream_mtls = serves_gloo_mtls(v);
-                if matches!(self.operation, Operation::PostRender) && self.model.gloo_mtls() && !stream_mtls {
+                if matches!(cx.operation, Operation::PostRender) && cx.model.gloo_mtls() && !stream_mtls {
                     return Err(gloo_mtls_missing(doc, parsed));
                 }
-                if !self.model.istio_on() {
-                    if matches!(self.operation, Operation::PostRender) {
-                        self.check_istio_not_turned_off(doc, parsed)?;
+                if !cx.model.istio_on() {
+                    if matches!(cx.operation, Operation::PostRender) {
+                        Self::check_istio_not_turned_off(cx, doc, parsed)?;
                     }
                     return Ok(None);
                 }
-                self.workloads.gloo_tag = self.gloo_tag_of(v);
+                self.gloo_tag = Self::gloo_tag_of(cx, v);
                 let id = str_at(v, "/metadata/labels/gateway-proxy-id")
                     .or_else(|| str_at(v, "/metadata/name"))
                     .unwrap_or("")
@@ -97,18 +101,18 @@ impl StreamEditor<'_> {
                 // `inject` has no values of its own: on a pod whose sds sidecar already serves
                 // glooMtls it adds what the chart adds to glooMtls for Istio (§2.4).
                 let gloo_mtls =
-                    self.model.gloo_mtls() || (matches!(self.operation, Operation::Inject { .. }) && stream_mtls);
-                let ours = self.our_workload(&id, gloo_mtls, true)?;
+                    cx.model.gloo_mtls() || (matches!(cx.operation, Operation::Inject { .. }) && stream_mtls);
+                let ours = self.our_workload(cx, &id, gloo_mtls, true)?;
                 let gloo_mtls_sds = if gloo_mtls {
-                    let off = self.our_workload(&id, true, false)?;
+                    let off = self.our_workload(cx, &id, true, false)?;
                     container(&off, SDS_CONTAINER).cloned()
                 } else {
                     None
                 };
-                self.inject(doc, parsed, &ours, gloo_mtls_sds.as_ref())
+                Self::inject(cx, doc, parsed, &ours, gloo_mtls_sds.as_ref())
             }
             Operation::Uninject { .. } => {
-                self.workloads.count += 1;
+                self.count += 1;
                 uninject(doc, parsed).map(Some)
             }
             _ => Ok(None),
@@ -118,10 +122,10 @@ impl StreamEditor<'_> {
     /// Values that turn the Istio integration off, given to a pod that runs it: post-render
     /// adds and never removes, so it refuses them (GI041) rather than leave the sidecars. Values
     /// that say nothing about Istio leave the pod as it is.
-    fn check_istio_not_turned_off(&self, doc: &Document, parsed: &DocText) -> Result<(), Failure> {
+    fn check_istio_not_turned_off(cx: &Context, doc: &Document, parsed: &DocText) -> Result<(), Failure> {
         let switch = ["/global/istioIntegration/enabled", "/global/istioSDS/enabled"]
             .into_iter()
-            .find_map(|pointer| self.loaded.locate_exact(pointer).map(|at| (pointer, at)));
+            .find_map(|pointer| cx.loaded.locate_exact(pointer).map(|at| (pointer, at)));
         let Some((pointer, at)) = switch else {
             return Ok(());
         };
@@ -153,9 +157,9 @@ impl StreamEditor<'_> {
 
     /// `inject` and `uninject` need a gateway-proxy workload in the stream; when there was one,
     /// they say that they succeeded.
-    pub(super) fn finish_workloads(&mut self) -> Result<(), Failure> {
-        match self.operation {
-            Operation::Inject { namespace } | Operation::Uninject { namespace, .. } if self.workloads.count == 0 => {
+    pub(super) fn finish(&self, cx: &mut Context) -> Result<(), Failure> {
+        match cx.operation {
+            Operation::Inject { namespace } | Operation::Uninject { namespace, .. } if self.count == 0 => {
                 Err(Failure::invalid(vec![
                     Diagnostic::error(
                         code::STREAM_NOT_FOUND,
@@ -165,11 +169,11 @@ impl StreamEditor<'_> {
                 ]))
             }
             Operation::Inject { .. } => {
-                self.note(Level::Info, "Istio injection was successful!".into());
+                cx.note(Level::Info, "Istio injection was successful!".into());
                 Ok(())
             }
             Operation::Uninject { .. } => {
-                self.note(Level::Info, "Istio was successfully uninjected".into());
+                cx.note(Level::Info, "Istio was successfully uninjected".into());
                 Ok(())
             }
             _ => Ok(()),
@@ -178,10 +182,10 @@ impl StreamEditor<'_> {
 
     /// The tag of the workload's Gloo envoy image, when the values did not pick the Gloo version
     /// (`--gloo-version` left at the chart's placeholder and no sds tag of their own).
-    fn gloo_tag_of(&self, v: &Value) -> Option<String> {
+    fn gloo_tag_of(cx: &Context, v: &Value) -> Option<String> {
         let placeholder = CHART_DEFAULT_VERSION;
-        if self.model.values.global.gloo_mtls.sds.image.tag.as_deref() != Some(placeholder)
-            || self.loaded.locate_exact("/global/glooMtls/sds/image/tag").is_some()
+        if cx.model.values.global.gloo_mtls.sds.image.tag.as_deref() != Some(placeholder)
+            || cx.loaded.locate_exact("/global/glooMtls/sds/image/tag").is_some()
         {
             return None;
         }
@@ -204,12 +208,12 @@ impl StreamEditor<'_> {
     ///
     /// `gloo_mtls` and `istio` switch glooMtls and the Istio integration on or off in the
     /// values for this render (the pod of a glooMtls stream, with and without Istio).
-    fn our_workload(&self, id: &str, gloo_mtls: bool, istio: bool) -> Result<Value, Failure> {
-        let proxy = self.proxy(id)?;
-        let model = if self.model.gloo_mtls() == gloo_mtls && self.model.istio_on() == istio {
-            Cow::Borrowed(self.model)
+    fn our_workload(&self, cx: &Context, id: &str, gloo_mtls: bool, istio: bool) -> Result<Value, Failure> {
+        let proxy = cx.proxy(id)?;
+        let model = if cx.model.gloo_mtls() == gloo_mtls && cx.model.istio_on() == istio {
+            Cow::Borrowed(cx.model)
         } else {
-            let mut model = self.model.clone();
+            let mut model = cx.model.clone();
             let global = &mut model.values.global;
             global.gloo_mtls.enabled = Some(gloo_mtls);
             if !istio {
@@ -223,7 +227,7 @@ impl StreamEditor<'_> {
         let mut value = crate::yaml::parse_json(&text).map_err(Failure::usage)?;
         let placeholder = format!(":{CHART_DEFAULT_VERSION}");
         if let (Some(tag), Some(containers)) = (
-            &self.workloads.gloo_tag,
+            &self.gloo_tag,
             value
                 .pointer_mut("/spec/template/spec/containers")
                 .and_then(Value::as_array_mut),
@@ -240,38 +244,13 @@ impl StreamEditor<'_> {
         Ok(value)
     }
 
-    /// The proxy of the values with this id, or one that inherits everything from
-    /// `gatewayProxy` (as the chart renders a proxy whose entry sets nothing).
-    pub(super) fn proxy(&self, id: &str) -> Result<Proxy, Failure> {
-        if let Some(p) = self.model.proxies.iter().find(|p| p.id == id) {
-            return Ok(p.clone());
-        }
-        let empty = serde_json::Map::new();
-        let raw = self
-            .loaded
-            .merged
-            .get("gatewayProxies")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let mut effective = crate::values::proxy::effective_proxy(raw, id);
-        crate::values::proxy::strip_nulls(&mut effective);
-        let values =
-            serde_json::from_value(effective).map_err(|e| Failure::usage(format!("gatewayProxy values: {e}")))?;
-        Ok(Proxy {
-            key: id.to_string(),
-            id: id.to_string(),
-            values,
-            pointer: "/gatewayProxies/gatewayProxy".into(),
-        })
-    }
-
     /// The sidecars and volumes of `ours` that the workload lacks; post-render also sets the
     /// pod metadata and the istio-files mount.
     ///
     /// `gloo_mtls_sds` is the sds sidecar our render gives the pod with glooMtls and without
     /// Istio: a pod that runs exactly that one gets only the Istio parts added to it.
     fn inject(
-        &mut self,
+        cx: &mut Context,
         doc: &Document,
         parsed: &DocText,
         ours: &Value,
@@ -290,7 +269,7 @@ impl StreamEditor<'_> {
             .filter(|c| {
                 c["name"] == SDS_CONTAINER
                     || c["name"] == ISTIO_PROXY_CONTAINER
-                    || self
+                    || cx
                         .model
                         .custom_sidecars()
                         .is_some_and(|s| s.iter().any(|x| c["name"] == x.name.as_str()))
@@ -303,7 +282,7 @@ impl StreamEditor<'_> {
             .filter_map(|(i, c)| c["name"].as_str().map(|n| (n.to_string(), (i, c))))
             .collect();
 
-        let inject = matches!(self.operation, Operation::Inject { .. });
+        let inject = matches!(cx.operation, Operation::Inject { .. });
         // The sds sidecar of a glooMtls pod, as the chart renders it without Istio (for
         // `inject`, whatever its image).
         let gloo_mtls_only = |theirs: &Value| {
@@ -328,7 +307,7 @@ impl StreamEditor<'_> {
                 } else {
                     ISTIO_PROXY_CONTAINER
                 };
-                self.note(
+                cx.note(
                     Level::Warning,
                     format!("{which} sidecar container already exists on gateway-proxy pod {name}: left as it is"),
                 );
@@ -396,7 +375,7 @@ impl StreamEditor<'_> {
             .filter(|o| o["name"].as_str().is_some_and(|n| ISTIO_VOLUMES.contains(&n)))
             .cloned()
             .collect();
-        if matches!(self.operation, Operation::PostRender) {
+        if matches!(cx.operation, Operation::PostRender) {
             wanted.extend(our_volumes.iter().filter(|o| o["name"] == ISTIO_FILES_VOLUME).cloned());
         }
         let mut missing_volumes = Vec::new();
@@ -420,10 +399,10 @@ impl StreamEditor<'_> {
                 None => missing_volumes.push(ours.clone()),
             }
         }
-        if matches!(self.operation, Operation::Inject { .. }) && !reused.is_empty() {
+        if matches!(cx.operation, Operation::Inject { .. }) && !reused.is_empty() {
             // Volumes left from an earlier injection: kept, and uninject will take them with the
             // sidecars, so the pair does not give this input back. Said, not hidden.
-            self.note(
+            cx.note(
                 Level::Warning,
                 format!(
                     "the pod of {name} already has the Istio volume(s) {} without the sidecars: kept as they are for the sidecars; `uninject` will remove them",
@@ -452,7 +431,7 @@ impl StreamEditor<'_> {
             }
         }
 
-        if matches!(self.operation, Operation::PostRender) {
+        if matches!(cx.operation, Operation::PostRender) {
             pod_metadata(doc, parsed, ours, &mut edits)?;
             istio_files_mount(doc, parsed, ours, &mut edits)?;
         }
