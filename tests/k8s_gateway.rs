@@ -1376,6 +1376,98 @@ fn k28_accepted_listener_set_adds_its_listeners() {
     );
 }
 
+/// `from: Selector`: the labels of the ListenerSet's Namespace decide when the manifests hold
+/// it (with the `kubernetes.io/metadata.name` label every Namespace has); without it the
+/// ListenerSet is taken as selected, and a warning says so.
+#[test]
+fn listener_sets_by_namespace_selector() {
+    let gateway = |selector: &str| {
+        let selector = if selector.is_empty() {
+            String::new()
+        } else {
+            format!("      selector: {selector}\n")
+        };
+        format!(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: foo\n  namespace: default\nspec:\n  gatewayClassName: gloo-gateway\n  allowedListeners:\n    namespaces:\n      from: Selector\n{selector}  listeners:\n  - {{name: listener-1, port: 1234, protocol: HTTP}}\n"
+        )
+    };
+    let listener_set = "apiVersion: gateway.networking.x-k8s.io/v1alpha1\nkind: XListenerSet\nmetadata:\n  name: ls-1\n  namespace: team-a\nspec:\n  parentRef:\n    name: foo\n    namespace: default\n  listeners:\n  - {name: listener-1, port: 4567, protocol: HTTP}\n";
+    let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n  labels:\n    shared-gateway: \"true\"\n    tier: web\n";
+    let ports = |documents: &[&str]| {
+        let (docs, findings) = k_render("{}\n", documents, IN).unwrap();
+        let ports: Vec<i64> = of_kind(&docs, "Service")["spec"]["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["port"].as_i64().unwrap())
+            .collect();
+        let codes: Vec<&'static str> = findings
+            .iter()
+            .filter(|d| d.message.contains("ListenerSet team-a/ls-1"))
+            .map(|d| d.code)
+            .collect();
+        (ports, codes)
+    };
+    let selectors = [
+        ("{matchLabels: {shared-gateway: \"true\"}}", true),
+        ("{matchLabels: {shared-gateway: \"false\"}}", false),
+        ("{matchLabels: {kubernetes.io/metadata.name: team-a}}", true),
+        ("{}", true),
+        ("", false),
+        (
+            "{matchExpressions: [{key: tier, operator: In, values: [web, api]}]}",
+            true,
+        ),
+        ("{matchExpressions: [{key: tier, operator: In, values: [api]}]}", false),
+        (
+            "{matchExpressions: [{key: tier, operator: NotIn, values: [web]}]}",
+            false,
+        ),
+        ("{matchExpressions: [{key: team, operator: NotIn, values: [b]}]}", true),
+        (
+            "{matchExpressions: [{key: shared-gateway, operator: Exists}, {key: legacy, operator: DoesNotExist}]}",
+            true,
+        ),
+        ("{matchExpressions: [{key: tier, operator: DoesNotExist}]}", false),
+        (
+            "{matchLabels: {tier: web}, matchExpressions: [{key: team, operator: Exists}]}",
+            false,
+        ),
+    ];
+    for (selector, selected) in selectors {
+        let gateway = gateway(selector);
+        let (ports, codes) = ports(&[GWC, DEF, &gateway, listener_set, namespace]);
+        if selected {
+            assert_eq!((ports, codes), (vec![1234, 4567], vec![]), "{selector}");
+        } else {
+            assert_eq!((ports, codes), (vec![1234], vec!["GI071"]), "{selector}");
+        }
+    }
+    // Without the Namespace, its labels are unknown: selected, with a warning.
+    let gateway = gateway(selectors[1].0);
+    let (docs, findings) = k_render("{}\n", &[GWC, DEF, &gateway, listener_set], IN).unwrap();
+    assert_eq!(of_kind(&docs, "Service")["spec"]["ports"].as_array().unwrap().len(), 2);
+    let warning = findings.iter().find(|d| d.code == "GI079").expect("GI079");
+    assert_eq!(warning.level, gloo_istio::diag::Level::Warning);
+    assert!(warning.message.contains("no Namespace team-a"), "{}", warning.message);
+    // `--fail-on warning` then renders nothing.
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = tmp.path().join("gateways.yaml");
+    std::fs::write(&manifest, [GWC, DEF, &gateway, listener_set].join("---\n")).unwrap();
+    let values = tmp.path().join("values.yaml");
+    std::fs::write(&values, "{}\n").unwrap();
+    let mut args = vec!["render", "-n", "default", "--fail-on", "warning"];
+    args.extend(["-f", common::path_str(&values)]);
+    for pair in IN {
+        args.extend(["--controller", pair]);
+    }
+    args.push(common::path_str(&manifest));
+    let output = common::run_bin(&args, b"", None);
+    assert_eq!(output.status.code(), Some(1), "{}", common::output_text(&output));
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("warning[GI079]"));
+}
+
 #[test]
 fn controller_overrides_are_checked() {
     for (bad, why) in [

@@ -124,3 +124,5 @@ pub const K8S_GATEWAY_UNQUOTED: &str = "GI076";
 pub const K8S_GATEWAY_YAML_1_1_BOOLEAN: &str = "GI077";
 /// A Gateway proxy image without registry, repository or tag.
 pub const K8S_GATEWAY_IMAGE: &str = "GI078";
+/// A ListenerSet let in by `from: Selector` whose Namespace is not in the manifests.
+pub const K8S_GATEWAY_SELECTOR_ASSUMED: &str = "GI079";

@@ -1,5 +1,5 @@
 //! The Kubernetes Gateway API objects a user keeps in Git (Gateways, Gateway-level
-//! GatewayParameters, GatewayClasses, ListenerSets, the gloo mTLS Secret), read from manifest
+//! GatewayParameters, GatewayClasses, ListenerSets, Namespaces, the gloo mTLS Secret), read from manifest
 //! streams, and the deployer's choice and merge of the GatewayParameters a Gateway gets
 //! (k8s-gateway spec §4), and the listeners it exposes (§5.1).
 
@@ -69,6 +69,8 @@ pub struct GatewayApiObjects {
     pub secrets: Vec<ApiObject>,
     /// Experimental `XListenerSet`s, whose listeners a Gateway may accept (spec §5.1).
     pub listener_sets: Vec<ApiObject>,
+    /// Namespaces, whose labels `allowedListeners.namespaces.from: Selector` selects by.
+    pub namespaces: Vec<ApiObject>,
 }
 
 /// One listener as the deployer counts it (spec §5.1): its port name before sanitising.
@@ -114,6 +116,7 @@ impl GatewayApiObjects {
                 ("gateway.gloo.solo.io", "GatewayParameters") => &mut self.parameters,
                 ("v1", "Secret") => &mut self.secrets,
                 ("gateway.networking.x-k8s.io", "XListenerSet") => &mut self.listener_sets,
+                ("v1", "Namespace") => &mut self.namespaces,
                 _ => continue,
             };
             list.push(object);
@@ -136,8 +139,9 @@ impl GatewayApiObjects {
     /// The listeners of `gateway` in the deployer's order (spec §5.1): its own, then those of
     /// every ListenerSet it accepts, sorted by namespace and name (offline there is no creation
     /// time to order them by). A ListenerSet listener's name is `<i>-<name>`, `i` its index in
-    /// the combined list. Also the ListenerSets attached to the Gateway that it does not accept.
-    pub fn listeners_of<'a>(&'a self, gateway: &ApiObject) -> (Vec<Listener>, Vec<&'a ApiObject>) {
+    /// the combined list. Also the ListenerSets attached to the Gateway, each with whether it
+    /// let them in.
+    pub fn listeners_of<'a>(&'a self, gateway: &ApiObject) -> (Vec<Listener>, Vec<(&'a ApiObject, Admission)>) {
         let listeners_in = |object: &ApiObject| -> Vec<(String, i64)> {
             object
                 .value
@@ -162,9 +166,11 @@ impl GatewayApiObjects {
             .filter(|set| attaches_to(set, gateway))
             .collect();
         attached.sort_by(|a, b| (a.namespace(), a.name()).cmp(&(b.namespace(), b.name())));
-        let (accepted, refused): (Vec<&ApiObject>, Vec<&ApiObject>) =
-            attached.into_iter().partition(|set| accepts(gateway, set));
-        for set in accepted {
+        let admitted: Vec<(&ApiObject, Admission)> = attached
+            .into_iter()
+            .map(|set| (set, self.admission(gateway, set)))
+            .collect();
+        for (set, _) in admitted.iter().filter(|(_, admission)| admission.accepted()) {
             for (name, port) in listeners_in(set) {
                 let index = listeners.len();
                 listeners.push(Listener {
@@ -173,7 +179,40 @@ impl GatewayApiObjects {
                 });
             }
         }
-        (listeners, refused)
+        (listeners, admitted)
+    }
+
+    /// Whether the Gateway's `spec.allowedListeners` lets the ListenerSet in: `All`, `Same` (its
+    /// own namespace) or `Selector` (the labels of its Namespace, when the manifests hold it).
+    /// Without `allowedListeners` (`from: None`) no ListenerSet is accepted.
+    fn admission(&self, gateway: &ApiObject, set: &ApiObject) -> Admission {
+        let namespaces = gateway.value.pointer("/spec/allowedListeners/namespaces");
+        match namespaces.and_then(|n| n.get("from")).and_then(Value::as_str) {
+            Some("All") => Admission::Accepted,
+            Some("Same") if set.namespace() == gateway.namespace() => Admission::Accepted,
+            Some("Selector") => {
+                let Some(namespace) = self.namespaces.iter().find(|n| n.name() == set.namespace()) else {
+                    return Admission::AssumedSelected;
+                };
+                // The API server labels every Namespace with its own name.
+                let mut labels: BTreeMap<String, String> = namespace
+                    .value
+                    .pointer("/metadata/labels")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect();
+                labels.insert("kubernetes.io/metadata.name".into(), namespace.name().to_string());
+                let selector = namespaces.and_then(|n| n.get("selector"));
+                if selector.is_some_and(|s| selects(s, &labels)) {
+                    Admission::Accepted
+                } else {
+                    Admission::Refused
+                }
+            }
+            _ => Admission::Refused,
+        }
     }
 
     /// The Gateways sorted by namespace and name (spec §10: the order of the output).
@@ -200,19 +239,54 @@ fn attaches_to(set: &ApiObject, gateway: &ApiObject) -> bool {
             == gateway.namespace()
 }
 
-/// Whether the Gateway's `spec.allowedListeners` lets the ListenerSet in: `All`, `Same` (its
-/// own namespace) or `Selector` (namespace labels are not in the manifests: taken as allowed).
-/// Without `allowedListeners` (`from: None`) no ListenerSet is accepted.
-fn accepts(gateway: &ApiObject, set: &ApiObject) -> bool {
-    match gateway
-        .value
-        .pointer("/spec/allowedListeners/namespaces/from")
-        .and_then(Value::as_str)
-    {
-        Some("All" | "Selector") => true,
-        Some("Same") => set.namespace() == gateway.namespace(),
-        _ => false,
+/// Whether a Gateway lets an attached ListenerSet in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    Accepted,
+    Refused,
+    /// Let in by `from: Selector`, with its Namespace not in the manifests: taken as selected.
+    AssumedSelected,
+}
+
+impl Admission {
+    pub fn accepted(self) -> bool {
+        self != Admission::Refused
     }
+}
+
+/// Whether a Kubernetes label selector (`matchLabels`, `matchExpressions`) selects `labels`.
+/// An empty selector selects everything; an operator it does not know selects nothing.
+fn selects(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
+    let match_labels = selector
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .all(|(key, want)| labels.get(key).map(String::as_str) == want.as_str());
+    let expressions = selector
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .all(|expression| {
+            let key = expression.get("key").and_then(Value::as_str).unwrap_or("");
+            let values: Vec<&str> = expression
+                .get("values")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let value = labels.get(key).map(String::as_str);
+            match expression.get("operator").and_then(Value::as_str) {
+                Some("In") => value.is_some_and(|v| values.contains(&v)),
+                Some("NotIn") => value.is_none_or(|v| !values.contains(&v)),
+                Some("Exists") => value.is_some(),
+                Some("DoesNotExist") => value.is_none(),
+                _ => false,
+            }
+        });
+    match_labels && expressions
 }
 
 /// How one field of a GatewayParameters merges (spec §4.2, the primitive rules).
@@ -401,9 +475,13 @@ mod tests {
             objects
                 .add_stream("m.yaml", &format!("{}{sets}", gateway(from)))
                 .unwrap();
-            let (listeners, refused) = objects.listeners_of(&objects.gateways[0]);
+            let (listeners, sets) = objects.listeners_of(&objects.gateways[0]);
             let names: Vec<String> = listeners.into_iter().map(|l| l.name).collect();
-            let refused: Vec<String> = refused.iter().map(|s| s.name().to_string()).collect();
+            let refused: Vec<String> = sets
+                .iter()
+                .filter(|(_, admission)| *admission == Admission::Refused)
+                .map(|(s, _)| s.name().to_string())
+                .collect();
             (names, refused)
         };
         assert_eq!(

@@ -12,7 +12,7 @@ use crate::Failure;
 use crate::diag::{Diagnostic, Location, code};
 use crate::validate::rules::kube_gateway::{self, GatewayFacts};
 use crate::values::Model;
-use crate::values::gateway_api::{ApiObject, GatewayApiObjects, PARAMETERS_ANNOTATION, merge_specs};
+use crate::values::gateway_api::{Admission, ApiObject, GatewayApiObjects, PARAMETERS_ANNOTATION, merge_specs};
 use deployer::{ControllerSettings, DeployerView, Missing, SecretView};
 
 /// The controller of the class the chart installs (spec §2.2, §3).
@@ -362,19 +362,35 @@ fn render_gateway(
     } else {
         None
     };
-    let (listeners, refused_sets) = objects.listeners_of(gateway);
-    for set in refused_sets {
-        notes.push(
-            Diagnostic::info(
-                code::K8S_GATEWAY_NO_OBJECTS,
-                format!(
-                    "ListenerSet {}/{} names {who}, whose spec.allowedListeners does not let it in: its listeners get no ports",
-                    set.namespace(),
-                    set.name()
-                ),
-            )
-            .at(set.location.clone()),
-        );
+    let (listeners, listener_sets) = objects.listeners_of(gateway);
+    for (set, admission) in listener_sets {
+        match admission {
+            Admission::Accepted => {}
+            Admission::Refused => notes.push(
+                Diagnostic::info(
+                    code::K8S_GATEWAY_NO_OBJECTS,
+                    format!(
+                        "ListenerSet {}/{} names {who}, whose spec.allowedListeners does not let it in: its listeners get no ports",
+                        set.namespace(),
+                        set.name()
+                    ),
+                )
+                .at(set.location.clone()),
+            ),
+            Admission::AssumedSelected => notes.push(
+                Diagnostic::warning(
+                    code::K8S_GATEWAY_SELECTOR_ASSUMED,
+                    format!(
+                        "ListenerSet {}/{} names {who}, which lets ListenerSets in by the labels of their namespace (`from: Selector`), and the manifests hold no Namespace {}: taken as selected, so its listeners get ports",
+                        set.namespace(),
+                        set.name(),
+                        set.namespace()
+                    ),
+                )
+                .at(set.location.clone())
+                .help("add the Namespace, with its labels, to the manifests, so that the selector decides"),
+            ),
+        }
     }
     let (mut view, bootstrap) =
         deployer::deployer_view(name, namespace, &gateway.value, &listeners, &kube, settings, mtls_secret).map_err(|missing| {
