@@ -467,6 +467,33 @@ pub fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
     ));
 }
 
+/// `analyze`: the manifests of every file (or standard input), checked together.
+fn analyze(args: &AnalyzeArgs, color: bool) -> ExitCode {
+    let files = if args.files.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.files.clone()
+    };
+    let mut sources = Vec::new();
+    let mut unreadable = Vec::new();
+    for path in &files {
+        match crate::values::layers::read_source(path) {
+            Ok(source) => sources.push(source),
+            Err(failure) => unreadable.extend(failure.diagnostics),
+        }
+    }
+    let options = crate::analyze::AnalyzeOptions {
+        istio_root_namespace: args.istio_root_namespace.clone(),
+        default_namespace: args.namespace.clone(),
+        istio_revision: args.istio_revision.clone(),
+        istio_version: args.istio_version.clone(),
+    };
+    let mut report = crate::analyze::report(&sources, &options);
+    report.findings.splice(0..0, unreadable.iter().cloned());
+    let what = format!("{} file(s)", files.len());
+    lint::finish_analyze(&report, args.format, args.fail_on, !unreadable.is_empty(), &what, color)
+}
+
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let color = use_color(cli.color);
@@ -478,31 +505,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Uninject(args) => stream::uninject(&args, color),
         Command::EnableMtls(args) => stream::mtls(&args, true, color),
         Command::DisableMtls(args) => stream::mtls(&args, false, color),
-        Command::Analyze(args) => {
-            let files = if args.files.is_empty() {
-                vec![PathBuf::from("-")]
-            } else {
-                args.files.clone()
-            };
-            let mut sources = Vec::new();
-            let mut unreadable = Vec::new();
-            for path in &files {
-                match crate::values::layers::read_source(path) {
-                    Ok(source) => sources.push(source),
-                    Err(failure) => unreadable.extend(failure.diagnostics),
-                }
-            }
-            let options = crate::analyze::AnalyzeOptions {
-                istio_root_namespace: args.istio_root_namespace.clone(),
-                default_namespace: args.namespace.clone(),
-                istio_revision: args.istio_revision.clone(),
-                istio_version: args.istio_version.clone(),
-            };
-            let mut report = crate::analyze::report(&sources, &options);
-            report.findings.splice(0..0, unreadable.iter().cloned());
-            let what = format!("{} file(s)", files.len());
-            lint::finish_analyze(&report, args.format, args.fail_on, !unreadable.is_empty(), &what, color)
-        }
+        Command::Analyze(args) => analyze(&args, color),
         Command::Diff(args) => gitops::run(&args, color),
         Command::Completions { shell } => finish_write(output::write_stdout(&shell::completions(shell)), color),
         Command::Man(args) => {
