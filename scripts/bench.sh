@@ -2,7 +2,7 @@
 # Benchmarks gloo-istio side by side with the tools people use for the same jobs, and writes the
 # results (hyperfine JSON and markdown, a summary, a plot) for docs/performance.md.
 #
-#   bash scripts/bench.sh            # everything, ~7 min + the build on 2 quiet cores; results in docs/performance/
+#   bash scripts/bench.sh            # everything, ~16 min with the build on 2 cores; results in docs/performance/
 #   bash scripts/bench.sh --quick    # fewer cases, sizes and runs, ~2-3 min; results in target/bench/quick/
 #
 # Options:
