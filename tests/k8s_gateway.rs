@@ -1443,6 +1443,44 @@ fn listener_sets_by_namespace_selector() {
             assert_eq!((ports, codes), (vec![1234], vec!["GI071"]), "{selector}");
         }
     }
+    // What the API server refuses is refused, located: a selector of the wrong shape, an
+    // operator without the values it needs or with values it forbids, Namespace labels that
+    // are not a map of strings.
+    for (selector, problem) in [
+        ("oops", "is not a label selector"),
+        ("{matchLabels: [a, b]}", "is not a label selector"),
+        ("{matchLabels: {tier: 1}}", "is not a label selector"),
+        (
+            "{matchExpressions: [{key: tier, operator: In}]}",
+            "operator In and no values",
+        ),
+        (
+            "{matchExpressions: [{key: tier, operator: Exists, values: [web]}]}",
+            "operator Exists and values",
+        ),
+        (
+            "{matchExpressions: [{key: tier, operator: Gt, values: [\"1\"]}]}",
+            "operator `Gt`",
+        ),
+        ("{matchLabel: {tier: web}}", "unknown field `matchLabel`"),
+    ] {
+        let gateway = gateway(selector);
+        let error = k_render("{}\n", &[GWC, DEF, &gateway, listener_set, namespace], IN).unwrap_err();
+        assert!(
+            error.contains("error[GI070]") && error.contains(problem),
+            "{selector}: {error}"
+        );
+        assert!(error.contains("spec.allowedListeners.namespaces.selector"), "{error}");
+    }
+    let listed = namespace.replace(
+        "  labels:\n    shared-gateway: \"true\"\n    tier: web\n",
+        "  labels: [a]\n",
+    );
+    let error = k_render("{}\n", &[GWC, DEF, &gateway(selectors[0].0), listener_set, &listed], IN).unwrap_err();
+    assert!(
+        error.contains("the labels of Namespace team-a are not a map of strings"),
+        "{error}"
+    );
     // Without the Namespace, its labels are unknown: selected, with a warning.
     let gateway = gateway(selectors[1].0);
     let (docs, findings) = k_render("{}\n", &[GWC, DEF, &gateway, listener_set], IN).unwrap();

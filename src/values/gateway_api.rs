@@ -140,8 +140,12 @@ impl GatewayApiObjects {
     /// every ListenerSet it accepts, sorted by namespace and name (offline there is no creation
     /// time to order them by). A ListenerSet listener's name is `<i>-<name>`, `i` its index in
     /// the combined list. Also the ListenerSets attached to the Gateway, each with whether it
-    /// let them in.
-    pub fn listeners_of<'a>(&'a self, gateway: &ApiObject) -> (Vec<Listener>, Vec<(&'a ApiObject, Admission)>) {
+    /// let them in. A selector or Namespace labels the API server would refuse are an error.
+    #[allow(clippy::type_complexity)]
+    pub fn listeners_of<'a>(
+        &'a self,
+        gateway: &ApiObject,
+    ) -> Result<(Vec<Listener>, Vec<(&'a ApiObject, Admission)>), String> {
         let listeners_in = |object: &ApiObject| -> Vec<(String, i64)> {
             object
                 .value
@@ -168,8 +172,8 @@ impl GatewayApiObjects {
         attached.sort_by(|a, b| (a.namespace(), a.name()).cmp(&(b.namespace(), b.name())));
         let admitted: Vec<(&ApiObject, Admission)> = attached
             .into_iter()
-            .map(|set| (set, self.admission(gateway, set)))
-            .collect();
+            .map(|set| Ok((set, self.admission(gateway, set)?)))
+            .collect::<Result<_, String>>()?;
         for (set, _) in admitted.iter().filter(|(_, admission)| admission.accepted()) {
             for (name, port) in listeners_in(set) {
                 let index = listeners.len();
@@ -179,40 +183,49 @@ impl GatewayApiObjects {
                 });
             }
         }
-        (listeners, admitted)
+        Ok((listeners, admitted))
     }
 
     /// Whether the Gateway's `spec.allowedListeners` lets the ListenerSet in: `All`, `Same` (its
     /// own namespace) or `Selector` (the labels of its Namespace, when the manifests hold it).
     /// Without `allowedListeners` (`from: None`) no ListenerSet is accepted.
-    fn admission(&self, gateway: &ApiObject, set: &ApiObject) -> Admission {
+    fn admission(&self, gateway: &ApiObject, set: &ApiObject) -> Result<Admission, String> {
         let namespaces = gateway.value.pointer("/spec/allowedListeners/namespaces");
-        match namespaces.and_then(|n| n.get("from")).and_then(Value::as_str) {
+        let admission = match namespaces.and_then(|n| n.get("from")).and_then(Value::as_str) {
             Some("All") => Admission::Accepted,
             Some("Same") if set.namespace() == gateway.namespace() => Admission::Accepted,
             Some("Selector") => {
+                // No selector selects nothing.
+                let selector = match namespaces.and_then(|n| n.get("selector")) {
+                    None | Some(Value::Null) => None,
+                    Some(value) => Some(
+                        LabelSelector::parse(value)
+                            .map_err(|e| format!("spec.allowedListeners.namespaces.selector {e}"))?,
+                    ),
+                };
                 let Some(namespace) = self.namespaces.iter().find(|n| n.name() == set.namespace()) else {
-                    return Admission::AssumedSelected;
+                    return Ok(Admission::AssumedSelected);
+                };
+                let mut labels: BTreeMap<String, String> = match namespace.value.pointer("/metadata/labels") {
+                    None | Some(Value::Null) => BTreeMap::new(),
+                    Some(labels) => serde_json::from_value(labels.clone()).map_err(|_| {
+                        format!(
+                            "the labels of Namespace {} are not a map of strings, which the API server refuses",
+                            namespace.name()
+                        )
+                    })?,
                 };
                 // The API server labels every Namespace with its own name.
-                let mut labels: BTreeMap<String, String> = namespace
-                    .value
-                    .pointer("/metadata/labels")
-                    .and_then(Value::as_object)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                    .collect();
                 labels.insert("kubernetes.io/metadata.name".into(), namespace.name().to_string());
-                let selector = namespaces.and_then(|n| n.get("selector"));
-                if selector.is_some_and(|s| selects(s, &labels)) {
+                if selector.is_some_and(|s| s.selects(&labels)) {
                     Admission::Accepted
                 } else {
                     Admission::Refused
                 }
             }
             _ => Admission::Refused,
-        }
+        };
+        Ok(admission)
     }
 
     /// The Gateways sorted by namespace and name (spec §10: the order of the output).
@@ -254,39 +267,71 @@ impl Admission {
     }
 }
 
-/// Whether a Kubernetes label selector (`matchLabels`, `matchExpressions`) selects `labels`.
-/// An empty selector selects everything; an operator it does not know selects nothing.
-fn selects(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
-    let match_labels = selector
-        .get("matchLabels")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .all(|(key, want)| labels.get(key).map(String::as_str) == want.as_str());
-    let expressions = selector
-        .get("matchExpressions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .all(|expression| {
-            let key = expression.get("key").and_then(Value::as_str).unwrap_or("");
-            let values: Vec<&str> = expression
-                .get("values")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            let value = labels.get(key).map(String::as_str);
-            match expression.get("operator").and_then(Value::as_str) {
-                Some("In") => value.is_some_and(|v| values.contains(&v)),
-                Some("NotIn") => value.is_none_or(|v| !values.contains(&v)),
-                Some("Exists") => value.is_some(),
-                Some("DoesNotExist") => value.is_none(),
-                _ => false,
+/// A Kubernetes label selector, with the checks the API server makes of one.
+struct LabelSelector(k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector);
+
+impl LabelSelector {
+    /// Reads a selector; the error says what the API server would refuse.
+    fn parse(value: &Value) -> Result<LabelSelector, String> {
+        let Some(fields) = value.as_object() else {
+            return Err("is not a label selector (a map of matchLabels and matchExpressions)".into());
+        };
+        if let Some(unknown) = fields
+            .keys()
+            .find(|k| !["matchLabels", "matchExpressions"].contains(&k.as_str()))
+        {
+            return Err(format!("has the unknown field `{unknown}`"));
+        }
+        let selector: k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector =
+            serde_json::from_value(value.clone()).map_err(|e| format!("is not a label selector: {e}"))?;
+        for requirement in selector.match_expressions.iter().flatten() {
+            let values = requirement.values.as_deref().unwrap_or_default();
+            match requirement.operator.as_str() {
+                "In" | "NotIn" if values.is_empty() => {
+                    return Err(format!(
+                        "has a matchExpression on `{}` with operator {} and no values",
+                        requirement.key, requirement.operator
+                    ));
+                }
+                "Exists" | "DoesNotExist" if !values.is_empty() => {
+                    return Err(format!(
+                        "has a matchExpression on `{}` with operator {} and values",
+                        requirement.key, requirement.operator
+                    ));
+                }
+                "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
+                other => {
+                    return Err(format!(
+                        "has a matchExpression on `{}` with operator `{other}` (In, NotIn, Exists or DoesNotExist)",
+                        requirement.key
+                    ));
+                }
+            }
+        }
+        Ok(LabelSelector(selector))
+    }
+
+    /// Whether the selector selects `labels`: every `matchLabels` entry and every
+    /// `matchExpressions` requirement holds (an empty selector selects everything).
+    fn selects(&self, labels: &BTreeMap<String, String>) -> bool {
+        let match_labels = self
+            .0
+            .match_labels
+            .iter()
+            .flatten()
+            .all(|(key, want)| labels.get(key) == Some(want));
+        let expressions = self.0.match_expressions.iter().flatten().all(|requirement| {
+            let values = requirement.values.as_deref().unwrap_or_default();
+            let value = labels.get(&requirement.key);
+            match requirement.operator.as_str() {
+                "In" => value.is_some_and(|v| values.contains(v)),
+                "NotIn" => value.is_none_or(|v| !values.contains(v)),
+                "Exists" => value.is_some(),
+                _ => value.is_none(),
             }
         });
-    match_labels && expressions
+        match_labels && expressions
+    }
 }
 
 /// How one field of a GatewayParameters merges (spec §4.2, the primitive rules).
@@ -475,7 +520,7 @@ mod tests {
             objects
                 .add_stream("m.yaml", &format!("{}{sets}", gateway(from)))
                 .unwrap();
-            let (listeners, sets) = objects.listeners_of(&objects.gateways[0]);
+            let (listeners, sets) = objects.listeners_of(&objects.gateways[0]).unwrap();
             let names: Vec<String> = listeners.into_iter().map(|l| l.name).collect();
             let refused: Vec<String> = sets
                 .iter()

@@ -362,7 +362,12 @@ fn render_gateway(
     } else {
         None
     };
-    let (listeners, listener_sets) = objects.listeners_of(gateway);
+    let (listeners, listener_sets) = objects.listeners_of(gateway).map_err(|problem| {
+        user(
+            format!("{who}: {problem}"),
+            "write the selector as Kubernetes reads one: matchLabels, a map of strings, and matchExpressions, each a key, an operator (In, NotIn, Exists, DoesNotExist) and values for In and NotIn only",
+        )
+    })?;
     for (set, admission) in listener_sets {
         match admission {
             Admission::Accepted => {}
