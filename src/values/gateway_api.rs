@@ -141,11 +141,7 @@ impl GatewayApiObjects {
     /// time to order them by). A ListenerSet listener's name is `<i>-<name>`, `i` its index in
     /// the combined list. Also the ListenerSets attached to the Gateway, each with whether it
     /// let them in. A selector or Namespace labels the API server would refuse are an error.
-    #[allow(clippy::type_complexity)]
-    pub fn listeners_of<'a>(
-        &'a self,
-        gateway: &ApiObject,
-    ) -> Result<(Vec<Listener>, Vec<(&'a ApiObject, Admission)>), String> {
+    pub fn listeners_of<'a>(&'a self, gateway: &ApiObject) -> Result<(Vec<Listener>, AttachedSets<'a>), String> {
         let listeners_in = |object: &ApiObject| -> Vec<(String, i64)> {
             object
                 .value
@@ -251,6 +247,9 @@ fn attaches_to(set: &ApiObject, gateway: &ApiObject) -> bool {
             .unwrap_or(set.namespace())
             == gateway.namespace()
 }
+
+/// The ListenerSets attached to a Gateway, each with whether it lets them in.
+pub type AttachedSets<'a> = Vec<(&'a ApiObject, Admission)>;
 
 /// Whether a Gateway lets an attached ListenerSet in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
