@@ -1506,6 +1506,45 @@ fn listener_sets_by_namespace_selector() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("warning[GI079]"));
 }
 
+/// ListenerSets come oldest first when the manifests carry their creation time; those without
+/// one (not created yet) after them, by namespace and name.
+#[test]
+fn listener_sets_in_creation_order() {
+    let gateway = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: foo\n  namespace: default\nspec:\n  gatewayClassName: gloo-gateway\n  allowedListeners:\n    namespaces:\n      from: All\n  listeners:\n  - {name: own, port: 1000, protocol: HTTP}\n";
+    let set = |name: &str, created: Option<&str>, port: u16| {
+        let created = created
+            .map(|c| format!("  creationTimestamp: \"{c}\"\n"))
+            .unwrap_or_default();
+        format!(
+            "apiVersion: gateway.networking.x-k8s.io/v1alpha1\nkind: XListenerSet\nmetadata:\n  name: {name}\n  namespace: default\n{created}spec:\n  parentRef:\n    name: foo\n  listeners:\n  - {{name: l, port: {port}, protocol: HTTP}}\n"
+        )
+    };
+    let sets = [
+        set("a-new", None, 2001),
+        set("b-late", Some("2026-03-01T10:00:00Z"), 2002),
+        set("c-early", Some("2025-12-31T23:59:59Z"), 2003),
+        set("d-new", None, 2004),
+    ];
+    let mut documents = vec![GWC, DEF, gateway];
+    documents.extend(sets.iter().map(String::as_str));
+    let docs = k_docs(&documents, IN);
+    let ports: Vec<(&str, i64)> = of_kind(&docs, "Service")["spec"]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), p["port"].as_i64().unwrap()))
+        .collect();
+    // The index in each name is the ListenerSet's place; the Service lists the ports sorted.
+    let expected = [
+        ("own", 1000),
+        ("3-l", 2001),
+        ("2-l", 2002),
+        ("1-l", 2003),
+        ("4-l", 2004),
+    ];
+    assert_eq!(ports, expected);
+}
+
 #[test]
 fn controller_overrides_are_checked() {
     for (bad, why) in [

@@ -137,8 +137,8 @@ impl GatewayApiObjects {
     }
 
     /// The listeners of `gateway` in the deployer's order (spec §5.1): its own, then those of
-    /// every ListenerSet it accepts, sorted by namespace and name (offline there is no creation
-    /// time to order them by). A ListenerSet listener's name is `<i>-<name>`, `i` its index in
+    /// every ListenerSet it accepts, by creation time when the manifests carry it, then by
+    /// namespace and name. A ListenerSet listener's name is `<i>-<name>`, `i` its index in
     /// the combined list. Also the ListenerSets attached to the Gateway, each with whether it
     /// let them in. A selector or Namespace labels the API server would refuse are an error.
     pub fn listeners_of<'a>(&'a self, gateway: &ApiObject) -> Result<(Vec<Listener>, AttachedSets<'a>), String> {
@@ -165,7 +165,12 @@ impl GatewayApiObjects {
             .iter()
             .filter(|set| attaches_to(set, gateway))
             .collect();
-        attached.sort_by(|a, b| (a.namespace(), a.name()).cmp(&(b.namespace(), b.name())));
+        // Oldest first, as the controller orders them; objects from Git have no creation time
+        // yet and come after those that carry one (`kubectl get -o yaml`), by namespace and name.
+        attached.sort_by_key(|set| {
+            let created = set.value.pointer("/metadata/creationTimestamp").and_then(Value::as_str);
+            (created.is_none(), created, set.namespace(), set.name())
+        });
         let admitted: Vec<(&ApiObject, Admission)> = attached
             .into_iter()
             .map(|set| Ok((set, self.admission(gateway, set)?)))
