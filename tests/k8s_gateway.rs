@@ -578,18 +578,27 @@ fn gateway(name: &str, annotation: Option<&str>, listeners: &str) -> String {
 /// What `render -f VALUES -n default --controller … MANIFEST` gives: the deployer's objects
 /// (parsed, the bootstrap parsed) and the findings, or the error text.
 fn k_render(values: &str, documents: &[&str], controller: &[&str]) -> Result<(Vec<Value>, Vec<Diagnostic>), String> {
+    let opts = RenderOptions {
+        namespace: "default".into(),
+        controller: controller.iter().map(|c| c.to_string()).collect(),
+        ..RenderOptions::default()
+    };
+    render_with(values, documents, opts)
+}
+
+/// `render` with `opts`, the values and the manifest documents written to files first.
+fn render_with(
+    values: &str,
+    documents: &[&str],
+    mut opts: RenderOptions,
+) -> Result<(Vec<Value>, Vec<Diagnostic>), String> {
     let tmp = tempfile::tempdir().unwrap();
     let values_path = tmp.path().join("values.yaml");
     std::fs::write(&values_path, values).unwrap();
     let manifest = tmp.path().join("gateways.yaml");
     std::fs::write(&manifest, documents.join("---\n")).unwrap();
-    let opts = RenderOptions {
-        values_files: vec![values_path],
-        manifests: vec![manifest],
-        namespace: "default".into(),
-        controller: controller.iter().map(|c| c.to_string()).collect(),
-        ..RenderOptions::default()
-    };
+    opts.values_files = vec![values_path];
+    opts.manifests = vec![manifest];
     render_files(&opts)
         .map(|r| (ours(&r.manifests, true), r.findings))
         .map_err(|f| f.to_string())
@@ -1563,19 +1572,13 @@ fn controller_overrides_are_checked() {
 // description (release `gloo` in `gloo-system`, controller settings from the values).
 
 fn e2e(values: &str, documents: &[&str]) -> Result<(Vec<Value>, Vec<Diagnostic>), String> {
-    let tmp = tempfile::tempdir().unwrap();
-    let values_path = tmp.path().join("values.yaml");
-    std::fs::write(&values_path, values).unwrap();
-    let manifest = tmp.path().join("gateways.yaml");
-    std::fs::write(&manifest, documents.join("---\n")).unwrap();
-    let opts = RenderOptions {
-        values_files: vec![values_path],
-        manifests: vec![manifest],
-        ..RenderOptions::default()
-    };
-    render_files(&opts)
-        .map(|r| (ours(&r.manifests, true), r.findings))
-        .map_err(|f| f.to_string())
+    render_with(values, documents, RenderOptions::default())
+}
+
+/// [`e2e`] of one of the `input_of_r…` cases.
+fn e2e_case((values, documents): (&str, Vec<String>)) -> Result<(Vec<Value>, Vec<Diagnostic>), String> {
+    let documents: Vec<&str> = documents.iter().map(String::as_str).collect();
+    e2e(values, &documents)
 }
 
 fn parameters(name: &str, namespace: &str, kube: &str) -> String {
@@ -1612,9 +1615,7 @@ fn input_of_r05() -> (&'static str, Vec<String>) {
 
 #[test]
 fn r05_istio_sds_overrides_three_listeners() {
-    let (values, documents) = input_of_r05();
-    let documents: Vec<&str> = documents.iter().map(String::as_str).collect();
-    let (docs, _) = e2e(values, &documents).unwrap();
+    let (docs, _) = e2e_case(input_of_r05()).unwrap();
     let sds = container(&docs, "sds");
     assert_eq!(
         sds["image"],
@@ -1660,9 +1661,7 @@ fn input_of_r09() -> (&'static str, Vec<String>) {
 
 #[test]
 fn r09_istio_floating_user_id() {
-    let (values, documents) = input_of_r09();
-    let documents: Vec<&str> = documents.iter().map(String::as_str).collect();
-    let (docs, _) = e2e(values, &documents).unwrap();
+    let (docs, _) = e2e_case(input_of_r09()).unwrap();
     let text = serde_json::to_string(&docs).unwrap();
     assert!(!text.contains("runAsUser"), "{text}");
     let pod = &of_kind(&docs, "Deployment")["spec"]["template"]["spec"];
@@ -1698,9 +1697,7 @@ fn input_of_r14() -> (&'static str, Vec<String>) {
 
 #[test]
 fn r14_istio_aws_sts() {
-    let (values, documents) = input_of_r14();
-    let documents: Vec<&str> = documents.iter().map(String::as_str).collect();
-    let (docs, _) = e2e(values, &documents).unwrap();
+    let (docs, _) = e2e_case(input_of_r14()).unwrap();
     let clusters: Vec<&str> = bootstrap(&docs)["static_resources"]["clusters"]
         .as_array()
         .unwrap()
@@ -1741,9 +1738,7 @@ fn input_of_r20() -> (&'static str, Vec<String>) {
 
 #[test]
 fn r20_istio_empty_overrides_clear_defaults() {
-    let (values, documents) = input_of_r20();
-    let documents: Vec<&str> = documents.iter().map(String::as_str).collect();
-    let (docs, _) = e2e(values, &documents).unwrap();
+    let (docs, _) = e2e_case(input_of_r20()).unwrap();
     let deployment = of_kind(&docs, "Deployment");
     assert_eq!(
         deployment["spec"]["template"]["metadata"]["labels"],
