@@ -1,6 +1,6 @@
 //! The Kubernetes Gateway API objects a user keeps in Git (Gateways, Gateway-level
-//! GatewayParameters, GatewayClasses, ListenerSets, Namespaces, the gloo mTLS Secret), read from manifest
-//! streams, and the deployer's choice and merge of the GatewayParameters a Gateway gets
+//! GatewayParameters, GatewayClasses, ListenerSets, Namespaces, the gloo mTLS Secret), read from
+//! manifest streams, and the deployer's choice and merge of the GatewayParameters a Gateway gets
 //! (k8s-gateway spec §4), and the listeners it exposes (§5.1).
 
 use std::collections::BTreeMap;

@@ -365,7 +365,7 @@ fn render_gateway(
     let (listeners, listener_sets) = objects.listeners_of(gateway).map_err(|problem| {
         user(
             format!("{who}: {problem}"),
-            "write the selector as Kubernetes reads one: matchLabels, a map of strings, and matchExpressions, each a key, an operator (In, NotIn, Exists, DoesNotExist) and values for In and NotIn only",
+            "write the selector as Kubernetes reads one (matchLabels: a map of strings; matchExpressions: each a key, an operator In, NotIn, Exists or DoesNotExist, and values for In and NotIn only), and Namespace labels as a map of strings",
         )
     })?;
     for (set, admission) in listener_sets {
