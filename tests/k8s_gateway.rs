@@ -1515,6 +1515,132 @@ fn listener_sets_by_namespace_selector() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("warning[GI079]"));
 }
 
+/// Gateways and ListenerSets that the API server refuses never reach the deployer: refused,
+/// located at the field. A Gateway without listeners passes (K01, K15).
+#[test]
+fn listener_fields_the_api_server_refuses_are_refused() {
+    let gateway = |namespace: &str, listeners: &str| {
+        format!(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: foo\n  namespace: {namespace}\nspec:\n  gatewayClassName: gloo-gateway\n  allowedListeners:\n    namespaces:\n      from: All\n  listeners: {listeners}\n"
+        )
+    };
+    let ok = "[{name: http, port: 80, protocol: HTTP}]";
+    let set = |fields: &str| {
+        format!(
+            "apiVersion: gateway.networking.x-k8s.io/v1alpha1\nkind: XListenerSet\nmetadata:\n  name: ls\n  namespace: default\nspec:\n{fields}"
+        )
+    };
+    let set_listeners = "  listeners: [{name: extra, port: 8081, protocol: HTTP}]\n";
+    // (Gateway, ListenerSet, the message, where the error points: the text it starts at)
+    let cases = [
+        (
+            gateway("default", "[{name: http, port: \"80\", protocol: HTTP}]"),
+            None,
+            "listener `http` has no port",
+            "port: \"80\"",
+        ),
+        (
+            gateway("default", "[{name: http, port: 70000, protocol: HTTP}]"),
+            None,
+            "from 1 to 65535",
+            "port: 70000",
+        ),
+        (
+            gateway("default", "[{name: http, port: 0, protocol: HTTP}]"),
+            None,
+            "from 1 to 65535",
+            "port: 0",
+        ),
+        (
+            gateway("default", "{http: 80}"),
+            None,
+            "spec.listeners is not a list",
+            "listeners: {",
+        ),
+        (
+            gateway("default", "[{port: 80, protocol: HTTP}]"),
+            None,
+            "listener 0 has no name",
+            "{port: 80",
+        ),
+        (
+            gateway("default", "[{name: Web_1, port: 80, protocol: HTTP}]"),
+            None,
+            "DNS subdomain: `Web_1`",
+            "name: Web_1",
+        ),
+        (
+            gateway(
+                "default",
+                "[{name: a, port: 80, protocol: HTTP}, {name: a, port: 81, protocol: HTTP}]",
+            ),
+            None,
+            "two listeners are named `a`",
+            "name: a, port: 81",
+        ),
+        (
+            gateway("default", "[{name: http, port: 80}]"),
+            None,
+            "listener `http` has no protocol",
+            "{name: http, port: 80}",
+        ),
+        (
+            gateway("Team_A", ok),
+            None,
+            "metadata.namespace is not a namespace name",
+            "namespace: Team_A",
+        ),
+        (
+            gateway("default", ok),
+            Some(set(&format!("  parentRef: {{kind: Gateway}}\n{set_listeners}"))),
+            "XListenerSet default/ls: spec.parentRef has no name",
+            "parentRef: {kind",
+        ),
+        (
+            gateway("default", ok),
+            Some(set(
+                "  parentRef: {name: foo}\n  listeners: [{name: extra, port: -1, protocol: HTTP}]\n",
+            )),
+            "XListenerSet default/ls: listener `extra` has no port",
+            "port: -1",
+        ),
+    ];
+    for (gateway, listener_set, message, at) in &cases {
+        let mut documents = vec![GWC, DEF, gateway.as_str()];
+        documents.extend(listener_set.as_deref());
+        let error = k_render("{}\n", &documents, IN).unwrap_err();
+        assert!(
+            error.contains("error[GI070]") && error.contains(message),
+            "{message}: {error}"
+        );
+        // The error's place is where `at` starts in the manifest (line and column from 1).
+        let text = documents.join("---\n");
+        let offset = text.find(at).unwrap_or_else(|| panic!("{at} not in {text}"));
+        let line = text[..offset].matches('\n').count() + 1;
+        let column = offset - text[..offset].rfind('\n').map_or(0, |i| i + 1) + 1;
+        assert!(
+            error.contains(&format!("gateways.yaml:{line}:{column}:")),
+            "{message}: expected at {line}:{column}: {error}"
+        );
+    }
+    // The same Gateways, written right, render; so does one without listeners.
+    assert_eq!(k_docs(&[GWC, DEF, &gateway("default", ok)], IN).len(), 4);
+    assert_eq!(k_docs(&[GWC, DEF, &gateway("default", "[]")], IN).len(), 4);
+    // Through the binary: exit 1, nothing on stdout.
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = tmp.path().join("gateways.yaml");
+    std::fs::write(&manifest, [GWC, DEF, cases[0].0.as_str()].join("---\n")).unwrap();
+    let values = tmp.path().join("values.yaml");
+    std::fs::write(&values, "kubeGateway: {enabled: true}\n").unwrap();
+    let output = common::run_bin(
+        &["render", "-f", common::path_str(&values), common::path_str(&manifest)],
+        b"",
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", common::output_text(&output));
+    assert!(output.stdout.is_empty());
+}
+
 /// ListenerSets come oldest first when the manifests carry their creation time; those without
 /// one (not created yet) after them, by namespace and name.
 #[test]

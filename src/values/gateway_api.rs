@@ -59,6 +59,91 @@ impl ApiObject {
     }
 }
 
+/// A field of an object that the API server would refuse, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refused {
+    /// JSON pointer of the field.
+    pub pointer: String,
+    pub message: String,
+}
+
+impl ApiObject {
+    /// The fields the deployer reads of a Gateway or an XListenerSet, checked as the API server
+    /// checks them: a namespace that is a DNS label; listeners, each with a `name` (a DNS
+    /// subdomain, unique), a `port` (1 to 65535) and a `protocol`; a ListenerSet's
+    /// `parentRef.name`. A Gateway without listeners passes, as the deployer takes it.
+    pub fn check_listener_fields(&self) -> Result<(), Refused> {
+        let refused = |pointer: String, message: String| Err(Refused { pointer, message });
+        if let Some(namespace) = self.value.pointer("/metadata/namespace")
+            && !namespace.as_str().is_some_and(|ns| dns_label(ns) || ns.is_empty())
+        {
+            return refused(
+                "/metadata/namespace".into(),
+                "metadata.namespace is not a namespace name (at most 63 lower-case letters, digits and '-')".into(),
+            );
+        }
+        if self.kind() == "XListenerSet"
+            && self
+                .value
+                .pointer("/spec/parentRef/name")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+        {
+            return refused("/spec/parentRef".into(), "spec.parentRef has no name".into());
+        }
+        let listeners = match self.value.pointer("/spec/listeners") {
+            None | Some(Value::Null) => return Ok(()),
+            Some(Value::Array(listeners)) => listeners,
+            Some(_) => return refused("/spec/listeners".into(), "spec.listeners is not a list".into()),
+        };
+        let mut names = std::collections::BTreeSet::new();
+        for (i, listener) in listeners.iter().enumerate() {
+            let at = format!("/spec/listeners/{i}");
+            let field = |key: &str| listener.get(key);
+            // The field's place, or the listener's when the field is missing.
+            let place = |key: &str| match field(key) {
+                Some(_) => format!("{at}/{key}"),
+                None => at.clone(),
+            };
+            let name = field("name").and_then(Value::as_str).unwrap_or("");
+            if name.len() > 253 || !name.split('.').all(dns_label) {
+                return refused(
+                    place("name"),
+                    format!("listener {i} has no name or one that is not a DNS subdomain: `{name}`"),
+                );
+            }
+            if !names.insert(name) {
+                return refused(place("name"), format!("two listeners are named `{name}`"));
+            }
+            if !field("port")
+                .and_then(Value::as_i64)
+                .is_some_and(|p| (1..=65535).contains(&p))
+            {
+                return refused(
+                    place("port"),
+                    format!("listener `{name}` has no port, or one that is not a number from 1 to 65535"),
+                );
+            }
+            if field("protocol").and_then(Value::as_str).is_none_or(str::is_empty) {
+                return refused(place("protocol"), format!("listener `{name}` has no protocol"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A DNS label: 1 to 63 lower-case letters, digits and `-`, starting and ending with a letter or
+/// digit.
+pub fn dns_label(label: &str) -> bool {
+    let bytes = label.as_bytes();
+    (1..=63).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes[0] != b'-'
+        && bytes[bytes.len() - 1] != b'-'
+}
+
 /// The objects of every manifest, by kind. Documents of other kinds (HTTPRoutes …) are kept
 /// out: the deployer does not read them.
 #[derive(Debug, Clone, Default)]
@@ -140,8 +225,12 @@ impl GatewayApiObjects {
     /// every ListenerSet it accepts, by creation time when the manifests carry it, then by
     /// namespace and name. A ListenerSet listener's name is `<i>-<name>`, `i` its index in
     /// the combined list. Also the ListenerSets attached to the Gateway, each with whether it
-    /// let them in. A selector or Namespace labels the API server would refuse are an error.
-    pub fn listeners_of<'a>(&'a self, gateway: &ApiObject) -> Result<(Vec<Listener>, AttachedSets<'a>), String> {
+    /// let them in. A selector or Namespace labels the API server would refuse are an error,
+    /// with where it is.
+    pub fn listeners_of<'a>(
+        &'a self,
+        gateway: &ApiObject,
+    ) -> Result<(Vec<Listener>, AttachedSets<'a>), (String, Option<Location>)> {
         let listeners_in = |object: &ApiObject| -> Vec<(String, i64)> {
             object
                 .value
@@ -174,7 +263,7 @@ impl GatewayApiObjects {
         let admitted: Vec<(&ApiObject, Admission)> = attached
             .into_iter()
             .map(|set| Ok((set, self.admission(gateway, set)?)))
-            .collect::<Result<_, String>>()?;
+            .collect::<Result<_, (String, Option<Location>)>>()?;
         for (set, _) in admitted.iter().filter(|(_, admission)| admission.accepted()) {
             for (name, port) in listeners_in(set) {
                 let index = listeners.len();
@@ -190,7 +279,7 @@ impl GatewayApiObjects {
     /// Whether the Gateway's `spec.allowedListeners` lets the ListenerSet in: `All`, `Same` (its
     /// own namespace) or `Selector` (the labels of its Namespace, when the manifests hold it).
     /// Without `allowedListeners` (`from: None`) no ListenerSet is accepted.
-    fn admission(&self, gateway: &ApiObject, set: &ApiObject) -> Result<Admission, String> {
+    fn admission(&self, gateway: &ApiObject, set: &ApiObject) -> Result<Admission, (String, Option<Location>)> {
         let namespaces = gateway.value.pointer("/spec/allowedListeners/namespaces");
         let admission = match namespaces.and_then(|n| n.get("from")).and_then(Value::as_str) {
             Some("All") => Admission::Accepted,
@@ -199,10 +288,12 @@ impl GatewayApiObjects {
                 // No selector selects nothing.
                 let selector = match namespaces.and_then(|n| n.get("selector")) {
                     None | Some(Value::Null) => None,
-                    Some(value) => Some(
-                        LabelSelector::parse(value)
-                            .map_err(|e| format!("spec.allowedListeners.namespaces.selector {e}"))?,
-                    ),
+                    Some(value) => Some(LabelSelector::parse(value).map_err(|e| {
+                        (
+                            format!("spec.allowedListeners.namespaces.selector {e}"),
+                            gateway.at_key("/spec/allowedListeners/namespaces/selector"),
+                        )
+                    })?),
                 };
                 let Some(namespace) = self.namespaces.iter().find(|n| n.name() == set.namespace()) else {
                     return Ok(Admission::AssumedSelected);
@@ -210,9 +301,12 @@ impl GatewayApiObjects {
                 let mut labels: BTreeMap<String, String> = match namespace.value.pointer("/metadata/labels") {
                     None | Some(Value::Null) => BTreeMap::new(),
                     Some(labels) => serde_json::from_value(labels.clone()).map_err(|_| {
-                        format!(
-                            "the labels of Namespace {} are not a map of strings, which the API server refuses",
-                            namespace.name()
+                        (
+                            format!(
+                                "the labels of Namespace {} are not a map of strings, which the API server refuses",
+                                namespace.name()
+                            ),
+                            namespace.at_key("/metadata/labels"),
                         )
                     })?,
                 };

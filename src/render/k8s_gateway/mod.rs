@@ -12,7 +12,9 @@ use crate::Failure;
 use crate::diag::{Diagnostic, Location, code};
 use crate::validate::rules::kube_gateway::{self, GatewayFacts};
 use crate::values::Model;
-use crate::values::gateway_api::{Admission, ApiObject, GatewayApiObjects, PARAMETERS_ANNOTATION, merge_specs};
+use crate::values::gateway_api::{
+    Admission, ApiObject, GatewayApiObjects, PARAMETERS_ANNOTATION, dns_label, merge_specs,
+};
 use deployer::{ControllerSettings, DeployerView, Missing, SecretView};
 
 /// The controller of the class the chart installs (spec §2.2, §3).
@@ -157,7 +159,22 @@ pub fn render_gateways(
     let chart_parameters = chart::gateway_parameters(model);
     let mut manifests = Vec::new();
     let mut findings = Vec::new();
-    let mut errors = Vec::new();
+    // ListenerSets the API server refuses, whichever Gateway they name.
+    let mut errors: Vec<Diagnostic> = objects
+        .listener_sets
+        .iter()
+        .filter_map(|set| {
+            let refused = set.check_listener_fields().err()?;
+            Some(
+                Diagnostic::error(
+                    code::K8S_GATEWAY_REFUSED,
+                    format!("XListenerSet {}/{}: {}", set.namespace(), set.name(), refused.message),
+                )
+                .at(set.at_key(&refused.pointer))
+                .help("the API server refuses this ListenerSet as written: fix the field"),
+            )
+        })
+        .collect();
     for gateway in objects.sorted_gateways() {
         match render_gateway(
             model,
@@ -170,9 +187,9 @@ pub fn render_gateways(
         ) {
             Ok(Outcome::Objects(objects)) => manifests.extend(objects),
             Ok(Outcome::Nothing(finding)) => findings.push(finding),
-            Err(Refusal::User(message, help)) => errors.push(
+            Err(Refusal::User(message, help, location)) => errors.push(
                 Diagnostic::error(code::K8S_GATEWAY_REFUSED, message)
-                    .at(gateway.location.clone())
+                    .at(location.or_else(|| gateway.location.clone()))
                     .help(help),
             ),
             Err(Refusal::Ours(failure)) => return Err(failure),
@@ -190,27 +207,18 @@ enum Outcome {
 }
 
 enum Refusal {
-    /// What the controller would fail on, with a hint.
-    User(String, String),
+    /// What the controller would fail on, with a hint, and where (the Gateway when not given).
+    User(String, String, Option<Location>),
     Ours(Failure),
 }
 
 fn user(message: String, help: &str) -> Refusal {
-    Refusal::User(message, help.to_string())
+    Refusal::User(message, help.to_string(), None)
 }
 
 /// Helm's release name rule (spec §6.1): at most 53 characters, a DNS subdomain.
 fn valid_release_name(name: &str) -> bool {
-    let label_ok = |label: &str| {
-        let bytes = label.as_bytes();
-        !bytes.is_empty()
-            && bytes
-                .iter()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-            && bytes[0] != b'-'
-            && bytes[bytes.len() - 1] != b'-'
-    };
-    name.len() <= 53 && name.split('.').all(label_ok)
+    name.len() <= 53 && name.split('.').all(dns_label)
 }
 
 fn render_gateway(
@@ -238,6 +246,13 @@ fn render_gateway(
             .at(gateway.location.clone()),
         ));
     }
+    gateway.check_listener_fields().map_err(|refused| {
+        Refusal::User(
+            format!("{who}: {}", refused.message),
+            "the API server refuses this Gateway as written: fix the field".into(),
+            gateway.at_key(&refused.pointer),
+        )
+    })?;
     // spec §4.1: the class default through the GatewayClass's parametersRef.
     let chart_class = model.values.kube_gateway.is_enabled();
     let parameters_ref = match objects.class_named(class_name) {
@@ -362,10 +377,11 @@ fn render_gateway(
     } else {
         None
     };
-    let (listeners, listener_sets) = objects.listeners_of(gateway).map_err(|problem| {
-        user(
+    let (listeners, listener_sets) = objects.listeners_of(gateway).map_err(|(problem, at)| {
+        Refusal::User(
             format!("{who}: {problem}"),
-            "write the selector as Kubernetes reads one (matchLabels: a map of strings; matchExpressions: each a key, an operator In, NotIn, Exists or DoesNotExist, and values for In and NotIn only), and Namespace labels as a map of strings",
+            "the API server refuses this as written: fix the object (a selector is matchLabels, a map of strings, and matchExpressions, each a key, an operator In, NotIn, Exists or DoesNotExist, and values for In and NotIn only)".into(),
+            at,
         )
     })?;
     for (set, admission) in listener_sets {
@@ -510,7 +526,7 @@ impl Refusal {
     /// The message names the GatewayParameters field that is missing.
     fn with_field(self, field: &str) -> Refusal {
         match self {
-            Refusal::User(message, help) => Refusal::User(format!("{message} (spec.kube.{field})"), help),
+            Refusal::User(message, help, at) => Refusal::User(format!("{message} (spec.kube.{field})"), help, at),
             ours => ours,
         }
     }
