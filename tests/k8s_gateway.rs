@@ -625,6 +625,16 @@ fn kinds_and_names(docs: &[Value]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The Service's ports: (name, port).
+fn service_ports(docs: &[Value]) -> Vec<(&str, i64)> {
+    of_kind(docs, "Service")["spec"]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), p["port"].as_i64().unwrap()))
+        .collect()
+}
+
 fn bootstrap(docs: &[Value]) -> &Value {
     docs.iter()
         .find(|d| d["kind"] == "ConfigMap" && d.pointer("/data/envoy.yaml").is_some())
@@ -1663,12 +1673,7 @@ fn listener_sets_in_creation_order() {
     let mut documents = vec![GWC, DEF, gateway];
     documents.extend(sets.iter().map(String::as_str));
     let docs = k_docs(&documents, IN);
-    let ports: Vec<(&str, i64)> = of_kind(&docs, "Service")["spec"]["ports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p["name"].as_str().unwrap(), p["port"].as_i64().unwrap()))
-        .collect();
+    let ports = service_ports(&docs);
     // The index in each name is the ListenerSet's place; the Service lists the ports sorted.
     let expected = [
         ("own", 1000),
@@ -1765,12 +1770,7 @@ fn r05_istio_sds_overrides_three_listeners() {
     assert_eq!(istio["imagePullPolicy"], "Never");
     assert!(strings(&istio["args"]).contains(&"--proxyLogLevel=debug"));
     assert_eq!(istio["securityContext"], serde_json::json!({"runAsUser": 888}));
-    let ports: Vec<(&str, i64)> = of_kind(&docs, "Service")["spec"]["ports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p["name"].as_str().unwrap(), p["port"].as_i64().unwrap()))
-        .collect();
+    let ports = service_ports(&docs);
     assert_eq!(ports, [("http", 80), ("https", 443), ("grpc-over-tls-l", 9443)]);
 }
 
