@@ -420,8 +420,8 @@ fn staged_files(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Issue 14 item 14: SIGINT or SIGTERM while `render --output-dir` stages its files used to leave the
-/// `.gloo-istio-*.tmp` files behind. The signal removes them, and the process still dies of it.
+/// SIGINT or SIGTERM while `render --output-dir` stages its files leaves no `.gloo-istio-*.tmp`
+/// file behind: the signal removes them, and the process still dies of it.
 #[cfg(unix)]
 #[test]
 fn an_interrupted_render_o_leaves_no_temporary_file() {

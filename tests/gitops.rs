@@ -181,10 +181,9 @@ fn output_has_no_flux_substitution_unless_marked() {
     assert!(deployment.contains("${MESH}"));
 }
 
-/// Issue 14 item 13: `diff --update` used to replace the whole directory: it deleted README.md,
-/// .gitkeep and kustomization.yaml, reset the directory's mode, replaced a symlinked directory
-/// with a real one, and had a moment with no directory at all. It changes only its own files
-/// now: those it writes, and stale ones that carry its header.
+/// `diff --update` changes only its own files: those it writes, and stale ones that carry its
+/// header. README.md, .gitkeep and kustomization.yaml stay, the directory keeps its mode, a
+/// symlinked directory stays a symlink, and the directory is never missing, not even for a moment.
 #[cfg(unix)]
 #[test]
 fn update_changes_only_the_files_it_owns() {

@@ -412,7 +412,7 @@ fn cases() -> Vec<Case> {
             "gatewayProxies: {gatewayProxy: {podTemplate: {podSecurityContext: {runAsNonRoot: false}}}}\n",
             "gatewayProxies: {gatewayProxy: {podTemplate: {podSecurityContext: {runAsNonRoot: true}}}}\n",
         ),
-        // Issue 14 item 3: `gateway_proxy` kebab-cases to the name of the chart's `gatewayProxy`.
+        // `gateway_proxy` kebab-cases to the name of the chart's `gatewayProxy`.
         case(
             "GI027",
             Level::Error,
@@ -420,7 +420,7 @@ fn cases() -> Vec<Case> {
             "gatewayProxies:\n  gateway_proxy: {}\n",
             "gatewayProxies:\n  internal_proxy: {}\n",
         ),
-        // Issue 14 item 16: keys that give no valid name.
+        // Keys that give no valid name.
         case(
             "GI027",
             Level::Error,
@@ -435,7 +435,7 @@ fn cases() -> Vec<Case> {
             "gatewayProxies:\n  gatewayÄÖ: {}\n",
             "gatewayProxies:\n  gatewayAe: {}\n",
         ),
-        // Issue 14 item 17: additionalLabels values are label values too.
+        // additionalLabels values are label values too.
         case(
             "GI022",
             Level::Error,
@@ -443,7 +443,7 @@ fn cases() -> Vec<Case> {
             "global:\n  additionalLabels: {team: platform team}\n",
             "global:\n  additionalLabels: {team: platform-team}\n",
         ),
-        // Issue 14 item 18: a custom bootstrap must be YAML, and a mapping.
+        // A custom bootstrap must be YAML, and a mapping.
         case(
             "GI001",
             Level::Error,
