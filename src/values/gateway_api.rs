@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::diag::{Location, SourceFile};
+use crate::values::names::{is_dns_label, is_dns_subdomain};
 use crate::yaml::{self, Span, stream};
 
 /// The annotation that names a Gateway's own GatewayParameters (spec §4.1).
@@ -75,7 +76,7 @@ impl ApiObject {
     pub fn check_listener_fields(&self) -> Result<(), Refused> {
         let refused = |pointer: String, message: String| Err(Refused { pointer, message });
         if let Some(namespace) = self.value.pointer("/metadata/namespace")
-            && !namespace.as_str().is_some_and(|ns| dns_label(ns) || ns.is_empty())
+            && !namespace.as_str().is_some_and(|ns| ns.is_empty() || is_dns_label(ns))
         {
             return refused(
                 "/metadata/namespace".into(),
@@ -106,7 +107,7 @@ impl ApiObject {
                 None => at.clone(),
             };
             let name = field("name").and_then(Value::as_str).unwrap_or("");
-            if name.len() > 253 || !name.split('.').all(dns_label) {
+            if !is_dns_subdomain(name) {
                 return refused(
                     place("name"),
                     format!("listener {i} has no name or one that is not a DNS subdomain: `{name}`"),
@@ -130,18 +131,6 @@ impl ApiObject {
         }
         Ok(())
     }
-}
-
-/// A DNS label: 1 to 63 lower-case letters, digits and `-`, starting and ending with a letter or
-/// digit.
-pub fn dns_label(label: &str) -> bool {
-    let bytes = label.as_bytes();
-    (1..=63).contains(&bytes.len())
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        && bytes[0] != b'-'
-        && bytes[bytes.len() - 1] != b'-'
 }
 
 /// The objects of every manifest, by kind. Documents of other kinds (HTTPRoutes …) are kept

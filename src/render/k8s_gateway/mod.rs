@@ -12,9 +12,8 @@ use crate::Failure;
 use crate::diag::{Diagnostic, Location, code};
 use crate::validate::rules::kube_gateway::{self, GatewayFacts};
 use crate::values::Model;
-use crate::values::gateway_api::{
-    Admission, ApiObject, GatewayApiObjects, PARAMETERS_ANNOTATION, dns_label, merge_specs,
-};
+use crate::values::gateway_api::{Admission, ApiObject, GatewayApiObjects, PARAMETERS_ANNOTATION, merge_specs};
+use crate::values::names::is_dns_subdomain;
 use deployer::{ControllerSettings, DeployerView, Missing, SecretView};
 
 /// The controller of the class the chart installs (spec §2.2, §3).
@@ -218,7 +217,7 @@ fn user(message: String, help: &str) -> Refusal {
 
 /// Helm's release name rule (spec §6.1): at most 53 characters, a DNS subdomain.
 fn valid_release_name(name: &str) -> bool {
-    name.len() <= 53 && name.split('.').all(dns_label)
+    name.len() <= 53 && is_dns_subdomain(name)
 }
 
 fn render_gateway(
