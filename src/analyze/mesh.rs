@@ -3,16 +3,15 @@
 //! `--istio-revision` and `--istio-version` flags) against what the gateway proxies are told,
 //! and the Namespaces the gateway runs in.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value, json};
 
 use super::Context;
 use super::gateway::GatewayProxy;
-use super::input::{Doc, string_map};
+use super::input::Doc;
 use super::settings::SIDECAR_ON_GATEWAY_ENV;
 use super::workloads::{INJECT, NAMESPACE_INJECTION, REVISION_LABEL, sidecar};
 use crate::diag::{Diagnostic, Location, code};
+use crate::values::label_selector::LabelSelector;
 
 /// What the input says of the Istio installation.
 #[derive(Default)]
@@ -292,33 +291,6 @@ fn proxy_version(proxy: &GatewayProxy, mesh: &Mesh, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Whether a Kubernetes LabelSelector selects `labels`.
-fn label_selector_matches(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
-    let match_labels = string_map(selector.get("matchLabels"));
-    if !match_labels.iter().all(|(k, v)| labels.get(k) == Some(v)) {
-        return false;
-    }
-    let expressions = selector.get("matchExpressions").and_then(Value::as_array);
-    expressions.is_none_or(|list| {
-        list.iter().all(|e| {
-            let key = e.get("key").and_then(Value::as_str).unwrap_or("");
-            let values: Vec<&str> = e
-                .get("values")
-                .and_then(Value::as_array)
-                .map(|v| v.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            let value = labels.get(key).map(String::as_str);
-            match e.get("operator").and_then(Value::as_str) {
-                Some("In") => value.is_some_and(|v| values.contains(&v)),
-                Some("NotIn") => value.is_none_or(|v| !values.contains(&v)),
-                Some("Exists") => value.is_some(),
-                Some("DoesNotExist") => value.is_none(),
-                _ => false,
-            }
-        })
-    })
-}
-
 fn discovery_selectors(ctx: &Context, install_namespace: &str, out: &mut Vec<Diagnostic>) {
     let Some(selectors) = ctx.mesh.discovery_selectors.as_ref().filter(|s| !s.is_empty()) else {
         return;
@@ -339,7 +311,11 @@ fn discovery_selectors(ctx: &Context, install_namespace: &str, out: &mut Vec<Dia
     labels
         .entry("kubernetes.io/metadata.name".into())
         .or_insert_with(|| install_namespace.to_string());
-    if !selectors.iter().any(|s| label_selector_matches(s, &labels)) {
+    // A selector Kubernetes would refuse selects nothing.
+    if !selectors
+        .iter()
+        .any(|s| LabelSelector::parse(s).is_ok_and(|s| s.selects(&labels)))
+    {
         out.push(
             Diagnostic::error(
                 code::ANALYZE_DISCOVERY_SELECTORS,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::diag::{Location, SourceFile};
+use crate::values::label_selector::LabelSelector;
 use crate::values::names::{is_dns_label, is_dns_subdomain};
 use crate::yaml::{self, Span, stream};
 
@@ -351,73 +352,6 @@ pub enum Admission {
 impl Admission {
     pub fn accepted(self) -> bool {
         self != Admission::Refused
-    }
-}
-
-/// A Kubernetes label selector, with the checks the API server makes of one.
-struct LabelSelector(k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector);
-
-impl LabelSelector {
-    /// Reads a selector; the error says what the API server would refuse.
-    fn parse(value: &Value) -> Result<LabelSelector, String> {
-        let Some(fields) = value.as_object() else {
-            return Err("is not a label selector (a map of matchLabels and matchExpressions)".into());
-        };
-        if let Some(unknown) = fields
-            .keys()
-            .find(|k| !["matchLabels", "matchExpressions"].contains(&k.as_str()))
-        {
-            return Err(format!("has the unknown field `{unknown}`"));
-        }
-        let selector: k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector =
-            serde_json::from_value(value.clone()).map_err(|e| format!("is not a label selector: {e}"))?;
-        for requirement in selector.match_expressions.iter().flatten() {
-            let values = requirement.values.as_deref().unwrap_or_default();
-            match requirement.operator.as_str() {
-                "In" | "NotIn" if values.is_empty() => {
-                    return Err(format!(
-                        "has a matchExpression on `{}` with operator {} and no values",
-                        requirement.key, requirement.operator
-                    ));
-                }
-                "Exists" | "DoesNotExist" if !values.is_empty() => {
-                    return Err(format!(
-                        "has a matchExpression on `{}` with operator {} and values",
-                        requirement.key, requirement.operator
-                    ));
-                }
-                "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
-                other => {
-                    return Err(format!(
-                        "has a matchExpression on `{}` with operator `{other}` (In, NotIn, Exists or DoesNotExist)",
-                        requirement.key
-                    ));
-                }
-            }
-        }
-        Ok(LabelSelector(selector))
-    }
-
-    /// Whether the selector selects `labels`: every `matchLabels` entry and every
-    /// `matchExpressions` requirement holds (an empty selector selects everything).
-    fn selects(&self, labels: &BTreeMap<String, String>) -> bool {
-        let match_labels = self
-            .0
-            .match_labels
-            .iter()
-            .flatten()
-            .all(|(key, want)| labels.get(key) == Some(want));
-        let expressions = self.0.match_expressions.iter().flatten().all(|requirement| {
-            let values = requirement.values.as_deref().unwrap_or_default();
-            let value = labels.get(&requirement.key);
-            match requirement.operator.as_str() {
-                "In" => value.is_some_and(|v| values.contains(v)),
-                "NotIn" => value.is_none_or(|v| !values.contains(v)),
-                "Exists" => value.is_some(),
-                _ => value.is_none(),
-            }
-        });
-        match_labels && expressions
     }
 }
 

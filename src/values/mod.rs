@@ -5,6 +5,7 @@ pub mod chart_keys;
 pub mod gateway_api;
 pub mod image;
 pub mod kube_gateway;
+pub mod label_selector;
 pub mod layers;
 pub mod merge_policy;
 pub mod model;
