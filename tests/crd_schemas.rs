@@ -27,7 +27,6 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use saphyr::{LoadableYamlNode, Yaml};
 use serde_json::{Map, Value, json};
@@ -522,23 +521,6 @@ fn controls() -> Vec<(Value, Vec<(&'static str, &'static str)>)> {
 
 // ---- the check -----------------------------------------------------------------------------
 
-/// `check-jsonschema -o json --schemafile SCHEMA FILE...`: the exit code and the parsed report.
-fn check_jsonschema(binary: &Path, schema: &Path, files: &[PathBuf]) -> (Output, Value) {
-    let output = common::run(
-        Command::new(binary)
-            .args(["--output-format", "json", "--schemafile"])
-            .arg(schema)
-            .args(files),
-    );
-    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "check-jsonschema printed no JSON report ({e}):\n{}",
-            common::output_text(&output)
-        )
-    });
-    (output, report)
-}
-
 /// One error of the report, with the object it is about.
 struct Finding {
     label: String,
@@ -597,7 +579,7 @@ fn gloo_custom_resources_pass_the_crd_schemas_of_the_chart() {
         std::fs::write(&control_file, control.to_string()).expect("write the control");
         files.push(control_file.clone());
 
-        let (output, report) = check_jsonschema(&binary, &schema_file, &files);
+        let (output, report) = common::check_jsonschema(&binary, &schema_file, &files);
         assert_eq!(
             output.status.code(),
             Some(1),

@@ -390,25 +390,6 @@ fn helm4_schema_rejects_each_bad_values_file() {
     helm_rejects_bad_values(&helm);
 }
 
-/// `check-jsonschema -o json --schemafile docs/values.schema.json FILE...`: the exit code and the
-/// parsed report.
-fn check_jsonschema(binary: &Path, files: &[PathBuf]) -> (Output, Value) {
-    let schema = common::manifest_dir().join("docs/values.schema.json");
-    let output = common::run(
-        Command::new(binary)
-            .args(["--output-format", "json", "--schemafile"])
-            .arg(&schema)
-            .args(files),
-    );
-    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "check-jsonschema printed no JSON report ({e}):\n{}",
-            common::output_text(&output)
-        )
-    });
-    (output, report)
-}
-
 #[test]
 fn check_jsonschema_accepts_the_examples_reference_cases_and_test_chart() {
     let Some(binary) = common::peer("check-jsonschema") else {
@@ -419,7 +400,8 @@ fn check_jsonschema_accepts_the_examples_reference_cases_and_test_chart() {
     if let Some(reference) = common::reference_dir() {
         files.push(reference.join("generated-chart/values.yaml"));
     }
-    let (output, report) = check_jsonschema(&binary, &files);
+    let (output, report) =
+        common::check_jsonschema(&binary, &common::manifest_dir().join("docs/values.schema.json"), &files);
     assert!(
         output.status.success() && report["status"] == "ok",
         "check-jsonschema rejected valid values files ({} checked):\n{}",
@@ -437,7 +419,8 @@ fn check_jsonschema_rejects_each_bad_values_file() {
     let files: Vec<PathBuf> = bad.iter().map(|(path, _)| path.clone()).collect();
     // One run for all files (each start costs about a second); the report names the file of
     // every error, so each file is checked on its own below.
-    let (output, report) = check_jsonschema(&binary, &files);
+    let (output, report) =
+        common::check_jsonschema(&binary, &common::manifest_dir().join("docs/values.schema.json"), &files);
     assert_eq!(
         output.status.code(),
         Some(1),

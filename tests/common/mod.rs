@@ -347,3 +347,18 @@ pub fn kubernetes_validate_problems(
     }
     problems
 }
+
+/// `check-jsonschema -o json --schemafile SCHEMA FILE...`: the exit code and the parsed report.
+pub fn check_jsonschema(binary: &Path, schema: &Path, files: &[PathBuf]) -> (Output, serde_json::Value) {
+    let output = run(Command::new(binary)
+        .args(["--output-format", "json", "--schemafile"])
+        .arg(schema)
+        .args(files));
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "check-jsonschema printed no JSON report ({e}):\n{}",
+            output_text(&output)
+        )
+    });
+    (output, report)
+}
